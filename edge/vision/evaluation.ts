@@ -1,0 +1,173 @@
+/**
+ * Evaluation of a PlateReader on a labelled dataset in the shared format:
+ * a folder with `labels.csv` (file,plate[,x1,y1,x2,y2,...]) and `images/`.
+ * Rows with a box are full scenes; rows without one are plate crops, read
+ * whole. Scoring: a read is right when its normalised text equals the label.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Rect } from './geometry.js';
+import { quadBounds, rectIou } from './geometry.js';
+import { normalisePlate } from './plate-syntax.js';
+import type { PlateReader } from './plate-reader.js';
+import { newReadTrace } from './plate-reader.js';
+
+export interface LabelledImage {
+  file: string;
+  plate: string;
+  /** the labelled plate box, for full scenes */
+  box: Rect | null;
+}
+
+export interface EvalError {
+  file: string;
+  expected: string;
+  read: string;
+}
+
+export interface EvalReport {
+  dataset: string;
+  images: number;
+  plateAccuracy: number;
+  charAccuracy: number;
+  detectionRecall: number | null;
+  msPerImage: { median: number; p95: number; p99: number; mean: number };
+  /** mean milliseconds per stage, for scenes */
+  stages: { decode: number; detPre: number; detRun: number; detPost: number; rec: number } | null;
+  errors: EvalError[];
+}
+
+export class DatasetError extends Error {
+  readonly code = 'BAD_DATASET';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatasetError';
+  }
+}
+
+/** Parses labels.csv: a header row naming at least `file` and `plate`; x1,y1,x2,y2 make a row a scene. */
+export function parseLabels(csv: string, source = 'labels.csv'): LabelledImage[] {
+  const lines = csv.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim().length > 0);
+  const header = (lines.shift() ?? '').split(',').map((h) => h.trim());
+  const col = (name: string): number => header.indexOf(name);
+  if (col('file') < 0 || col('plate') < 0) {
+    throw new DatasetError(`${source}: header must name the columns "file" and "plate" (got: ${header.join(',')})`);
+  }
+  const hasBox = ['x1', 'y1', 'x2', 'y2'].every((k) => col(k) >= 0);
+  return lines.map((line, i) => {
+    const cells = line.split(',');
+    const file = cells[col('file')]?.trim() ?? '';
+    const plate = normalisePlate(cells[col('plate')] ?? '');
+    if (!file || !plate) throw new DatasetError(`${source} line ${i + 2}: needs a file and a plate`);
+    let box: Rect | null = null;
+    if (hasBox && cells[col('x1')]?.trim()) {
+      const [x1, y1, x2, y2] = ['x1', 'y1', 'x2', 'y2'].map((k) => Number(cells[col(k)]));
+      if (![x1, y1, x2, y2].every(Number.isFinite)) throw new DatasetError(`${source} line ${i + 2}: box is not numeric`);
+      box = { x: x1!, y: y1!, width: x2! - x1!, height: y2! - y1! };
+    }
+    return { file, plate, box };
+  });
+}
+
+export async function loadDataset(dir: string): Promise<LabelledImage[]> {
+  const path = join(dir, 'labels.csv');
+  let csv: string;
+  try {
+    csv = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new DatasetError(`${path}: cannot read (${(err as Error).message}); a dataset folder holds labels.csv and images/`);
+  }
+  return parseLabels(csv, path);
+}
+
+/** Levenshtein distance over code points. */
+export function editDistance(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= y.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[y.length]!;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx]!;
+}
+
+export interface EvalOptions {
+  limit?: number;
+  onProgress?: (done: number, total: number, correct: number) => void;
+}
+
+export async function evaluate(reader: PlateReader, dir: string, options: EvalOptions = {}): Promise<EvalReport> {
+  const all = await loadDataset(dir);
+  const items = options.limit !== undefined ? all.slice(0, options.limit) : all;
+  const times: number[] = [];
+  const errors: EvalError[] = [];
+  let correct = 0;
+  let charsRight = 0;
+  let charsTotal = 0;
+  let scenes = 0;
+  let detected = 0;
+  const stages = { decode: 0, detPre: 0, detRun: 0, detPost: 0, rec: 0 };
+  for (const [i, item] of items.entries()) {
+    const path = resolve(dir, item.file);
+    const trace = newReadTrace();
+    const t0 = performance.now();
+    let text = '';
+    try {
+      const reads = item.box ? await reader.read(path, {}, trace) : await reader.readCrop(path);
+      text = reads[0]?.text ?? '';
+    } catch (err) {
+      text = `<error: ${(err as Error).message}>`;
+    }
+    times.push(performance.now() - t0);
+    if (item.box) {
+      scenes++;
+      stages.decode += trace.decodeMs;
+      stages.detPre += trace.detPreMs;
+      stages.detRun += trace.detRunMs;
+      stages.detPost += trace.detPostMs;
+      stages.rec += trace.recMs;
+      if (trace.boxes.some((q) => rectIou(quadBounds(q), item.box!) >= 0.5)) detected++;
+    }
+    const expectedLength = [...item.plate].length;
+    charsTotal += expectedLength;
+    charsRight += Math.max(0, expectedLength - editDistance(item.plate, text));
+    if (text === item.plate) correct++;
+    else errors.push({ file: item.file, expected: item.plate, read: text });
+    options.onProgress?.(i + 1, items.length, correct);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const round = (v: number): number => Math.round(v * 10) / 10;
+  return {
+    dataset: dir,
+    images: items.length,
+    plateAccuracy: items.length ? correct / items.length : 0,
+    charAccuracy: charsTotal ? charsRight / charsTotal : 0,
+    detectionRecall: scenes ? detected / scenes : null,
+    msPerImage: {
+      median: round(percentile(sorted, 50)),
+      p95: round(percentile(sorted, 95)),
+      p99: round(percentile(sorted, 99)),
+      mean: round(times.reduce((s, t) => s + t, 0) / Math.max(1, times.length)),
+    },
+    stages: scenes
+      ? {
+          decode: round(stages.decode / scenes),
+          detPre: round(stages.detPre / scenes),
+          detRun: round(stages.detRun / scenes),
+          detPost: round(stages.detPost / scenes),
+          rec: round(stages.rec / scenes),
+        }
+      : null,
+    errors,
+  };
+}

@@ -1,0 +1,22 @@
+/** Creates onnxruntime-node CPU sessions from verified model bytes with the thread counts asked for. */
+import ort from 'onnxruntime-node';
+
+export interface SessionThreads {
+  /** threads inside one operator (default 2: this product runs on 2-core gate units) */
+  intraOp: number;
+}
+
+export async function createSession(modelBytes: Uint8Array, threads: SessionThreads): Promise<ort.InferenceSession> {
+  if (!Number.isInteger(threads.intraOp) || threads.intraOp < 1 || threads.intraOp > 64) {
+    throw new RangeError(`thread count must be an integer from 1 to 64, got ${String(threads.intraOp)}`);
+  }
+  return ort.InferenceSession.create(modelBytes, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: threads.intraOp,
+    interOpNumThreads: 1,
+  });
+}
+
+export { ort };

@@ -1,0 +1,255 @@
+/**
+ * PlateReader: frame in, plate reads out.
+ *
+ *   image -> TextDetector (text lines as rotated quads)
+ *         -> candidate lines (plate-like shapes; neighbours joined, since a
+ *            detector often splits "ABC 1234" or "皖A·931Y9" at the gap)
+ *         -> Rectifier (perspective warp to 48 px strips)
+ *         -> TextRecognizer (CTC probabilities over the plate alphabet)
+ *         -> constrained decoding against each plate format
+ *         -> PlateCandidateScorer ranks them; overlapping reads are merged.
+ *
+ * Sessions are created once and shared by all calls; calls may overlap.
+ */
+import type { CompiledFormat, PlateFormat, Region } from './plate-syntax.js';
+import { allRegions, compileFormat, plateFormats } from './plate-syntax.js';
+import type { CtcMatrix, CtcRead } from './ctc-decoder.js';
+import { PlateAlphabet, decodeFormat, decodeGreedy } from './ctc-decoder.js';
+import type { Quad, Rect } from './geometry.js';
+import { growQuad, quadBounds, quadSize, rectIou } from './geometry.js';
+import type { ImageInput, ImageLimits, RgbImage } from './image-input.js';
+import { decodeImage, defaultImageLimits } from './image-input.js';
+import { ModelFiles } from './model-files.js';
+import { createSession } from './onnx-session.js';
+import { loadOpenCv } from './opencv.js';
+import type { OpenCv } from './opencv.js';
+import { rectify, resizeWhole } from './rectifier.js';
+import type { DetectorOptions, TextBox } from './text-detector.js';
+import { TextDetector, defaultDetectorOptions } from './text-detector.js';
+import { TextRecognizer } from './text-recognizer.js';
+
+export interface PlateRead {
+  /** normalised plate text: A-Z, 0-9 and, for Chinese plates, the province character first */
+  text: string;
+  /** 0..1: the weakest character's confidence */
+  confidence: number;
+  charConfidences: number[];
+  /** corners in frame pixels: tl, tr, br, bl */
+  box: Quad;
+  region: Region;
+  /** the plate format the read fits, e.g. "CN blue", "SK/FR/IT", "US generic" */
+  format: string;
+}
+
+export interface ReadOptions {
+  /** only look inside this part of the frame (a lane's plate area) */
+  roi?: Rect;
+}
+
+export interface PlateReaderOptions {
+  /** intra-op threads per ONNX session (default 2) */
+  threads: number;
+  detector: Partial<DetectorOptions>;
+  /** regions whose plate formats are accepted (default all) */
+  regions: readonly Region[];
+  /** at most this many text lines are read per frame (default 8) */
+  maxCandidates: number;
+  limits: ImageLimits;
+  modelFiles?: ModelFiles;
+}
+
+/** What one read did and how long each stage took; pass an empty one to collect it. */
+export interface ReadTrace {
+  decodeMs: number;
+  detPreMs: number;
+  detRunMs: number;
+  detPostMs: number;
+  recMs: number;
+  /** every text box the detector found, in frame pixels */
+  boxes: Quad[];
+  /** the lines that were read, with their best read */
+  candidates: Array<{ quad: Quad; text: string; format: string; score: number }>;
+}
+
+export const newReadTrace = (): ReadTrace => ({
+  decodeMs: 0,
+  detPreMs: 0,
+  detRunMs: 0,
+  detPostMs: 0,
+  recMs: 0,
+  boxes: [],
+  candidates: [],
+});
+
+export const defaultPlateReaderOptions: PlateReaderOptions = {
+  threads: 2,
+  detector: {},
+  regions: allRegions,
+  maxCandidates: 8,
+  limits: defaultImageLimits,
+};
+
+/** How much a read that fits only a generic format counts less than one fitting a country's format (nats). */
+const GENERIC_PENALTY = 2.5;
+
+export class PlateReader {
+  private constructor(
+    private readonly cv: OpenCv,
+    private readonly detector: TextDetector,
+    private readonly recognizer: TextRecognizer,
+    private readonly alphabet: PlateAlphabet,
+    private readonly formats: CompiledFormat[],
+    readonly options: PlateReaderOptions,
+  ) {}
+
+  static async create(options: Partial<PlateReaderOptions> = {}): Promise<PlateReader> {
+    const opts: PlateReaderOptions = { ...defaultPlateReaderOptions, ...options };
+    const files = opts.modelFiles ?? new ModelFiles();
+    const dictionary = files.bytes('dict').toString('utf8').replace(/\r/g, '').split('\n');
+    if (dictionary[dictionary.length - 1] === '') dictionary.pop();
+    const alphabet = new PlateAlphabet(dictionary);
+    const [cv, det, rec] = await Promise.all([
+      loadOpenCv(),
+      createSession(files.bytes('det'), { intraOp: opts.threads }),
+      createSession(files.bytes('rec'), { intraOp: opts.threads }),
+    ]);
+    const formats = plateFormats.filter((f: PlateFormat) => opts.regions.includes(f.region)).map(compileFormat);
+    if (formats.length === 0) throw new RangeError(`no plate formats for regions ${opts.regions.join(', ')}`);
+    const detector = new TextDetector(det, cv, { ...defaultDetectorOptions, ...opts.detector });
+    return new PlateReader(cv, detector, new TextRecognizer(rec, alphabet), alphabet, formats, opts);
+  }
+
+  /** Plate reads in a scene, best first. */
+  async read(input: ImageInput, options: ReadOptions = {}, trace?: ReadTrace): Promise<PlateRead[]> {
+    const t0 = performance.now();
+    const image = await decodeImage(input, this.options.limits);
+    if (trace) trace.decodeMs += performance.now() - t0;
+    return this.readImage(image, options, trace);
+  }
+
+  async readImage(image: RgbImage, options: ReadOptions = {}, trace?: ReadTrace): Promise<PlateRead[]> {
+    const detTimings = { preMs: 0, runMs: 0, postMs: 0 };
+    const boxes = await this.detector.detect(image, options.roi, detTimings);
+    const candidates = this.candidateLines(boxes);
+    const t0 = performance.now();
+    const crops = rectify(this.cv, image, candidates.map((c) => c.quad));
+    const matrices = await this.recognizer.recognize(crops);
+    if (trace) {
+      trace.detPreMs += detTimings.preMs;
+      trace.detRunMs += detTimings.runMs;
+      trace.detPostMs += detTimings.postMs;
+      trace.recMs += performance.now() - t0;
+      trace.boxes.push(...boxes.map((b) => b.quad));
+    }
+    const maxHeight = Math.max(1, ...candidates.map((c) => c.height));
+    const scored: Array<{ read: PlateRead; score: number }> = [];
+    candidates.forEach((cand, i) => {
+      const best = this.bestFormatRead(matrices[i]!);
+      if (!best) return;
+      const score = rankScore(best.read, best.format, best.fitCost, cand.height / maxHeight, cand.detScore);
+      scored.push({ score, read: toPlateRead(best.read, best.format, cand.quad) });
+      trace?.candidates.push({ quad: cand.quad, text: best.read.text, format: best.format.name, score });
+    });
+    scored.sort((a, b) => b.score - a.score);
+    // one read per place in the frame: drop reads whose boxes overlap a better one
+    const kept: typeof scored = [];
+    for (const s of scored) {
+      const b = quadBounds(s.read.box);
+      if (!kept.some((k) => rectIou(quadBounds(k.read.box), b) > 0.3 || sameLine(k.read.box, s.read.box))) kept.push(s);
+    }
+    return kept.map((k) => k.read);
+  }
+
+  /** Reads an image that is already one plate (a crop), e.g. from a plate-crop dataset. */
+  async readCrop(input: ImageInput): Promise<PlateRead[]> {
+    const image = await decodeImage(input, this.options.limits);
+    const crop = resizeWhole(this.cv, image);
+    const [matrix] = await this.recognizer.recognize([crop]);
+    const best = this.bestFormatRead(matrix!);
+    if (!best) return [];
+    const quad: Quad = [
+      { x: 0, y: 0 },
+      { x: image.width, y: 0 },
+      { x: image.width, y: image.height },
+      { x: 0, y: image.height },
+    ];
+    return [toPlateRead(best.read, best.format, quad)];
+  }
+
+  /** The best read of a strip over all formats, with how much fitting the format cost (nats). */
+  private bestFormatRead(m: CtcMatrix): { read: CtcRead; format: PlateFormat; fitCost: number } | null {
+    const free = decodeGreedy(m, this.alphabet);
+    let best: { read: CtcRead; format: PlateFormat; fitCost: number; value: number } | null = null;
+    for (const f of this.formats) {
+      const read = decodeFormat(m, this.alphabet, f);
+      if (!read) continue;
+      const value = read.logScore - (f.format.specific ? 0 : GENERIC_PENALTY);
+      if (!best || value > best.value) best = { read, format: f.format, fitCost: free.logScore - read.logScore, value };
+    }
+    return best;
+  }
+
+  /** Text lines worth reading: plate-like shapes, plus neighbouring lines joined. */
+  private candidateLines(boxes: TextBox[]): Array<{ quad: Quad; height: number; detScore: number }> {
+    const lines = boxes
+      .map((b) => ({ quad: b.quad, detScore: b.score, ...quadSize(b.quad) }))
+      .filter((l) => l.height >= 6 && l.width / l.height >= 0.8 && l.width / l.height <= 16);
+    const joined: typeof lines = [];
+    for (const a of lines) {
+      for (const b of lines) {
+        if (a === b) continue;
+        const gap = b.quad[0].x - a.quad[1].x;
+        const hRatio = Math.max(a.height, b.height) / Math.min(a.height, b.height);
+        const dy = Math.abs((a.quad[0].y + a.quad[3].y) / 2 - (b.quad[0].y + b.quad[3].y) / 2);
+        if (gap > -0.3 * a.height && gap < 1.2 * a.height && hRatio < 1.4 && dy < 0.35 * a.height) {
+          const quad: Quad = [a.quad[0], b.quad[1], b.quad[2], a.quad[3]];
+          joined.push({ quad, detScore: Math.min(a.detScore, b.detScore), ...quadSize(quad) });
+        }
+      }
+    }
+    const all = [...lines, ...joined].filter((l) => l.width / l.height >= 1.2 && l.width / l.height <= 16);
+    all.sort((a, b) => b.height * b.detScore - a.height * a.detScore);
+    return all.slice(0, this.options.maxCandidates).map((l) => ({
+      quad: growQuad(l.quad, 0.08 * l.height, 0.0),
+      height: l.height,
+      detScore: l.detScore,
+    }));
+  }
+
+  async close(): Promise<void> {
+    // sessions are released with the process; kept for interface symmetry with I/O owners
+  }
+}
+
+function toPlateRead(read: CtcRead, format: PlateFormat, box: Quad): PlateRead {
+  return {
+    text: read.text,
+    confidence: read.charConfidences.length ? Math.min(...read.charConfidences) : 0,
+    charConfidences: read.charConfidences,
+    box,
+    region: format.region,
+    format: format.name,
+  };
+}
+
+/** Ranks a candidate line's best read among the other lines of the same frame. */
+function rankScore(read: CtcRead, format: PlateFormat, fitCost: number, relHeight: number, detScore: number): number {
+  const n = Math.max(1, read.text.length);
+  const meanLogConf = read.charConfidences.reduce((s, c) => s + Math.log(c + 1e-6), 0) / n;
+  let score = meanLogConf - 0.3 * fitCost;
+  if (format.specific) score += 1;
+  score += 1.5 * relHeight + 0.5 * detScore;
+  if (!/[0-9]/.test(read.text)) score -= 1.5; // plates without any digit are rare (vanity plates)
+  if (/^[0-9]+$/.test(read.text) && n >= 7) score -= 1; // dates and phone numbers
+  return score;
+}
+
+/** Two boxes on the same text line (one contains the other's centre). */
+function sameLine(a: Quad, b: Quad): boolean {
+  const inside = (q: Quad, p: { x: number; y: number }): boolean => {
+    const r = quadBounds(q);
+    return p.x >= r.x && p.x <= r.x + r.width && p.y >= r.y && p.y <= r.y + r.height;
+  };
+  const centre = (q: Quad) => ({ x: (q[0].x + q[2].x) / 2, y: (q[0].y + q[2].y) / 2 });
+  return inside(a, centre(b)) || inside(b, centre(a));
+}

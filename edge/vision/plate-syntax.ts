@@ -1,0 +1,126 @@
+/**
+ * Plate syntaxes by region: which characters a plate may hold at which
+ * position. Pure data and pure functions, no I/O.
+ *
+ * A format is a sequence of position classes. Formats marked `specific`
+ * describe one country's plates exactly (e.g. Slovakia: two letters, three
+ * digits, two letters); a read that fits one is trusted more than a read
+ * that only fits a region's generic rule, and the constrained decoder uses
+ * the position classes to fix what the syntax makes certain (O or 0, I or 1,
+ * the province character). Not supported yet: two-row plates (motorcycles,
+ * Chinese yellow rear plates, many trailers) and special series (Chinese
+ * police 警, embassy 使, coach 学 suffixes; US dealer and temporary tags).
+ */
+
+export type Region = 'CN' | 'US' | 'EU' | 'BR';
+
+export const allRegions: readonly Region[] = ['CN', 'US', 'EU', 'BR'];
+
+/** Chinese province (and municipality) characters that begin a civilian plate. */
+export const provinces = '京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼';
+
+const DIGITS = '0123456789';
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+/** Chinese plates never use I or O (they would be confused with 1 and 0). */
+const CN_LETTERS = LETTERS.replace(/[IO]/g, '');
+
+/** Position classes, written one character each in a format's pattern. */
+export const positionClasses: Record<string, string> = {
+  P: provinces,
+  N: DIGITS,
+  L: LETTERS,
+  X: DIGITS + LETTERS,
+  C: CN_LETTERS,
+  Y: DIGITS + CN_LETTERS,
+  E: 'DF', // Chinese new-energy marker: D electric, F other
+};
+
+export interface PlateFormat {
+  region: Region;
+  /** e.g. "CN blue", "SK", "US generic" */
+  name: string;
+  /** one position class letter per character; a trailing range {m,n} repeats the last class */
+  pattern: string;
+  /** true when the format describes one plate series exactly */
+  specific: boolean;
+}
+
+export const plateFormats: readonly PlateFormat[] = [
+  { region: 'CN', name: 'CN blue', pattern: 'PCYYYYY', specific: true },
+  { region: 'CN', name: 'CN green small', pattern: 'PCEYNNNN', specific: true },
+  { region: 'CN', name: 'CN green large', pattern: 'PCNNNNNE', specific: true },
+  { region: 'BR', name: 'BR Mercosur', pattern: 'LLLNLNN', specific: true },
+  { region: 'EU', name: 'SK/FR/IT', pattern: 'LLNNNLL', specific: true },
+  { region: 'EU', name: 'CZ', pattern: 'NLXNNNN', specific: true },
+  { region: 'EU', name: 'UK', pattern: 'LLNNLLL', specific: true },
+  { region: 'EU', name: 'ES', pattern: 'NNNNLLL', specific: true },
+  { region: 'EU', name: 'PL', pattern: 'LLNNNNN', specific: true },
+  { region: 'US', name: 'US 7 (AAA1234)', pattern: 'LLLNNNN', specific: true },
+  { region: 'US', name: 'US 7 (1ABC234)', pattern: 'NLLLNNN', specific: true },
+  { region: 'US', name: 'US 6 (ABC123)', pattern: 'LLLNNN', specific: true },
+  { region: 'US', name: 'US 6 (123ABC)', pattern: 'NNNLLL', specific: true },
+  { region: 'US', name: 'US generic', pattern: 'X{4,8}', specific: false },
+  { region: 'EU', name: 'EU generic', pattern: 'X{4,8}', specific: false },
+];
+
+/** A format expanded to per-position character sets. */
+export interface CompiledFormat {
+  format: PlateFormat;
+  /** allowed characters per position (longest length) */
+  positions: string[];
+  minLength: number;
+}
+
+export function compileFormat(format: PlateFormat): CompiledFormat {
+  const m = /^([A-Z]*)([A-Z])\{(\d+),(\d+)\}$/.exec(format.pattern);
+  let letters: string;
+  let minLength: number;
+  if (m) {
+    const [, head, last, lo, hi] = m;
+    letters = head! + last!.repeat(Number(hi));
+    minLength = head!.length + Number(lo);
+  } else {
+    letters = format.pattern;
+    minLength = letters.length;
+  }
+  const positions = [...letters].map((c) => {
+    const set = positionClasses[c];
+    if (!set) throw new Error(`format ${format.name}: unknown position class ${c}`);
+    return set;
+  });
+  return { format, positions, minLength };
+}
+
+/** True when `text` fits the format exactly. */
+export function fitsFormat(text: string, compiled: CompiledFormat): boolean {
+  const chars = [...text];
+  if (chars.length < compiled.minLength || chars.length > compiled.positions.length) return false;
+  return chars.every((c, i) => compiled.positions[i]!.includes(c));
+}
+
+/**
+ * Normalises text from any source (an OCR read, an API body, a label) to
+ * the plate alphabet: NFKC (full-width letters become ASCII), upper case,
+ * zero-width and separator characters removed. Returns only A-Z, 0-9 and
+ * province characters; anything else makes it return null.
+ */
+export function normalisePlate(text: string): string | null {
+  const cleaned = text
+    .normalize('NFKC')
+    .toUpperCase()
+    .replace(/[\s\u200B-\u200D\u2060\uFEFF\-·.•_:]/g, '');
+  if (cleaned.length === 0) return null;
+  for (const c of cleaned) {
+    if (!/[A-Z0-9]/.test(c) && !provinces.includes(c)) return null;
+  }
+  return cleaned;
+}
+
+/** Regions whose formats `plate` fits, specific formats first. */
+export function regionsOf(plate: string, formats: readonly PlateFormat[] = plateFormats): Region[] {
+  const out: Region[] = [];
+  for (const f of [...formats].sort((a, b) => Number(b.specific) - Number(a.specific))) {
+    if (fitsFormat(plate, compileFormat(f)) && !out.includes(f.region)) out.push(f.region);
+  }
+  return out;
+}
