@@ -14,7 +14,11 @@
 import type { CompiledFormat, PlateFormat, Region } from './plate-syntax.js';
 import { allRegions, compileFormat, plateFormats } from './plate-syntax.js';
 import type { CtcMatrix, CtcRead } from './ctc-decoder.js';
-import { PlateAlphabet, decodeFormat, decodeGreedy } from './ctc-decoder.js';
+import { PlateAlphabet } from './ctc-decoder.js';
+import type { FormatTuning } from './format-choice.js';
+import { chooseFormat, defaultFormatTuning } from './format-choice.js';
+import { plateColour } from './plate-colour.js';
+import type { PlateColour } from './plate-colour.js';
 import type { Quad, Rect } from './geometry.js';
 import { growQuad, quadBounds, quadSize, rectIou } from './geometry.js';
 import type { ImageInput, ImageLimits, RgbImage } from './image-input.js';
@@ -26,7 +30,8 @@ import type { OpenCv } from './opencv.js';
 import { rectify, resizeWhole } from './rectifier.js';
 import type { DetectorOptions, TextBox } from './text-detector.js';
 import { TextDetector, defaultDetectorOptions } from './text-detector.js';
-import { TextRecognizer } from './text-recognizer.js';
+import { TextRecognizer, defaultRecognizerOptions } from './text-recognizer.js';
+import type { RecognizerOptions } from './text-recognizer.js';
 
 export interface PlateRead {
   /** normalised plate text: A-Z, 0-9 and, for Chinese plates, the province character first */
@@ -55,6 +60,9 @@ export interface PlateReaderOptions {
   /** at most this many text lines are read per frame (default 8) */
   maxCandidates: number;
   limits: ImageLimits;
+  /** how formats are weighed against each other (see format-choice.ts) */
+  formatTuning: FormatTuning;
+  recognizer: Partial<RecognizerOptions>;
   modelFiles?: ModelFiles;
 }
 
@@ -68,7 +76,7 @@ export interface ReadTrace {
   /** every text box the detector found, in frame pixels */
   boxes: Quad[];
   /** the lines that were read, with their best read */
-  candidates: Array<{ quad: Quad; text: string; format: string; score: number }>;
+  candidates: Array<{ quad: Quad; text: string; format: string; score: number; fitCost: number; colour: PlateColour }>;
 }
 
 export const newReadTrace = (): ReadTrace => ({
@@ -87,10 +95,10 @@ export const defaultPlateReaderOptions: PlateReaderOptions = {
   regions: allRegions,
   maxCandidates: 8,
   limits: defaultImageLimits,
+  formatTuning: defaultFormatTuning,
+  recognizer: {},
 };
 
-/** How much a read that fits only a generic format counts less than one fitting a country's format (nats). */
-const GENERIC_PENALTY = 2.5;
 
 export class PlateReader {
   private constructor(
@@ -116,7 +124,7 @@ export class PlateReader {
     const formats = plateFormats.filter((f: PlateFormat) => opts.regions.includes(f.region)).map(compileFormat);
     if (formats.length === 0) throw new RangeError(`no plate formats for regions ${opts.regions.join(', ')}`);
     const detector = new TextDetector(det, cv, { ...defaultDetectorOptions, ...opts.detector });
-    return new PlateReader(cv, detector, new TextRecognizer(rec, alphabet), alphabet, formats, opts);
+    return new PlateReader(cv, detector, new TextRecognizer(rec, alphabet, { ...defaultRecognizerOptions, ...opts.recognizer }), alphabet, formats, opts);
   }
 
   /** Plate reads in a scene, best first. */
@@ -144,11 +152,20 @@ export class PlateReader {
     const maxHeight = Math.max(1, ...candidates.map((c) => c.height));
     const scored: Array<{ read: PlateRead; score: number }> = [];
     candidates.forEach((cand, i) => {
-      const best = this.bestFormatRead(matrices[i]!);
+      const best = this.choose(matrices[i]!, crops[i]!.data);
       if (!best) return;
-      const score = rankScore(best.read, best.format, best.fitCost, cand.height / maxHeight, cand.detScore);
+      const score =
+        rankScore(best.read, best.format, best.fitCost, cand.height / maxHeight, cand.detScore) -
+        (looksLikeOverlay(best.read.text, cand.quad, image.height) ? 5 : 0);
       scored.push({ score, read: toPlateRead(best.read, best.format, cand.quad) });
-      trace?.candidates.push({ quad: cand.quad, text: best.read.text, format: best.format.name, score });
+      trace?.candidates.push({
+        quad: cand.quad,
+        text: best.read.text,
+        format: best.format.name,
+        score,
+        fitCost: best.fitCost,
+        colour: plateColour(crops[i]!.data),
+      });
     });
     scored.sort((a, b) => b.score - a.score);
     // one read per place in the frame: drop reads whose boxes overlap a better one
@@ -165,7 +182,7 @@ export class PlateReader {
     const image = await decodeImage(input, this.options.limits);
     const crop = resizeWhole(this.cv, image);
     const [matrix] = await this.recognizer.recognize([crop]);
-    const best = this.bestFormatRead(matrix!);
+    const best = this.choose(matrix!, crop.data);
     if (!best) return [];
     const quad: Quad = [
       { x: 0, y: 0 },
@@ -176,17 +193,8 @@ export class PlateReader {
     return [toPlateRead(best.read, best.format, quad)];
   }
 
-  /** The best read of a strip over all formats, with how much fitting the format cost (nats). */
-  private bestFormatRead(m: CtcMatrix): { read: CtcRead; format: PlateFormat; fitCost: number } | null {
-    const free = decodeGreedy(m, this.alphabet);
-    let best: { read: CtcRead; format: PlateFormat; fitCost: number; value: number } | null = null;
-    for (const f of this.formats) {
-      const read = decodeFormat(m, this.alphabet, f);
-      if (!read) continue;
-      const value = read.logScore - (f.format.specific ? 0 : GENERIC_PENALTY);
-      if (!best || value > best.value) best = { read, format: f.format, fitCost: free.logScore - read.logScore, value };
-    }
-    return best;
+  private choose(m: CtcMatrix, rgb: Uint8Array) {
+    return chooseFormat(m, this.alphabet, this.formats, plateColour(rgb), this.options.formatTuning);
   }
 
   /** Text lines worth reading: plate-like shapes, plus neighbouring lines joined. */
@@ -242,6 +250,18 @@ function rankScore(read: CtcRead, format: PlateFormat, fitCost: number, relHeigh
   if (!/[0-9]/.test(read.text)) score -= 1.5; // plates without any digit are rare (vanity plates)
   if (/^[0-9]+$/.test(read.text) && n >= 7) score -= 1; // dates and phone numbers
   return score;
+}
+
+/**
+ * Camera overlays (date and time burned into a top or bottom band) are
+ * digits-only text hugging the frame's top or bottom edge, or a date.
+ */
+function looksLikeOverlay(text: string, quad: Quad, frameHeight: number): boolean {
+  const b = quadBounds(quad);
+  const nearEdge = b.y < 0.07 * frameHeight || b.y + b.height > 0.93 * frameHeight;
+  const digitsOnly = /^[0-9]+$/.test(text);
+  const dateLike = /^(19|20)[0-9]{2}(0[1-9]|1[0-2])/.test(text);
+  return (nearEdge && digitsOnly) || dateLike;
 }
 
 /** Two boxes on the same text line (one contains the other's centre). */

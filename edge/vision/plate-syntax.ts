@@ -23,6 +23,12 @@ const DIGITS = '0123456789';
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 /** Chinese plates never use I or O (they would be confused with 1 and 0). */
 const CN_LETTERS = LETTERS.replace(/[IO]/g, '');
+/**
+ * US plates: most states never issue O or Q (they would read as 0), and
+ * where they do the glyph is the digit's; the digit is the reading that
+ * matches the registration. (I is issued, e.g. California's 4PCI264.)
+ */
+const US_LETTERS = LETTERS.replace(/[OQ]/g, '');
 
 /** Position classes, written one character each in a format's pattern. */
 export const positionClasses: Record<string, string> = {
@@ -33,6 +39,8 @@ export const positionClasses: Record<string, string> = {
   C: CN_LETTERS,
   Y: DIGITS + CN_LETTERS,
   E: 'DF', // Chinese new-energy marker: D electric, F other
+  M: US_LETTERS,
+  U: DIGITS + US_LETTERS,
 };
 
 export interface PlateFormat {
@@ -52,14 +60,11 @@ export const plateFormats: readonly PlateFormat[] = [
   { region: 'BR', name: 'BR Mercosur', pattern: 'LLLNLNN', specific: true },
   { region: 'EU', name: 'SK/FR/IT', pattern: 'LLNNNLL', specific: true },
   { region: 'EU', name: 'CZ', pattern: 'NLXNNNN', specific: true },
-  { region: 'EU', name: 'UK', pattern: 'LLNNLLL', specific: true },
-  { region: 'EU', name: 'ES', pattern: 'NNNNLLL', specific: true },
-  { region: 'EU', name: 'PL', pattern: 'LLNNNNN', specific: true },
-  { region: 'US', name: 'US 7 (AAA1234)', pattern: 'LLLNNNN', specific: true },
-  { region: 'US', name: 'US 7 (1ABC234)', pattern: 'NLLLNNN', specific: true },
-  { region: 'US', name: 'US 6 (ABC123)', pattern: 'LLLNNN', specific: true },
-  { region: 'US', name: 'US 6 (123ABC)', pattern: 'NNNLLL', specific: true },
-  { region: 'US', name: 'US generic', pattern: 'X{4,8}', specific: false },
+  { region: 'US', name: 'US 7 (AAA1234)', pattern: 'MMMNNNN', specific: true },
+  { region: 'US', name: 'US 7 (1ABC234)', pattern: 'NMMMNNN', specific: true },
+  { region: 'US', name: 'US 6 (ABC123)', pattern: 'MMMNNN', specific: true },
+  { region: 'US', name: 'US 6 (123ABC)', pattern: 'NNNMMM', specific: true },
+  { region: 'US', name: 'US generic', pattern: 'U{4,8}', specific: false },
   { region: 'EU', name: 'EU generic', pattern: 'X{4,8}', specific: false },
 ];
 

@@ -17,9 +17,14 @@ export interface RecognizerOptions {
   batchWidthRatio: number;
   /** at most this many strips per run */
   maxBatch: number;
+  /**
+   * strips narrower than this are padded on the right to it: the model was
+   * trained on 320-wide padded strips and reads short text better so
+   */
+  minWidth: number;
 }
 
-export const defaultRecognizerOptions: RecognizerOptions = { batchWidthRatio: 1.3, maxBatch: 6 };
+export const defaultRecognizerOptions: RecognizerOptions = { batchWidthRatio: 1.3, maxBatch: 6, minWidth: 320 };
 
 /** The model reduces width by 8: one time step per 8 input columns. */
 const STEP = 8;
@@ -63,7 +68,7 @@ export class TextRecognizer {
   }
 
   private async runBatch(crops: readonly TextCrop[]): Promise<CtcMatrix[]> {
-    const width = Math.ceil(Math.max(...crops.map((c) => c.width)) / STEP) * STEP;
+    const width = Math.ceil(Math.max(this.options.minWidth, ...crops.map((c) => c.width)) / STEP) * STEP;
     const n = crops.length;
     const plane = REC_HEIGHT * width;
     const data = new Float32Array(n * 3 * plane); // zero = mid grey after normalisation, as PaddleOCR pads

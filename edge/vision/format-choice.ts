@@ -1,0 +1,92 @@
+/**
+ * Chooses, for one text strip, the plate format and read that best explain
+ * it. Pure logic over a CTC matrix, no I/O.
+ *
+ * Each format's constrained decode costs some log-probability against the
+ * unconstrained best path ("fit cost"). The model is over-confident, so the
+ * cost is divided by a temperature before it is weighed against the priors:
+ * a country's exact format is preferred to a generic rule, and a blue or
+ * green plate background makes the Chinese formats likely and the others
+ * unlikely.
+ */
+import type { CtcMatrix, CtcRead, PlateAlphabet } from './ctc-decoder.js';
+import { decodeFormat, decodeGreedy } from './ctc-decoder.js';
+import type { PlateColour } from './plate-colour.js';
+import type { CompiledFormat, PlateFormat } from './plate-syntax.js';
+import { fitsFormat } from './plate-syntax.js';
+import { differsOnlyByLookAlikes } from './look-alikes.js';
+
+export interface FormatTuning {
+  /** divides fit costs (nats) before they meet the priors */
+  temperature: number;
+  /** prior penalty of a generic format against a specific one */
+  genericPenalty: number;
+  /** prior shift for Chinese formats on a plate-coloured strip (and against the others) */
+  colourBonus: number;
+  /** plate colour evidence (blue fraction, or 1.5 x green fraction) from which a strip is a Chinese plate */
+  colourStrong: number;
+  /** below this evidence a strip is not a Chinese plate */
+  colourWeak: number;
+  /** prior penalty of Chinese formats on a strip with no plate colour (Latin letters read as CJK) */
+  uncolouredCnPenalty: number;
+  /**
+   * bonus for a specific format whose read differs from the unconstrained
+   * read only in look-alike characters (0/O, 1/I, 8/B, ...): there the
+   * syntax, not the pixels, decides. Not for US formats: US series are too
+   * many for one of them to make a character certain.
+   */
+  confusionBonus: number;
+}
+
+export const defaultFormatTuning: FormatTuning = {
+  temperature: 3,
+  genericPenalty: 1.5,
+  colourBonus: 3,
+  colourStrong: 0.4,
+  colourWeak: 0.05,
+  uncolouredCnPenalty: 3,
+  confusionBonus: 3,
+};
+
+export interface FormatChoice {
+  read: CtcRead;
+  format: PlateFormat;
+  /** nats the format cost against the unconstrained best path */
+  fitCost: number;
+  /** the value the choice was made on (higher is better) */
+  value: number;
+}
+
+export function chooseFormat(
+  m: CtcMatrix,
+  alphabet: PlateAlphabet,
+  formats: readonly CompiledFormat[],
+  colour: PlateColour | null,
+  tuning: FormatTuning = defaultFormatTuning,
+): FormatChoice | null {
+  const free = decodeGreedy(m, alphabet);
+  const freeFitsSpecific = formats.some((f) => f.format.specific && fitsFormat(free.text, f));
+  let best: FormatChoice | null = null;
+  for (const f of formats) {
+    const read = decodeFormat(m, alphabet, f);
+    if (!read) continue;
+    const fitCost = free.logScore - read.logScore;
+    let value = -fitCost / tuning.temperature + prior(f.format, colour, tuning);
+    if (f.format.specific && f.format.region !== 'US' && !freeFitsSpecific && differsOnlyByLookAlikes(read.text, free.text)) {
+      value += tuning.confusionBonus;
+    }
+    if (!best || value > best.value) best = { read, format: f.format, fitCost, value };
+  }
+  return best;
+}
+
+function prior(format: PlateFormat, colour: PlateColour | null, tuning: FormatTuning): number {
+  let p = format.specific ? 0 : -tuning.genericPenalty;
+  if (colour) {
+    const evidence = Math.max(colour.blue, 1.5 * colour.green);
+    const isCn = format.region === 'CN';
+    if (evidence >= tuning.colourStrong) p += isCn ? tuning.colourBonus : -tuning.colourBonus;
+    else if (evidence < tuning.colourWeak && isCn) p -= tuning.uncolouredCnPenalty;
+  }
+  return p;
+}
