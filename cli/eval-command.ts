@@ -54,10 +54,13 @@ export const evalCommand = {
     ];
     if (report.stages) {
       const s = report.stages;
-      out.push(`stages (mean ms) decode ${s.decode}  det pre ${s.detPre} run ${s.detRun} post ${s.detPost}  rec ${s.rec}`);
+      out.push(
+        `stages (mean ms) decode ${s.decode}  det pre ${s.detPre} run ${s.detRun} post ${s.detPost}  rec ${s.rec}`,
+      );
     }
     out.push(`errors           ${report.errors.length}`);
-    for (const e of report.errors.slice(0, 30)) out.push(`  ${e.expected.padEnd(10)} read ${e.read || '(nothing)'}  ${e.file}`);
+    for (const e of report.errors.slice(0, 30))
+      out.push(`  ${e.expected.padEnd(10)} read ${e.read || '(nothing)'}  ${e.file}`);
     if (report.errors.length > 30) out.push(`  ... ${report.errors.length - 30} more (use --json for all)`);
     process.stdout.write(out.join('\n') + '\n');
     return 0;

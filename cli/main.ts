@@ -4,6 +4,7 @@
  */
 import { readCommand } from './read-command.js';
 import { evalCommand } from './eval-command.js';
+import { sceneCommand } from './scene-command.js';
 import { UsageError } from './args.js';
 
 interface Command {
@@ -14,6 +15,7 @@ interface Command {
 const commands: Record<string, Command> = {
   read: readCommand,
   eval: evalCommand,
+  scene: sceneCommand,
 };
 
 function usage(): string {

@@ -49,7 +49,16 @@ const LATIN_CAP_HEIGHT_EM = 0.73;
 const LATIN_INK_WIDTH_EM = 0.52;
 /** Glyphs much wider than a digit (ink width in em); they are squeezed harder to stay in their box. */
 const WIDE_GLYPH_EM: Record<string, number> = {
-  A: 0.68, D: 0.62, G: 0.62, K: 0.64, M: 0.73, Q: 0.67, V: 0.68, W: 0.93, X: 0.65, Y: 0.67,
+  A: 0.68,
+  D: 0.62,
+  G: 0.62,
+  K: 0.64,
+  M: 0.73,
+  Q: 0.67,
+  V: 0.68,
+  W: 0.93,
+  X: 0.65,
+  Y: 0.67,
 };
 /** Glyphs that reach below the baseline (descent in em); plate fonts keep them on it, so they are squeezed vertically. */
 const DESCENDING_GLYPH_EM: Record<string, number> = { J: 0.19, Q: 0.14 };
@@ -60,7 +69,8 @@ const CJK_INK_WIDTH_EM = 0.93;
 
 /** PNG of a flat, upright plate of the given width in pixels (height follows the real aspect ratio). */
 export async function renderPlate(spec: PlateSpec, widthPx: number): Promise<RenderedPlate> {
-  if (!Number.isInteger(widthPx) || widthPx < 8) throw new RangeError(`plate width must be an integer >= 8 px, got ${widthPx}`);
+  if (!Number.isInteger(widthPx) || widthPx < 8)
+    throw new RangeError(`plate width must be an integer >= 8 px, got ${widthPx}`);
   const size = plateSizeMm[spec.style];
   const width = widthPx;
   const height = Math.max(4, Math.round((widthPx * size.height) / size.width));
@@ -258,7 +268,9 @@ function euPlate(text: string, country: string): string {
   const stars: string[] = [];
   for (let i = 0; i < 12; i++) {
     const angle = (i * Math.PI) / 6;
-    stars.push(`<circle cx="${num(22 + 13 * Math.sin(angle))}" cy="${num(33 - 13 * Math.cos(angle))}" r="2.3" fill="#ffcc00"/>`);
+    stars.push(
+      `<circle cx="${num(22 + 13 * Math.sin(angle))}" cy="${num(33 - 13 * Math.cos(angle))}" r="2.3" fill="#ffcc00"/>`,
+    );
   }
   return (
     `<rect width="520" height="110" rx="6" fill="#ffffff"/>` +

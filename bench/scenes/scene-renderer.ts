@@ -119,7 +119,15 @@ export async function renderScene(spec: SceneSpec): Promise<RenderedScene> {
   const plateQuad = rotatedRectangle(plateCentre, plate.width, plate.height, angle);
 
   const svg = sceneSvg(spec, look, plateCentre, plateQuad, random);
-  const overlay = await visiblePart(rotated.data, rotated.info.width, rotated.info.height, left, top, spec.width, spec.height);
+  const overlay = await visiblePart(
+    rotated.data,
+    rotated.info.width,
+    rotated.info.height,
+    left,
+    top,
+    spec.width,
+    spec.height,
+  );
   const composed = await sharp(Buffer.from(svg))
     .composite(overlay ? [{ input: overlay.data, left: overlay.left, top: overlay.top }] : [])
     .removeAlpha()
@@ -147,12 +155,14 @@ function checkSpec(spec: SceneSpec): void {
     ['height', spec.height],
     ['plateWidth', spec.plateWidth],
   ] as const) {
-    if (!Number.isInteger(value) || value <= 0) throw new RangeError(`scene ${name} must be a positive integer, got ${value}`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new RangeError(`scene ${name} must be a positive integer, got ${value}`);
   }
   if (spec.seed !== undefined && !Number.isInteger(spec.seed)) {
     throw new RangeError(`scene seed must be an integer, got ${spec.seed}`);
   }
-  if ((spec.noise ?? 0) < 0 || (spec.blurSigma ?? 0) < 0) throw new RangeError('noise and blurSigma must not be negative');
+  if ((spec.noise ?? 0) < 0 || (spec.blurSigma ?? 0) < 0)
+    throw new RangeError('noise and blurSigma must not be negative');
 }
 
 function chooseLook(random: SeededRandom): SceneLook {
@@ -161,7 +171,15 @@ function chooseLook(random: SeededRandom): SceneLook {
   const jointCount = random.int(0, 3);
   const panelJoints: number[] = [];
   for (let i = 0; i < jointCount; i++) panelJoints.push(random.between(0.05, 0.95));
-  return { wallTop, wallBottom, road: random.pick(ROADS), body, bodyShade, panelJoints, parkingLines: random.chance(0.5) };
+  return {
+    wallTop,
+    wallBottom,
+    road: random.pick(ROADS),
+    body,
+    bodyShade,
+    panelJoints,
+    parkingLines: random.chance(0.5),
+  };
 }
 
 /** Corners tl, tr, br, bl of a width x height rectangle turned clockwise by `angleDeg` about `centre` (y down). */
@@ -218,7 +236,13 @@ function addNoise(pixels: Buffer, sigma: number, random: SeededRandom): void {
  * and car all turn about the plate's centre (the background is drawn three
  * frames wide so no corner is left bare); signs stay upright, as overlays.
  */
-function sceneSvg(spec: SceneSpec, look: SceneLook, plateCentre: Point, plateQuad: Point[], random: SeededRandom): string {
+function sceneSvg(
+  spec: SceneSpec,
+  look: SceneLook,
+  plateCentre: Point,
+  plateQuad: Point[],
+  random: SeededRandom,
+): string {
   const { width, height } = spec;
   const plateMm = plateSizeMm[spec.plate.style];
   const pxPerMm = spec.plateWidth / plateMm.width;
@@ -248,10 +272,31 @@ function sceneSvg(spec: SceneSpec, look: SceneLook, plateCentre: Point, plateQua
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
     `<defs>` +
-    verticalGradient('wall', [[0, look.wallTop], [1, look.wallBottom]], { from: 0, to: roadTop }) +
-    verticalGradient('road', [[0, look.road], [1, '#2a2b2d']], { from: roadTop, to: height }) +
-    verticalGradient('paint', [[0, look.body], [0.55, look.body], [1, look.bodyShade]]) +
-    verticalGradient('glass', [[0, '#1b222b'], [1, '#3b4857']]) +
+    verticalGradient(
+      'wall',
+      [
+        [0, look.wallTop],
+        [1, look.wallBottom],
+      ],
+      { from: 0, to: roadTop },
+    ) +
+    verticalGradient(
+      'road',
+      [
+        [0, look.road],
+        [1, '#2a2b2d'],
+      ],
+      { from: roadTop, to: height },
+    ) +
+    verticalGradient('paint', [
+      [0, look.body],
+      [0.55, look.body],
+      [1, look.bodyShade],
+    ]) +
+    verticalGradient('glass', [
+      [0, '#1b222b'],
+      [1, '#3b4857'],
+    ]) +
     `</defs>` +
     `<g transform="rotate(${px(spec.rotationDeg ?? 0)} ${px(plateCentre.x)} ${px(plateCentre.y)})">` +
     `<rect x="${outer.left}" y="${outer.top}" width="${outer.width}" height="${px(roadTop - outer.top)}" fill="url(#wall)"/>` +
@@ -399,13 +444,86 @@ const US_LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ';
 const LATIN_LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 /** Slovak district codes (the first two letters of a Slovak plate). */
 const SK_DISTRICTS = [
-  'BA', 'BB', 'BJ', 'BL', 'BN', 'BR', 'BS', 'BY', 'CA', 'DK', 'DS', 'DT', 'GA', 'GL', 'HC', 'HE', 'IL', 'KA', 'KE', 'KK',
-  'KM', 'KN', 'KS', 'LC', 'LE', 'LM', 'LV', 'MA', 'MI', 'ML', 'MT', 'MY', 'NM', 'NO', 'NR', 'NZ', 'PB', 'PD', 'PE', 'PK',
-  'PN', 'PO', 'PP', 'PT', 'PU', 'RA', 'RK', 'RS', 'RV', 'SA', 'SB', 'SC', 'SE', 'SI', 'SK', 'SL', 'SN', 'SO', 'SP', 'SV',
-  'TN', 'TO', 'TR', 'TS', 'TT', 'TV', 'VK', 'VT', 'ZA', 'ZC', 'ZH', 'ZM', 'ZV',
+  'BA',
+  'BB',
+  'BJ',
+  'BL',
+  'BN',
+  'BR',
+  'BS',
+  'BY',
+  'CA',
+  'DK',
+  'DS',
+  'DT',
+  'GA',
+  'GL',
+  'HC',
+  'HE',
+  'IL',
+  'KA',
+  'KE',
+  'KK',
+  'KM',
+  'KN',
+  'KS',
+  'LC',
+  'LE',
+  'LM',
+  'LV',
+  'MA',
+  'MI',
+  'ML',
+  'MT',
+  'MY',
+  'NM',
+  'NO',
+  'NR',
+  'NZ',
+  'PB',
+  'PD',
+  'PE',
+  'PK',
+  'PN',
+  'PO',
+  'PP',
+  'PT',
+  'PU',
+  'RA',
+  'RK',
+  'RS',
+  'RV',
+  'SA',
+  'SB',
+  'SC',
+  'SE',
+  'SI',
+  'SK',
+  'SL',
+  'SN',
+  'SO',
+  'SP',
+  'SV',
+  'TN',
+  'TO',
+  'TR',
+  'TS',
+  'TT',
+  'TV',
+  'VK',
+  'VT',
+  'ZA',
+  'ZC',
+  'ZH',
+  'ZM',
+  'ZV',
 ];
 /** US states drawn by the generator, with their plate slogan and how the characters are grouped. */
-const US_STATES: ReadonlyArray<{ state: string; slogan: string; layout: 'digit-first' | 'letters-dash' | 'letters-space' }> = [
+const US_STATES: ReadonlyArray<{
+  state: string;
+  slogan: string;
+  layout: 'digit-first' | 'letters-dash' | 'letters-space';
+}> = [
   { state: 'CALIFORNIA', slogan: 'DMV.CA.GOV', layout: 'digit-first' },
   { state: 'TEXAS', slogan: 'THE LONE STAR STATE', layout: 'letters-dash' },
   { state: 'NEW YORK', slogan: 'EXCELSIOR', layout: 'letters-dash' },

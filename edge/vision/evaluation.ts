@@ -47,7 +47,10 @@ export class DatasetError extends Error {
 
 /** Parses labels.csv: a header row naming at least `file` and `plate`; x1,y1,x2,y2 make a row a scene. */
 export function parseLabels(csv: string, source = 'labels.csv'): LabelledImage[] {
-  const lines = csv.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim().length > 0);
+  const lines = csv
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .filter((l) => l.trim().length > 0);
   const header = (lines.shift() ?? '').split(',').map((h) => h.trim());
   const col = (name: string): number => header.indexOf(name);
   if (col('file') < 0 || col('plate') < 0) {
@@ -62,7 +65,8 @@ export function parseLabels(csv: string, source = 'labels.csv'): LabelledImage[]
     let box: Rect | null = null;
     if (hasBox && cells[col('x1')]?.trim()) {
       const [x1, y1, x2, y2] = ['x1', 'y1', 'x2', 'y2'].map((k) => Number(cells[col(k)]));
-      if (![x1, y1, x2, y2].every(Number.isFinite)) throw new DatasetError(`${source} line ${i + 2}: box is not numeric`);
+      if (![x1, y1, x2, y2].every(Number.isFinite))
+        throw new DatasetError(`${source} line ${i + 2}: box is not numeric`);
       box = { x: x1!, y: y1!, width: x2! - x1!, height: y2! - y1! };
     }
     return { file, plate, box };
@@ -75,7 +79,9 @@ export async function loadDataset(dir: string): Promise<LabelledImage[]> {
   try {
     csv = await readFile(path, 'utf8');
   } catch (err) {
-    throw new DatasetError(`${path}: cannot read (${(err as Error).message}); a dataset folder holds labels.csv and images/`);
+    throw new DatasetError(
+      `${path}: cannot read (${(err as Error).message}); a dataset folder holds labels.csv and images/`,
+    );
   }
   return parseLabels(csv, path);
 }

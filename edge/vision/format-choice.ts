@@ -72,7 +72,12 @@ export function chooseFormat(
     if (!read) continue;
     const fitCost = free.logScore - read.logScore;
     let value = -fitCost / tuning.temperature + prior(f.format, colour, tuning);
-    if (f.format.specific && f.format.region !== 'US' && !freeFitsSpecific && differsOnlyByLookAlikes(read.text, free.text)) {
+    if (
+      f.format.specific &&
+      f.format.region !== 'US' &&
+      !freeFitsSpecific &&
+      differsOnlyByLookAlikes(read.text, free.text)
+    ) {
       value += tuning.confusionBonus;
     }
     if (!best || value > best.value) best = { read, format: f.format, fitCost, value };

@@ -41,7 +41,11 @@ export interface ImageLimits {
   timeoutSeconds: number;
 }
 
-export const defaultImageLimits: ImageLimits = { maxPixels: 40_000_000, maxBytes: 50 * 1024 * 1024, timeoutSeconds: 10 };
+export const defaultImageLimits: ImageLimits = {
+  maxPixels: 40_000_000,
+  maxBytes: 50 * 1024 * 1024,
+  timeoutSeconds: 10,
+};
 
 function isRawFrame(input: ImageInput): input is RawFrame {
   return typeof input === 'object' && !(input instanceof Uint8Array) && 'width' in input;
@@ -109,7 +113,8 @@ function fromRawFrame(frame: RawFrame, limits: ImageLimits): RgbImage {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new ImageInputError(`raw frame has invalid size ${String(width)}x${String(height)}`);
   }
-  if (channels !== 3 && channels !== 4) throw new ImageInputError(`raw frame has ${String(channels)} channels; 3 or 4 expected`);
+  if (channels !== 3 && channels !== 4)
+    throw new ImageInputError(`raw frame has ${String(channels)} channels; 3 or 4 expected`);
   if (width * height > limits.maxPixels) {
     throw new ImageInputError(`raw frame is ${width}x${height}, over the ${limits.maxPixels / 1e6} MP limit`);
   }

@@ -47,7 +47,9 @@ function projectRoot(): string {
     }
     dir = dirname(dir);
   }
-  throw new ModelFileError('cannot find the platepay project root (package.json) above ' + fileURLToPath(import.meta.url));
+  throw new ModelFileError(
+    'cannot find the platepay project root (package.json) above ' + fileURLToPath(import.meta.url),
+  );
 }
 
 export const defaultManifestPath = (): string => join(projectRoot(), 'models', 'manifest.json');
@@ -93,14 +95,16 @@ export class ModelFiles {
     } catch {
       // packages with an "exports" map hide package.json; find the folder on the resolution paths
       const paths = this.require.resolve.paths(entry.package) ?? [];
-      const found = paths.map((p) => join(p, entry.package, 'package.json')).find((p) => {
-        try {
-          readFileSync(p);
-          return true;
-        } catch {
-          return false;
-        }
-      });
+      const found = paths
+        .map((p) => join(p, entry.package, 'package.json'))
+        .find((p) => {
+          try {
+            readFileSync(p);
+            return true;
+          } catch {
+            return false;
+          }
+        });
       if (!found) {
         throw new ModelFileError(
           `model "${name}": npm package ${entry.package}@${entry.version} is not installed (run npm install)`,

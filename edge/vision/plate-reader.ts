@@ -99,7 +99,6 @@ export const defaultPlateReaderOptions: PlateReaderOptions = {
   recognizer: {},
 };
 
-
 export class PlateReader {
   private constructor(
     private readonly cv: OpenCv,
@@ -124,7 +123,14 @@ export class PlateReader {
     const formats = plateFormats.filter((f: PlateFormat) => opts.regions.includes(f.region)).map(compileFormat);
     if (formats.length === 0) throw new RangeError(`no plate formats for regions ${opts.regions.join(', ')}`);
     const detector = new TextDetector(det, cv, { ...defaultDetectorOptions, ...opts.detector });
-    return new PlateReader(cv, detector, new TextRecognizer(rec, alphabet, { ...defaultRecognizerOptions, ...opts.recognizer }), alphabet, formats, opts);
+    return new PlateReader(
+      cv,
+      detector,
+      new TextRecognizer(rec, alphabet, { ...defaultRecognizerOptions, ...opts.recognizer }),
+      alphabet,
+      formats,
+      opts,
+    );
   }
 
   /** Plate reads in a scene, best first. */
@@ -140,7 +146,11 @@ export class PlateReader {
     const boxes = await this.detector.detect(image, options.roi, detTimings);
     const candidates = this.candidateLines(boxes);
     const t0 = performance.now();
-    const crops = rectify(this.cv, image, candidates.map((c) => c.quad));
+    const crops = rectify(
+      this.cv,
+      image,
+      candidates.map((c) => c.quad),
+    );
     const matrices = await this.recognizer.recognize(crops);
     if (trace) {
       trace.detPreMs += detTimings.preMs;

@@ -34,7 +34,12 @@ function warp(cv: OpenCv, src: OpenCv, q: Quad, height: number): TextCrop {
   const w = Math.max(2, Math.round(size.width));
   const h = Math.max(2, Math.round(size.height));
   const outWidth = Math.min(MAX_REC_WIDTH, Math.max(16, Math.round((height * w) / h)));
-  const from = cv.matFromArray(4, 1, cv.CV_32FC2, q.flatMap((p) => [p.x, p.y]));
+  const from = cv.matFromArray(
+    4,
+    1,
+    cv.CV_32FC2,
+    q.flatMap((p) => [p.x, p.y]),
+  );
   const to = cv.matFromArray(4, 1, cv.CV_32FC2, [0, 0, w, 0, w, h, 0, h]);
   const m = cv.getPerspectiveTransform(from, to);
   const natural = new cv.Mat();

@@ -151,9 +151,7 @@ export class TextDetector {
           const grown = { center: rect.center, size: { width: w + 2 * d, height: h + 2 * d }, angle: rect.angle };
           if (Math.min(grown.size.width, grown.size.height) < 4) continue;
           const corners = cv.RotatedRect.points(grown) as Point[];
-          const quad = orderCorners(
-            corners.map((p) => ({ x: clamp(p.x, 0, width), y: clamp(p.y, 0, height) })),
-          );
+          const quad = orderCorners(corners.map((p) => ({ x: clamp(p.x, 0, width), y: clamp(p.y, 0, height) })));
           boxes.push({ quad, score });
         } finally {
           contour.delete();

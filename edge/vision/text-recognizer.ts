@@ -73,7 +73,8 @@ export class TextRecognizer {
     const plane = REC_HEIGHT * width;
     const data = new Float32Array(n * 3 * plane); // zero = mid grey after normalisation, as PaddleOCR pads
     crops.forEach((crop, b) => {
-      if (crop.height !== REC_HEIGHT) throw new RangeError(`text crop must be ${REC_HEIGHT} px high, got ${crop.height}`);
+      if (crop.height !== REC_HEIGHT)
+        throw new RangeError(`text crop must be ${REC_HEIGHT} px high, got ${crop.height}`);
       const px = crop.data;
       for (let c = 0; c < 3; c++) {
         const srcChannel = 2 - c; // RGB in, BGR to the model

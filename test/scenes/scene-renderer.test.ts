@@ -85,7 +85,10 @@ describe('renderScene', () => {
         assert.ok(Math.abs(top - spec.plateWidth) < 1, `${name}: top edge ${top} px for a ${spec.plateWidth} px plate`);
         assert.ok(Math.abs(left - plateHeight) < 1.5, `${name}: left edge ${left} px for a ${plateHeight} px plate`);
         const tilt = (Math.atan2(tr.y - tl.y, tr.x - tl.x) * 180) / Math.PI;
-        assert.ok(Math.abs(tilt - (spec.rotationDeg ?? 0)) < 0.01, `${name}: quad tilted ${tilt}, spec ${spec.rotationDeg}`);
+        assert.ok(
+          Math.abs(tilt - (spec.rotationDeg ?? 0)) < 0.01,
+          `${name}: quad tilted ${tilt}, spec ${spec.rotationDeg}`,
+        );
       }
     }
   });
@@ -111,7 +114,10 @@ describe('renderScene', () => {
     });
     for (const corner of scene.plateQuad) {
       const inside = pixel(towardsCentre(corner, 0.06));
-      assert.ok(isPlateBlue(inside), `pixel near corner ${JSON.stringify(corner)} is ${JSON.stringify(inside)}, not plate blue`);
+      assert.ok(
+        isPlateBlue(inside),
+        `pixel near corner ${JSON.stringify(corner)} is ${JSON.stringify(inside)}, not plate blue`,
+      );
       const beyond = pixel(towardsCentre(corner, -0.12));
       assert.ok(!isPlateBlue(beyond), `pixel beyond corner ${JSON.stringify(corner)} is plate blue too`);
     }
@@ -172,17 +178,27 @@ describe('randomSceneSpec', () => {
         const varied = randomSceneSpec(style, seed, 'varied');
         assert.deepEqual([varied.width, varied.height], [1280, 720]);
         const plateWidth = varied.plateWidth;
-        assert.ok(Number.isInteger(plateWidth) && plateWidth >= 110 && plateWidth <= 260, `seed ${seed}: plate ${plateWidth} px`);
+        assert.ok(
+          Number.isInteger(plateWidth) && plateWidth >= 110 && plateWidth <= 260,
+          `seed ${seed}: plate ${plateWidth} px`,
+        );
         assert.ok(Math.abs(varied.rotationDeg ?? 0) <= 10, `seed ${seed}: tilt ${varied.rotationDeg}`);
         const brightness = varied.brightness ?? 1;
         assert.ok(brightness >= 0.4 && brightness <= 1.3, `seed ${seed}: brightness ${brightness}`);
-        assert.ok((varied.contrast ?? 1) >= 0.4 && (varied.contrast ?? 1) <= 1, `seed ${seed}: contrast ${varied.contrast}`);
+        assert.ok(
+          (varied.contrast ?? 1) >= 0.4 && (varied.contrast ?? 1) <= 1,
+          `seed ${seed}: contrast ${varied.contrast}`,
+        );
         assert.ok((varied.noise ?? 0) >= 0 && (varied.noise ?? 0) <= 25, `seed ${seed}: noise ${varied.noise}`);
         const plateHeight = (varied.plateWidth * plateSizeMm[style].height) / plateSizeMm[style].width;
         const halfDiagonal = Math.hypot(varied.plateWidth, plateHeight) / 2;
         for (const s of [easy, varied]) {
           const { x, y } = s.centre;
-          const fits = x - halfDiagonal >= 0 && x + halfDiagonal <= s.width && y - halfDiagonal >= 0 && y + halfDiagonal <= s.height;
+          const fits =
+            x - halfDiagonal >= 0 &&
+            x + halfDiagonal <= s.width &&
+            y - halfDiagonal >= 0 &&
+            y + halfDiagonal <= s.height;
           assert.ok(fits, `seed ${seed}: plate at ${JSON.stringify(s.centre)} may leave the frame`);
         }
       }

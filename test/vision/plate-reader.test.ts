@@ -21,7 +21,12 @@ import type { PlateRead } from '../../edge/vision/plate-reader.js';
 import { PlateReader } from '../../edge/vision/plate-reader.js';
 
 const STYLES: readonly PlateStyle[] = ['cn-blue', 'cn-green', 'us', 'eu'];
-const REGION_OF_STYLE: Record<PlateStyle, PlateRead['region']> = { 'cn-blue': 'CN', 'cn-green': 'CN', us: 'US', eu: 'EU' };
+const REGION_OF_STYLE: Record<PlateStyle, PlateRead['region']> = {
+  'cn-blue': 'CN',
+  'cn-green': 'CN',
+  us: 'US',
+  eu: 'EU',
+};
 
 let reader: PlateReader;
 
@@ -38,7 +43,12 @@ function describeReads(reads: PlateRead[]): string {
   return reads.length ? reads.map((r) => `${r.text} (${r.format}, ${r.confidence.toFixed(2)})`).join(', ') : 'no reads';
 }
 
-function quadBounds(quad: ReadonlyArray<{ x: number; y: number }>): { x: number; y: number; width: number; height: number } {
+function quadBounds(quad: ReadonlyArray<{ x: number; y: number }>): {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+} {
   const xs = quad.map((p) => p.x);
   const ys = quad.map((p) => p.y);
   const x = Math.min(...xs);
@@ -171,7 +181,12 @@ function hugePngHeader(): Buffer {
   header[9] = 2; // colour type: RGB
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   const emptyZlibStream = Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
-  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', emptyZlibStream), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    signature,
+    chunk('IHDR', header),
+    chunk('IDAT', emptyZlibStream),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 describe('PlateReader rejects bad input', () => {
