@@ -13,9 +13,9 @@
  * inventing or losing one.
  */
 import type { CompiledFormat } from './plate-syntax.js';
-import { provinces } from './plate-syntax.js';
+import { plateSeparators, provinces } from './plate-syntax.js';
 
-const SEPARATORS = new Set([' ', '-', '·', '.', '•', '_', ':', '—', '–', '|', '・', '/']);
+const SEPARATORS = new Set(plateSeparators);
 
 export class PlateAlphabet {
   /** symbol of each reduced column after the blank (column 0) */
@@ -260,6 +260,7 @@ export function decodeFormat(m: CtcMatrix, alphabet: PlateAlphabet, format: Comp
       endLabel = n;
       endKind = 'blank';
     }
+    if (n === 0) continue; // no label state for an empty read
     const row = lab[T - 1]![n - 1]!;
     for (let j = 0; j < row.length; j++) {
       if (row[j]! > bestScore) {

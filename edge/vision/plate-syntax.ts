@@ -103,6 +103,9 @@ export function fitsFormat(text: string, compiled: CompiledFormat): boolean {
   return chars.every((c, i) => compiled.positions[i]!.includes(c));
 }
 
+/** Characters printed between plate groups (or read there by OCR); never part of a plate. */
+export const plateSeparators: readonly string[] = [' ', '-', '·', '.', '•', '_', ':', '—', '–', '|', '・', '/'];
+
 /**
  * Normalises text from any source (an OCR read, an API body, a label) to
  * the plate alphabet: NFKC (full-width letters become ASCII), upper case,
@@ -113,12 +116,13 @@ export function normalisePlate(text: string): string | null {
   const cleaned = text
     .normalize('NFKC')
     .toUpperCase()
-    .replace(/[\s\u200B-\u200D\u2060\uFEFF\-·.•_:]/g, '');
-  if (cleaned.length === 0) return null;
-  for (const c of cleaned) {
+    .replace(/[\s\u200B-\u200D\u2060\uFEFF]/g, '');
+  const kept = [...cleaned].filter((c) => !plateSeparators.includes(c)).join('');
+  if (kept.length === 0) return null;
+  for (const c of kept) {
     if (!/[A-Z0-9]/.test(c) && !provinces.includes(c)) return null;
   }
-  return cleaned;
+  return kept;
 }
 
 /** Regions whose formats `plate` fits, specific formats first. */

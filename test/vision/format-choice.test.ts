@@ -1,0 +1,183 @@
+/**
+ * Format choice (edge/vision/format-choice.ts) on synthetic CTC matrices
+ * over the real plate alphabet (the rec model's own dictionary): the syntax
+ * settles look-alike characters, plate colour decides between a Chinese
+ * and a Latin reading, and a clear read keeps its text.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { PlateAlphabet, decodeFormat, decodeGreedy } from '../../edge/vision/ctc-decoder.js';
+import type { CtcMatrix } from '../../edge/vision/ctc-decoder.js';
+import type { FormatChoice } from '../../edge/vision/format-choice.js';
+import { chooseFormat, defaultFormatTuning } from '../../edge/vision/format-choice.js';
+import { ModelFiles } from '../../edge/vision/model-files.js';
+import type { PlateColour } from '../../edge/vision/plate-colour.js';
+import { compileFormat, fitsFormat, plateFormats, provinces } from '../../edge/vision/plate-syntax.js';
+import { matrixOfRows, rowsOfText } from './ctc-helpers.js';
+
+const formats = plateFormats.map(compileFormat);
+const NO_COLOUR: PlateColour = { blue: 0, green: 0 };
+const BLUE: PlateColour = { blue: 0.7, green: 0 };
+const GREEN: PlateColour = { blue: 0, green: 0.4 };
+
+let alphabet: PlateAlphabet;
+
+before(() => {
+  const dictionary = new ModelFiles().bytes('dict').toString('utf8').replace(/\r/g, '').split('\n');
+  if (dictionary[dictionary.length - 1] === '') dictionary.pop();
+  alphabet = new PlateAlphabet(dictionary);
+});
+
+function describeChoice(choice: FormatChoice | null): string {
+  if (!choice) return 'no choice';
+  return `${choice.read.text} (${choice.format.name}, fit cost ${choice.fitCost.toFixed(2)}, value ${choice.value.toFixed(2)})`;
+}
+
+/** Rows for `text` (two frames a character, a blank between) with the rows of character `index` replaced. */
+function rowsWith(text: string, index: number, row: Record<string, number>): Array<Record<string, number>> {
+  const rows = rowsOfText(text, 2, 0.9);
+  // row 0 is a blank; character i occupies rows 1 + 3i and 2 + 3i
+  rows[1 + 3 * index] = row;
+  rows[2 + 3 * index] = row;
+  return rows;
+}
+
+describe('chooseFormat: the syntax settles look-alike characters', () => {
+  let m: CtcMatrix;
+  before(() => {
+    // the model leans to "0" at the last character, with some weight on "O"
+    m = matrixOfRows(rowsWith('PP587A0', 6, { '0': 0.6, O: 0.3 }), alphabet);
+  });
+
+  it('the unconstrained read is PP587A0', () => {
+    assert.equal(decodeGreedy(m, alphabet).text, 'PP587A0');
+  });
+
+  for (const [name, colour] of [
+    ['no plate colour', NO_COLOUR],
+    ['unknown colour', null],
+  ] as const) {
+    it(`reads PP587AO in the SK/FR/IT format (${name})`, () => {
+      const choice = chooseFormat(m, alphabet, formats, colour);
+      assert.equal(choice?.format.name, 'SK/FR/IT', describeChoice(choice));
+      assert.equal(choice?.read.text, 'PP587AO', describeChoice(choice));
+      assert.ok(choice.fitCost > 0, 'the O costs something against the model');
+    });
+  }
+
+  it('keeps a read that already fits a specific format: BA123CD, 7ABC123, ABC1D23', () => {
+    const expected: Array<[string, string]> = [
+      ['BA123CD', 'SK/FR/IT'],
+      ['7ABC123', 'US 7 (1ABC234)'],
+      ['ABC1D23', 'BR Mercosur'],
+      ['ABC1234', 'US 7 (AAA1234)'],
+    ];
+    for (const [text, format] of expected) {
+      const choice = chooseFormat(matrixOfRows(rowsOfText(text), alphabet), alphabet, formats, NO_COLOUR);
+      assert.equal(choice?.read.text, text, describeChoice(choice));
+      assert.equal(choice?.format.name, format, describeChoice(choice));
+      assert.ok(Math.abs(choice.fitCost) < 1e-9);
+    }
+  });
+
+  it('leaves a read that fits only a generic rule as it is', () => {
+    const choice = chooseFormat(matrixOfRows(rowsOfText('AB12'), alphabet), alphabet, formats, NO_COLOUR);
+    assert.equal(choice?.read.text, 'AB12', describeChoice(choice));
+    assert.equal(choice?.format.specific, false, describeChoice(choice));
+  });
+});
+
+describe('chooseFormat: plate colour and the province character', () => {
+  // a Chinese blue plate whose province character the model half reads as "H"
+  let blueStrip: CtcMatrix;
+  // a green new-energy plate whose province character the model half reads as "B"
+  let greenStrip: CtcMatrix;
+  before(() => {
+    blueStrip = matrixOfRows(rowsWith('皖A12345', 0, { H: 0.5, 皖: 0.35 }), alphabet);
+    greenStrip = matrixOfRows(rowsWith('粤BD23456', 0, { B: 0.5, 粤: 0.35 }), alphabet);
+  });
+
+  it('the unconstrained reads are Latin', () => {
+    assert.equal(decodeGreedy(blueStrip, alphabet).text, 'HA12345');
+    assert.equal(decodeGreedy(greenStrip, alphabet).text, 'BBD23456');
+  });
+
+  it('a strong blue cue makes the Chinese blue format win', () => {
+    const choice = chooseFormat(blueStrip, alphabet, formats, BLUE);
+    assert.equal(choice?.format.name, 'CN blue', describeChoice(choice));
+    assert.equal(choice?.read.text, '皖A12345', describeChoice(choice));
+  });
+
+  it('a strong green cue makes a Chinese new-energy format win', () => {
+    const choice = chooseFormat(greenStrip, alphabet, formats, GREEN);
+    assert.equal(choice?.format.name, 'CN green small', describeChoice(choice));
+    assert.equal(choice?.read.text, '粤BD23456', describeChoice(choice));
+  });
+
+  for (const [name, strip, latin] of [
+    ['blue', () => blueStrip, 'HA12345'],
+    ['green', () => greenStrip, 'BBD23456'],
+  ] as const) {
+    it(`with no plate colour the ${name}-plate strip is not given a province (Latin read ${latin})`, () => {
+      const choice = chooseFormat(strip(), alphabet, formats, NO_COLOUR);
+      assert.ok(choice, 'no choice');
+      assert.notEqual(choice.format.region, 'CN', describeChoice(choice));
+      assert.ok(![...choice.read.text].some((c) => provinces.includes(c)), describeChoice(choice));
+      assert.equal(choice.read.text, latin, describeChoice(choice));
+    });
+  }
+
+  it('the colour thresholds come from the tuning', () => {
+    // with no colour bonus and no uncoloured penalty, the blue strip's fit cost alone decides
+    const neutral = { ...defaultFormatTuning, colourBonus: 0, uncolouredCnPenalty: 0 };
+    const a = chooseFormat(blueStrip, alphabet, formats, BLUE, neutral);
+    const b = chooseFormat(blueStrip, alphabet, formats, NO_COLOUR, neutral);
+    assert.equal(a?.read.text, b?.read.text);
+    assert.equal(a?.format.name, b?.format.name);
+  });
+});
+
+describe('chooseFormat on random matrices (property)', () => {
+  const SYMBOLS = [...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', '皖', '京', '粤'];
+  const randomRows = fc.array(
+    fc
+      .dictionary(fc.constantFrom('', ...SYMBOLS), fc.integer({ min: 1, max: 100 }), { minKeys: 1, maxKeys: 4 })
+      .map((w) => {
+        const sum = Object.values(w).reduce((s, x) => s + x, 0);
+        return Object.fromEntries(Object.entries(w).map(([k, x]) => [k, (0.95 * x) / sum]));
+      }),
+    { minLength: 1, maxLength: 24 },
+  );
+  const colour = fc.option(
+    fc.record({ blue: fc.double({ min: 0, max: 1, noNaN: true }), green: fc.double({ min: 0, max: 1, noNaN: true }) }),
+  );
+
+  it('returns the constrained read of the format it chose, which fits, at a non-negative cost', () => {
+    fc.assert(
+      fc.property(randomRows, colour, (rows, c) => {
+        const m = matrixOfRows(rows, alphabet);
+        const choice = chooseFormat(m, alphabet, formats, c);
+        const anyFits = formats.some((f) => decodeFormat(m, alphabet, f) !== null);
+        if (!anyFits) {
+          assert.equal(choice, null);
+          return;
+        }
+        assert.ok(choice, 'no choice though a format fits');
+        const f = formats.find((x) => x.format === choice.format)!;
+        assert.ok(fitsFormat(choice.read.text, f), describeChoice(choice));
+        assert.deepEqual(choice.read, decodeFormat(m, alphabet, f));
+        const free = decodeGreedy(m, alphabet);
+        assert.ok(choice.fitCost >= -1e-9, `fit cost ${choice.fitCost}`);
+        assert.ok(Math.abs(choice.fitCost - (free.logScore - choice.read.logScore)) < 1e-9);
+        assert.ok(Number.isFinite(choice.value));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('returns null for a strip too short for any format', () => {
+    const m = matrixOfRows(rowsOfText('A', 1), alphabet); // 3 steps; every format needs 4
+    assert.equal(chooseFormat(m, alphabet, formats, NO_COLOUR), null);
+  });
+});

@@ -1,0 +1,232 @@
+/**
+ * Plate syntaxes (edge/vision/plate-syntax.ts): normalising text to the
+ * plate alphabet, compiling formats (with the {m,n} range), which texts fit
+ * which format, and the regions a plate belongs to.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { PlateFormat } from '../../edge/vision/plate-syntax.js';
+import {
+  allRegions,
+  compileFormat,
+  fitsFormat,
+  normalisePlate,
+  plateFormats,
+  positionClasses,
+  provinces,
+  regionsOf,
+} from '../../edge/vision/plate-syntax.js';
+
+const DIGITS = '0123456789';
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const PLATE_ALPHABET = DIGITS + LETTERS + provinces;
+
+describe('normalisePlate', () => {
+  const cases: Array<[string, string | null, string]> = [
+    ['ＡＢＣ１２３', 'ABC123', 'full-width letters and digits'],
+    ['\u200BAB\u200C1\u200D2\u2060\uFEFF3', 'AB123', 'zero-width characters'],
+    ['BA-123.CD', 'BA123CD', 'dash and dot'],
+    [' BA 123 CD ', 'BA123CD', 'spaces'],
+    ['BA\t123\nCD', 'BA123CD', 'tab and newline'],
+    ['皖A·12345', '皖A12345', 'the Chinese separator dot'],
+    ['AB_12:3•4', 'AB1234', 'underscore, colon, bullet'],
+    ['ba123cd', 'BA123CD', 'lower case'],
+    ['ｂａ１２３', 'BA123', 'full-width lower case'],
+    ['7ABC123', '7ABC123', 'already normal'],
+    ['京ＡＤ１２３４５', '京AD12345', 'province with full-width rest'],
+    ['AB#123', null, 'a hash'],
+    ['ABÉ123', null, 'an accented letter'],
+    ['中A12345', null, 'a CJK character that is not a province'],
+    ['', null, 'empty'],
+    ['   ', null, 'only spaces'],
+    ['-.-', null, 'only separators'],
+    ['\u200B', null, 'only a zero-width space'],
+  ];
+  for (const [input, expected, what] of cases) {
+    it(`${what}: ${JSON.stringify(input)} -> ${JSON.stringify(expected)}`, () => {
+      assert.equal(normalisePlate(input), expected);
+    });
+  }
+
+  it('is idempotent and keeps only the plate alphabet (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom(...PLATE_ALPHABET, ...'abcz -.·\u200B', 'ａ', 'Ｚ', '９') }),
+        (text) => {
+          const n = normalisePlate(text);
+          if (n === null) {
+            assert.equal(
+              text.replace(/[\s\-.·\u200B]/g, ''),
+              '',
+              `${JSON.stringify(text)} has plate characters but gave null`,
+            );
+            return;
+          }
+          assert.equal(normalisePlate(n), n);
+          for (const c of n) assert.ok(PLATE_ALPHABET.includes(c), `${JSON.stringify(c)} in ${n}`);
+        },
+      ),
+    );
+  });
+
+  it('undoes separators inserted into a plate (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...PLATE_ALPHABET), { minLength: 1, maxLength: 9 }),
+        fc.array(fc.constantFrom('', ' ', '-', '.', '·', '\u200B', '\uFEFF'), { minLength: 10, maxLength: 10 }),
+        (chars, seps) => {
+          const plate = chars.join('');
+          const decorated = chars.map((c, i) => seps[i] + c).join('') + seps[9];
+          assert.equal(normalisePlate(decorated), plate);
+          assert.equal(normalisePlate(decorated.toLowerCase()), plate);
+        },
+      ),
+    );
+  });
+});
+
+describe('compileFormat', () => {
+  it('expands "X{4,8}" to eight positions with a minimum length of four', () => {
+    const eu = compileFormat(plateFormats.find((f) => f.name === 'EU generic')!);
+    assert.equal(eu.positions.length, 8);
+    assert.equal(eu.minLength, 4);
+    for (const set of eu.positions) assert.equal(set, DIGITS + LETTERS);
+  });
+
+  it('expands a head before the range: "PN{1,3}" is P then one to three digits', () => {
+    const f = compileFormat({ region: 'CN', name: 'test', pattern: 'PN{1,3}', specific: false });
+    assert.deepEqual(f.positions, [provinces, DIGITS, DIGITS, DIGITS]);
+    assert.equal(f.minLength, 2);
+    assert.ok(fitsFormat('皖1', f));
+    assert.ok(fitsFormat('皖123', f));
+    assert.ok(!fitsFormat('皖', f));
+    assert.ok(!fitsFormat('皖1234', f));
+  });
+
+  it('maps each pattern letter of a fixed format to its position class', () => {
+    for (const format of plateFormats.filter((f) => !f.pattern.includes('{'))) {
+      const c = compileFormat(format);
+      assert.equal(c.minLength, format.pattern.length, format.name);
+      assert.deepEqual(
+        c.positions,
+        [...format.pattern].map((k) => positionClasses[k]),
+        format.name,
+      );
+    }
+  });
+
+  it('rejects an unknown position class, naming it', () => {
+    assert.throws(
+      () => compileFormat({ region: 'EU', name: 'bad', pattern: 'LLQ', specific: true }),
+      /bad.*unknown position class Q/,
+    );
+  });
+
+  it('keeps Chinese formats free of I and O, US ones free of O and Q', () => {
+    for (const f of plateFormats.map(compileFormat)) {
+      const chars = f.positions.join('');
+      if (f.format.region === 'CN') assert.ok(!/[IO]/.test(chars.slice(1)), f.format.name);
+      if (f.format.region === 'US') assert.ok(!/[OQ]/.test(chars), f.format.name);
+    }
+  });
+});
+
+describe('fitsFormat for each plate format', () => {
+  const examples: Record<string, { valid: string[]; invalid: string[] }> = {
+    'CN blue': {
+      valid: ['皖A12345', '京AD1234', '粤Z9Y8X7'],
+      invalid: ['皖I12345', 'AA12345', '皖A1234', '皖A123456', '皖A1234O'],
+    },
+    'CN green small': { valid: ['粤BD23456', '京AFA1234'], invalid: ['粤BX23456', '粤BD2345A', '粤BD2345'] },
+    'CN green large': { valid: ['粤B12345D', '沪A00000F'], invalid: ['粤B12345A', '粤BD23456', '粤B1234D'] },
+    'BR Mercosur': { valid: ['ABC1D23', 'RIO2A18'], invalid: ['ABC1234', 'AB11D23', 'ABC1D2'] },
+    'SK/FR/IT': { valid: ['BA123CD', 'PP587AO'], invalid: ['BA1234D', 'BA123C0', 'B1123CD'] },
+    CZ: { valid: ['1AB2345', '5A12345'], invalid: ['AAB2345', '1AB234', '1AB234X'] },
+    'US 7 (AAA1234)': { valid: ['ABC1234', 'XYZ0001'], invalid: ['ABO1234', 'AQC1234', 'AB12345'] },
+    'US 7 (1ABC234)': { valid: ['7ABC123', '4PCI264'], invalid: ['7AQC123', 'AABC123', '7ABC12'] },
+    'US 6 (ABC123)': { valid: ['ABC123'], invalid: ['AB1234', 'ABO123', 'ABC1234'] },
+    'US 6 (123ABC)': { valid: ['123ABC'], invalid: ['123AB1', '123ABO'] },
+    'US generic': { valid: ['ABC1', '12345678', 'ZZ99'], invalid: ['ABC', 'ABCD12345', 'ABCO12', '皖A1234'] },
+    'EU generic': { valid: ['ABCO', 'QQ12345O'], invalid: ['AB1', 'ABCDEFGHI', '皖A1234'] },
+  };
+
+  it('has examples for every format', () => {
+    assert.deepEqual(plateFormats.map((f) => f.name).sort(), Object.keys(examples).sort());
+  });
+
+  for (const format of plateFormats) {
+    it(`${format.name} (${format.pattern})`, () => {
+      const c = compileFormat(format);
+      const ex = examples[format.name]!;
+      for (const v of ex.valid) assert.ok(fitsFormat(v, c), `${v} should fit ${format.name}`);
+      for (const v of ex.invalid) assert.ok(!fitsFormat(v, c), `${v} should not fit ${format.name}`);
+    });
+  }
+
+  it('accepts any text drawn from a compiled format position by position (property)', () => {
+    const compiled = [
+      ...plateFormats.map(compileFormat),
+      compileFormat({ region: 'CN', name: 'range', pattern: 'PCN{2,5}', specific: false }),
+    ];
+    const drawn = fc.constantFrom(...compiled).chain((f) =>
+      fc.record({
+        f: fc.constant(f),
+        chars: fc
+          .integer({ min: f.minLength, max: f.positions.length })
+          .chain((n) => fc.tuple(...f.positions.slice(0, n).map((set) => fc.constantFrom(...set)))),
+        junk: fc.constantFrom(...'#中aé'),
+        at: fc.nat(),
+      }),
+    );
+    fc.assert(
+      fc.property(drawn, ({ f, chars, junk, at }) => {
+        const text = chars.join('');
+        assert.ok(fitsFormat(text, f), `${text} drawn from ${f.format.name}`);
+        // a character outside the position's class breaks the fit
+        const broken = [...chars];
+        broken[at % chars.length] = junk;
+        assert.ok(!fitsFormat(broken.join(''), f), `${broken.join('')} fits ${f.format.name}`);
+        // so does one character too many at the longest length, or one too few at the shortest
+        if (chars.length === f.positions.length) assert.ok(!fitsFormat(text + chars[0], f));
+        if (chars.length === f.minLength) assert.ok(!fitsFormat(chars.slice(1).join(''), f));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('regionsOf', () => {
+  it('lists the regions of the formats a plate fits, specific formats first', () => {
+    assert.deepEqual(regionsOf('皖A12345'), ['CN']);
+    assert.deepEqual(regionsOf('粤BD23456'), ['CN']);
+    assert.deepEqual(regionsOf('BA123CD'), ['EU', 'US']);
+    assert.deepEqual(regionsOf('PP587AO'), ['EU']);
+    assert.deepEqual(regionsOf('7ABC123'), ['US', 'EU']);
+    assert.deepEqual(regionsOf('ABC1D23'), ['BR', 'US', 'EU']);
+    assert.deepEqual(regionsOf('ABCO'), ['EU']);
+    assert.deepEqual(regionsOf('AB'), []);
+    assert.deepEqual(regionsOf('皖A'), []);
+  });
+
+  it('takes its formats from the caller', () => {
+    const only: PlateFormat[] = [
+      { region: 'US', name: 'g', pattern: 'X{4,8}', specific: false },
+      { region: 'BR', name: 's', pattern: 'LLLNNNN', specific: true },
+    ];
+    assert.deepEqual(regionsOf('ABC1234', only), ['BR', 'US']);
+    assert.deepEqual(regionsOf('皖A12345', only), []);
+  });
+
+  it('only ever names known regions, each once (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...PLATE_ALPHABET), maxLength: 9 }), (plate) => {
+        const regions = regionsOf(plate);
+        assert.equal(new Set(regions).size, regions.length);
+        for (const r of regions) assert.ok(allRegions.includes(r));
+        const fits = plateFormats.filter((f) => fitsFormat(plate, compileFormat(f))).map((f) => f.region);
+        assert.deepEqual([...regions].sort(), [...new Set(fits)].sort());
+      }),
+    );
+  });
+});
