@@ -59,6 +59,12 @@ export interface PlateReaderOptions {
   regions: readonly Region[];
   /** at most this many text lines are read per frame (default 8) */
   maxCandidates: number;
+  /** margins added around each text line before it is read, as fractions of its height */
+  stripPadding: { x: number; y: number };
+  /** text lines are read this many at a time, most plate-like first (default 2) */
+  roundSize: number;
+  /** reading stops after a round that produced a read ranked at least this high */
+  confidentScore: number;
   limits: ImageLimits;
   /** how formats are weighed against each other (see format-choice.ts) */
   formatTuning: FormatTuning;
@@ -94,6 +100,9 @@ export const defaultPlateReaderOptions: PlateReaderOptions = {
   detector: {},
   regions: allRegions,
   maxCandidates: 8,
+  stripPadding: { x: 0.08, y: -0.08 },
+  roundSize: 2,
+  confidentScore: 1.5,
   limits: defaultImageLimits,
   formatTuning: defaultFormatTuning,
   recognizer: {},
@@ -145,38 +154,44 @@ export class PlateReader {
     const detTimings = { preMs: 0, runMs: 0, postMs: 0 };
     const boxes = await this.detector.detect(image, options.roi, detTimings);
     const candidates = this.candidateLines(boxes);
-    const t0 = performance.now();
-    const crops = rectify(
-      this.cv,
-      image,
-      candidates.map((c) => c.quad),
-    );
-    const matrices = await this.recognizer.recognize(crops);
     if (trace) {
       trace.detPreMs += detTimings.preMs;
       trace.detRunMs += detTimings.runMs;
       trace.detPostMs += detTimings.postMs;
-      trace.recMs += performance.now() - t0;
       trace.boxes.push(...boxes.map((b) => b.quad));
     }
     const maxHeight = Math.max(1, ...candidates.map((c) => c.height));
     const scored: Array<{ read: PlateRead; score: number }> = [];
-    candidates.forEach((cand, i) => {
-      const best = this.choose(matrices[i]!, crops[i]!.data);
-      if (!best) return;
-      const score =
-        rankScore(best.read, best.format, best.fitCost, cand.height / maxHeight, cand.detScore) -
-        (looksLikeOverlay(best.read.text, cand.quad, image.height) ? 5 : 0);
-      scored.push({ score, read: toPlateRead(best.read, best.format, cand.quad) });
-      trace?.candidates.push({
-        quad: cand.quad,
-        text: best.read.text,
-        format: best.format.name,
-        score,
-        fitCost: best.fitCost,
-        colour: plateColour(crops[i]!.data),
+    // the most plate-like lines first, a few at a time; stop once a read is clearly a plate
+    const { roundSize, confidentScore } = this.options;
+    for (let start = 0; start < candidates.length; start += roundSize) {
+      const round = candidates.slice(start, start + roundSize);
+      const t0 = performance.now();
+      const crops = rectify(
+        this.cv,
+        image,
+        round.map((c) => c.quad),
+      );
+      const matrices = await this.recognizer.recognize(crops);
+      if (trace) trace.recMs += performance.now() - t0;
+      round.forEach((cand, i) => {
+        const best = this.choose(matrices[i]!, crops[i]!.data);
+        if (!best) return;
+        const score =
+          rankScore(best.read, best.format, best.fitCost, cand.height / maxHeight, cand.detScore) -
+          (looksLikeOverlay(best.read.text, cand.quad, image.height) ? 5 : 0);
+        scored.push({ score, read: toPlateRead(best.read, best.format, cand.quad) });
+        trace?.candidates.push({
+          quad: cand.quad,
+          text: best.read.text,
+          format: best.format.name,
+          score,
+          fitCost: best.fitCost,
+          colour: plateColour(crops[i]!.data),
+        });
       });
-    });
+      if (scored.some((s) => s.score >= confidentScore)) break;
+    }
     scored.sort((a, b) => b.score - a.score);
     // one read per place in the frame: drop reads whose boxes overlap a better one
     const kept: typeof scored = [];
@@ -228,7 +243,7 @@ export class PlateReader {
     const all = [...lines, ...joined].filter((l) => l.width / l.height >= 1.2 && l.width / l.height <= 16);
     all.sort((a, b) => b.height * b.detScore - a.height * a.detScore);
     return all.slice(0, this.options.maxCandidates).map((l) => ({
-      quad: growQuad(l.quad, 0.08 * l.height, 0.0),
+      quad: growQuad(l.quad, this.options.stripPadding.x * l.height, this.options.stripPadding.y * l.height),
       height: l.height,
       detScore: l.detScore,
     }));
