@@ -86,7 +86,7 @@ export function chooseFormat(
 }
 
 function prior(format: PlateFormat, colour: PlateColour | null, tuning: FormatTuning): number {
-  let p = format.specific ? 0 : -tuning.genericPenalty;
+  let p = (format.specific ? 0 : -tuning.genericPenalty) - (format.extraPenalty ?? 0);
   if (colour) {
     const evidence = Math.max(colour.blue, 1.5 * colour.green);
     const isCn = format.region === 'CN';

@@ -51,6 +51,8 @@ export interface PlateFormat {
   pattern: string;
   /** true when the format describes one plate series exactly */
   specific: boolean;
+  /** extra prior penalty (nats) on top of the generic one, for rules that fit too much */
+  extraPenalty?: number;
 }
 
 export const plateFormats: readonly PlateFormat[] = [
@@ -65,7 +67,7 @@ export const plateFormats: readonly PlateFormat[] = [
   { region: 'US', name: 'US 6 (ABC123)', pattern: 'MMMNNN', specific: true },
   { region: 'US', name: 'US 6 (123ABC)', pattern: 'NNNMMM', specific: true },
   { region: 'US', name: 'US generic', pattern: 'U{4,8}', specific: false },
-  { region: 'EU', name: 'EU generic', pattern: 'X{4,8}', specific: false },
+  { region: 'EU', name: 'EU generic', pattern: 'X{4,8}', specific: false, extraPenalty: 1 },
 ];
 
 /** A format expanded to per-position character sets. */
