@@ -81,8 +81,9 @@ export async function decodeImage(input: ImageInput, limits: ImageLimits = defau
   let image: Sharp;
   let meta: Metadata;
   try {
+    // the header alone first (no pixel limit: nothing is decoded), so an oversized image is named with its size
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
     image = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error', sequentialRead: true });
-    meta = await image.metadata();
   } catch (err) {
     throw new ImageInputError(`${what} is not a readable image: ${cleanSharpMessage(err)}`);
   }

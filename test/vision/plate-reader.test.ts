@@ -202,12 +202,12 @@ describe('PlateReader rejects bad input', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function assertBadImage(input: ImageInput): Promise<void> {
+  async function assertBadImage(input: ImageInput, says: RegExp = /\S/): Promise<void> {
     await assert.rejects(reader.read(input), (err: unknown) => {
       const { code, message } = err as { code?: unknown; message?: unknown };
       assert.equal(code, 'BAD_IMAGE', `expected code BAD_IMAGE, got ${String(code)}: ${String(message)}`);
       assert.equal(typeof message, 'string');
-      assert.match(message as string, /\S/, 'the error has an empty message');
+      assert.match(message as string, says);
       return true;
     });
   }
@@ -231,7 +231,7 @@ describe('PlateReader rejects bad input', () => {
     // the header itself is well formed: only its size is the problem
     const meta = await sharp(png, { limitInputPixels: false }).metadata();
     assert.deepEqual([meta.format, meta.width, meta.height], ['png', 20000, 20000]);
-    await assertBadImage(png);
+    await assertBadImage(png, /20000x20000.*over the 40 MP limit/);
   });
 
   it('rejects a text file', async () => {
@@ -241,7 +241,7 @@ describe('PlateReader rejects bad input', () => {
   });
 
   it('rejects a zero-size buffer', async () => {
-    await assertBadImage(Buffer.alloc(0));
+    await assertBadImage(Buffer.alloc(0), /empty/);
   });
 
   it('rejects a raw frame whose data does not match width x height x channels', async () => {
