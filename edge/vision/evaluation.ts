@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Rect } from './geometry.js';
-import { quadBounds, rectIou } from './geometry.js';
+import { quadBounds, rectIntersection, rectIou } from './geometry.js';
 import { normalisePlate } from './plate-syntax.js';
 import type { PlateReader } from './plate-reader.js';
 import { newReadTrace } from './plate-reader.js';
@@ -190,8 +190,6 @@ export async function evaluate(reader: PlateReader, dir: string, options: EvalOp
  */
 export function findsPlate(box: Rect, plate: Rect): boolean {
   if (rectIou(box, plate) >= 0.5) return true;
-  const ix = Math.max(0, Math.min(box.x + box.width, plate.x + plate.width) - Math.max(box.x, plate.x));
-  const iy = Math.max(0, Math.min(box.y + box.height, plate.y + plate.height) - Math.max(box.y, plate.y));
-  const inside = ix * iy;
+  const inside = rectIntersection(box, plate);
   return inside >= 0.8 * box.width * box.height && inside >= 0.25 * plate.width * plate.height;
 }

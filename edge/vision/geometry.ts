@@ -42,10 +42,15 @@ export function quadBounds(q: Quad): Rect {
   return { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
 }
 
-export function rectIou(a: Rect, b: Rect): number {
+/** Area of the overlap of two rectangles (0 when they are apart). */
+export function rectIntersection(a: Rect, b: Rect): number {
   const ix = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
   const iy = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
-  const inter = ix * iy;
+  return ix * iy;
+}
+
+export function rectIou(a: Rect, b: Rect): number {
+  const inter = rectIntersection(a, b);
   const union = a.width * a.height + b.width * b.height - inter;
   return union > 0 ? inter / union : 0;
 }

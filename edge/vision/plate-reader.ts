@@ -175,7 +175,8 @@ export class PlateReader {
       const matrices = await this.recognizer.recognize(crops);
       if (trace) trace.recMs += performance.now() - t0;
       round.forEach((cand, i) => {
-        const best = this.choose(matrices[i]!, crops[i]!.data);
+        const colour = plateColour(crops[i]!.data);
+        const best = this.choose(matrices[i]!, colour);
         if (!best) return;
         const score =
           rankScore(best.read, best.format, best.fitCost, cand.height / maxHeight, cand.detScore) -
@@ -187,7 +188,7 @@ export class PlateReader {
           format: best.format.name,
           score,
           fitCost: best.fitCost,
-          colour: plateColour(crops[i]!.data),
+          colour,
         });
       });
       if (scored.some((s) => s.score >= confidentScore)) break;
@@ -207,7 +208,7 @@ export class PlateReader {
     const image = await decodeImage(input, this.options.limits);
     const crop = resizeWhole(this.cv, image);
     const [matrix] = await this.recognizer.recognize([crop]);
-    const best = this.choose(matrix!, crop.data);
+    const best = this.choose(matrix!, plateColour(crop.data));
     if (!best) return [];
     const quad: Quad = [
       { x: 0, y: 0 },
@@ -218,8 +219,8 @@ export class PlateReader {
     return [toPlateRead(best.read, best.format, quad)];
   }
 
-  private choose(m: CtcMatrix, rgb: Uint8Array) {
-    return chooseFormat(m, this.alphabet, this.formats, plateColour(rgb), this.options.formatTuning);
+  private choose(m: CtcMatrix, colour: PlateColour) {
+    return chooseFormat(m, this.alphabet, this.formats, colour, this.options.formatTuning);
   }
 
   /** Text lines worth reading: plate-like shapes, plus neighbouring lines joined. */
