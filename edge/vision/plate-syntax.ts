@@ -55,6 +55,13 @@ export interface PlateFormat {
   extraPenalty?: number;
 }
 
+/**
+ * Prior penalty (nats) of the less common US series against the four most
+ * widely issued ones: with sixteen US series, some read of almost any strip
+ * fits one of them, so each weighs a little less.
+ */
+const LESS_COMMON = 0.3;
+
 export const plateFormats: readonly PlateFormat[] = [
   { region: 'CN', name: 'CN blue', pattern: 'PCYYYYY', specific: true },
   { region: 'CN', name: 'CN green small', pattern: 'PCEYNNNN', specific: true },
@@ -66,6 +73,15 @@ export const plateFormats: readonly PlateFormat[] = [
   { region: 'US', name: 'US 7 (1ABC234)', pattern: 'NMMMNNN', specific: true },
   { region: 'US', name: 'US 6 (ABC123)', pattern: 'MMMNNN', specific: true },
   { region: 'US', name: 'US 6 (123ABC)', pattern: 'NNNMMM', specific: true },
+  // further current state series (e.g. Missouri AB1C2D, Colorado AB1234, Illinois A123456, California trucks 1A23456)
+  { region: 'US', name: 'US 6 (AB1C2D)', pattern: 'MMNMNM', specific: true, extraPenalty: LESS_COMMON },
+  { region: 'US', name: 'US 6 (AB1234)', pattern: 'MMNNNN', specific: true, extraPenalty: LESS_COMMON },
+  { region: 'US', name: 'US 6 (1AB234)', pattern: 'NMMNNN', specific: true, extraPenalty: LESS_COMMON },
+  { region: 'US', name: 'US 6 (ABCD12)', pattern: 'MMMMNN', specific: true, extraPenalty: LESS_COMMON },
+  { region: 'US', name: 'US 6 (A123BC)', pattern: 'MNNNMM', specific: true, extraPenalty: LESS_COMMON },
+  { region: 'US', name: 'US 7 (A123456)', pattern: 'MNNNNNN', specific: true, extraPenalty: LESS_COMMON },
+  { region: 'US', name: 'US 7 (1A23456)', pattern: 'NMNNNNN', specific: true, extraPenalty: LESS_COMMON },
+  { region: 'US', name: 'US 7 (12345A1)', pattern: 'NNNNNMN', specific: true, extraPenalty: LESS_COMMON },
   { region: 'US', name: 'US generic', pattern: 'U{4,8}', specific: false },
   { region: 'EU', name: 'EU generic', pattern: 'X{4,8}', specific: false, extraPenalty: 1 },
 ];
