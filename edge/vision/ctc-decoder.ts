@@ -12,8 +12,8 @@
  * syntax can fix a character (a digit where the model leaned to O) without
  * inventing or losing one.
  */
-import type { CompiledFormat } from './plate-syntax.js';
-import { plateSeparators, provinces } from './plate-syntax.js';
+import type { CompiledFormat } from '../../proto/plate-syntax.js';
+import { plateSeparators, provinces } from '../../proto/plate-syntax.js';
 
 const SEPARATORS = new Set(plateSeparators);
 

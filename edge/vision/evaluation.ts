@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Rect } from './geometry.js';
 import { quadBounds, rectIntersection, rectIou } from './geometry.js';
-import { normalisePlate } from './plate-syntax.js';
+import { normalisePlate } from '../../proto/plate-syntax.js';
 import type { PlateReader } from './plate-reader.js';
 import { newReadTrace } from './plate-reader.js';
 

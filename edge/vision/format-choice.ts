@@ -12,9 +12,9 @@
 import type { CtcMatrix, CtcRead, PlateAlphabet } from './ctc-decoder.js';
 import { decodeFormat, decodeGreedy } from './ctc-decoder.js';
 import type { PlateColour } from './plate-colour.js';
-import type { CompiledFormat, PlateFormat } from './plate-syntax.js';
-import { fitsFormat } from './plate-syntax.js';
-import { differsOnlyByLookAlikes } from './look-alikes.js';
+import type { CompiledFormat, PlateFormat } from '../../proto/plate-syntax.js';
+import { fitsFormat } from '../../proto/plate-syntax.js';
+import { differsOnlyByLookAlikes } from '../../proto/look-alikes.js';
 
 export interface FormatTuning {
   /** divides fit costs (nats) before they meet the priors */

@@ -11,8 +11,8 @@
  *
  * Sessions are created once and shared by all calls; calls may overlap.
  */
-import type { CompiledFormat, PlateFormat, Region } from './plate-syntax.js';
-import { allRegions, compileFormat, plateFormats } from './plate-syntax.js';
+import type { CompiledFormat, PlateFormat, Region } from '../../proto/plate-syntax.js';
+import { allRegions, compileFormat, plateFormats } from '../../proto/plate-syntax.js';
 import type { CtcMatrix, CtcRead } from './ctc-decoder.js';
 import { PlateAlphabet } from './ctc-decoder.js';
 import type { FormatTuning } from './format-choice.js';

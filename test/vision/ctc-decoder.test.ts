@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { CtcMatrix, CtcRead } from '../../edge/vision/ctc-decoder.js';
 import { PlateAlphabet, decodeFormat, decodeGreedy } from '../../edge/vision/ctc-decoder.js';
-import { compileFormat, fitsFormat, plateFormats, provinces } from '../../edge/vision/plate-syntax.js';
+import { compileFormat, fitsFormat, plateFormats, provinces } from '../../proto/plate-syntax.js';
 import {
   alignmentOf,
   bruteForceBest,

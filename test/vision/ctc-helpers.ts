@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import type { CtcMatrix, PlateAlphabet } from '../../edge/vision/ctc-decoder.js';
-import type { CompiledFormat, PlateFormat } from '../../edge/vision/plate-syntax.js';
+import type { CompiledFormat, PlateFormat } from '../../proto/plate-syntax.js';
 
 /** One character of an alignment: `gap` blank frames before it, then `repeat` frames of it. */
 export interface AlignedChar {

@@ -13,7 +13,7 @@ import type { FormatChoice } from '../../edge/vision/format-choice.js';
 import { chooseFormat, defaultFormatTuning } from '../../edge/vision/format-choice.js';
 import { ModelFiles } from '../../edge/vision/model-files.js';
 import type { PlateColour } from '../../edge/vision/plate-colour.js';
-import { compileFormat, fitsFormat, plateFormats, provinces } from '../../edge/vision/plate-syntax.js';
+import { compileFormat, fitsFormat, plateFormats, provinces } from '../../proto/plate-syntax.js';
 import { matrixOfRows, rowsOfText } from './ctc-helpers.js';
 
 const formats = plateFormats.map(compileFormat);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { PlateFormat } from '../../edge/vision/plate-syntax.js';
+import type { PlateFormat } from '../../proto/plate-syntax.js';
 import {
   allRegions,
   compileFormat,
@@ -16,7 +16,7 @@ import {
   positionClasses,
   provinces,
   regionsOf,
-} from '../../edge/vision/plate-syntax.js';
+} from '../../proto/plate-syntax.js';
 
 const DIGITS = '0123456789';
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { areLookAlikes, differsOnlyByLookAlikes } from '../../edge/vision/look-alikes.js';
+import { areLookAlikes, differsOnlyByLookAlikes } from '../../proto/look-alikes.js';
 
 const ALPHABET = [...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ皖京'];
 const GROUPS = ['0ODQ', '1I', '8B', '5S', '2Z', '6G'];
