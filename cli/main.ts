@@ -5,6 +5,7 @@
 import { readCommand } from './read-command.js';
 import { evalCommand } from './eval-command.js';
 import { sceneCommand } from './scene-command.js';
+import { cloudCommand } from './cloud-command.js';
 import { UsageError } from './args.js';
 
 interface Command {
@@ -16,6 +17,7 @@ const commands: Record<string, Command> = {
   read: readCommand,
   eval: evalCommand,
   scene: sceneCommand,
+  cloud: cloudCommand,
 };
 
 function usage(): string {

@@ -1,0 +1,45 @@
+/** `platepay cloud [--config FILE]`: runs the cloud service until SIGINT or SIGTERM. */
+import { parseCommandArgs, positiveInteger } from './args.js';
+import { loadCloudConfig } from '../cloud/cloud-config.js';
+import { startCloud } from '../cloud/cloud-service.js';
+
+const help = `usage: platepay cloud [--config FILE] [--port N] [--db FILE]
+
+Runs the cloud service: the driver and operator HTTP API, with its OpenAPI
+document at /docs/json (and a docs UI at /docs), /health and /metrics.
+
+  --config FILE  JSON settings (see README "Cloud configuration")
+  --port N       listen port (overrides the config; 0 picks a free port)
+  --db FILE      SQLite database file (overrides the config)
+
+Secrets from the environment: PLATEPAY_ADMIN_KEY (an admin API key,
+"ppkey_..."), PLATEPAY_PLATE_KEY (64 hex characters keying plate hashes).
+`;
+
+export const cloudCommand = {
+  summary: 'run the cloud service (HTTP API)',
+  async run(argv: string[]): Promise<number> {
+    const { values } = parseCommandArgs(argv, {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      db: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      process.stdout.write(help);
+      return 0;
+    }
+    const overrides: Record<string, unknown> = {};
+    if (values.port !== undefined) overrides.port = values.port === '0' ? 0 : positiveInteger(values.port, '--port');
+    if (values.db !== undefined) overrides.database = values.db;
+    const config = loadCloudConfig(values.config ?? null, overrides);
+    const cloud = await startCloud(config);
+    process.stderr.write(`platepay cloud listening on ${cloud.url} (database ${config.database})\n`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await cloud.close();
+    return 0;
+  },
+};

@@ -1,0 +1,325 @@
+/**
+ * Drivers: sign-up and sign-in (scrypt password hashes, expiring bearer
+ * tokens), payment accounts (wallets), plate links and their disputes, and
+ * what a driver may see of their own sessions, receipts and pending
+ * payments.
+ *
+ * Invariants: a plate has at most one active link (a unique index backs
+ * this up); linking a plate someone else holds is refused and may become a
+ * dispute an operator decides, never a silent move; a driver reaches only
+ * their own accounts, links, sessions and receipts.
+ */
+import type { Clock } from '../clock.js';
+import { ApiError, badRequest, conflict, notFound, unauthorized } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Settler } from '../settlement/settler.js';
+import type { Wallet } from '../payments/wallet.js';
+import type {
+  Driver,
+  ParkingSession,
+  PaymentAccount,
+  PendingPayment,
+  PlateDispute,
+  PlateLink,
+  Repositories,
+  Settlement,
+  Store,
+} from '../storage/repositories.js';
+import { normalisePlate, regionsOf } from '../../proto/plate-syntax.js';
+import { digestSecret, hashPassword, newSecret, verifyPassword } from './secrets.js';
+
+export interface DriverServiceOptions {
+  tokenTtlMs: number;
+  /** currency of the wallet every new driver gets */
+  defaultCurrency: string;
+  /** credit limit of a new wallet, minor units */
+  defaultCreditLimit: number;
+}
+
+export interface AccountView extends PaymentAccount {
+  balance: number;
+  /** balance + credit limit: what the driver can still be charged */
+  available: number;
+}
+
+export interface Receipt {
+  settlement: Settlement;
+  ledgerIndex: number | null;
+  record: string | null;
+}
+
+export class DriverService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly wallet: Wallet,
+    private readonly settler: Settler,
+    private readonly options: DriverServiceOptions,
+  ) {}
+
+  async signUp(input: {
+    email: string;
+    password: string;
+    name: string;
+  }): Promise<{ driver: Driver; token: string; expiresAt: number }> {
+    const email = input.email.trim().toLowerCase();
+    const passwordHash = await hashPassword(input.password);
+    return this.store.transaction(async (repos) => {
+      if (await repos.drivers.byEmail(email)) throw conflict('EMAIL_TAKEN', 'a driver with this email already exists');
+      const now = this.clock.now();
+      const driver: Driver = { id: newId('drv'), email, name: input.name.trim(), passwordHash, createdAt: now };
+      await repos.drivers.insert(driver);
+      await repos.accounts.insert({
+        id: newId('acc'),
+        driverId: driver.id,
+        kind: 'wallet',
+        currency: this.options.defaultCurrency,
+        creditLimit: this.options.defaultCreditLimit,
+        label: 'wallet',
+        createdAt: now,
+      });
+      const { token, expiresAt } = await this.issueToken(repos, driver.id);
+      return { driver, token, expiresAt };
+    });
+  }
+
+  async signIn(input: {
+    email: string;
+    password: string;
+  }): Promise<{ driver: Driver; token: string; expiresAt: number }> {
+    const email = input.email.trim().toLowerCase();
+    const driver = await this.store.transaction((repos) => repos.drivers.byEmail(email));
+    // verify against a dummy hash when the email is unknown, so timing does not tell which emails exist
+    const ok = await verifyPassword(input.password, driver?.passwordHash ?? DUMMY_HASH);
+    if (!driver || !ok) throw new ApiError(401, 'BAD_CREDENTIALS', 'email or password is wrong');
+    return this.store.transaction(async (repos) => ({ driver, ...(await this.issueToken(repos, driver.id)) }));
+  }
+
+  /** The driver a bearer token belongs to; 401 when it is unknown or expired. */
+  async authenticate(token: string): Promise<Driver> {
+    return this.store.transaction(async (repos) => {
+      const stored = await repos.drivers.tokenByHash(digestSecret(token));
+      if (!stored) throw unauthorized('the bearer token is not valid');
+      if (stored.expiresAt <= this.clock.now())
+        throw new ApiError(401, 'TOKEN_EXPIRED', 'the bearer token has expired');
+      const driver = await repos.drivers.byId(stored.driverId);
+      if (!driver) throw unauthorized('the bearer token is not valid');
+      return driver;
+    });
+  }
+
+  private async issueToken(repos: Repositories, driverId: string): Promise<{ token: string; expiresAt: number }> {
+    const token = newSecret('pptok');
+    const now = this.clock.now();
+    const expiresAt = now + this.options.tokenTtlMs;
+    await repos.drivers.deleteExpiredTokens(now);
+    await repos.drivers.insertToken({ tokenHash: digestSecret(token), driverId, expiresAt });
+    return { token, expiresAt };
+  }
+
+  async accounts(driver: Driver): Promise<AccountView[]> {
+    return this.store.transaction(async (repos) => {
+      const accounts = await repos.accounts.ofDriver(driver.id);
+      return Promise.all(accounts.map((a) => this.view(repos, a)));
+    });
+  }
+
+  async createAccount(driver: Driver, input: { currency: string; label: string }): Promise<AccountView> {
+    return this.store.transaction(async (repos) => {
+      const account: PaymentAccount = {
+        id: newId('acc'),
+        driverId: driver.id,
+        kind: 'wallet',
+        currency: input.currency,
+        creditLimit: input.currency === this.options.defaultCurrency ? this.options.defaultCreditLimit : 0,
+        label: input.label,
+        createdAt: this.clock.now(),
+      };
+      await repos.accounts.insert(account);
+      return this.view(repos, account);
+    });
+  }
+
+  /** Money received for the driver's wallet (from a card or bank top-up); idempotent by reference. */
+  async topUp(driver: Driver, accountId: string, amount: number, reference: string): Promise<AccountView> {
+    return this.store.transaction(async (repos) => {
+      const account = await this.ownAccount(repos, driver, accountId);
+      await this.wallet.topUp(repos, account.id, amount, `topup:${driver.id}:${reference}`);
+      return this.view(repos, account);
+    });
+  }
+
+  async linkPlate(driver: Driver, input: { plate: string; accountId: string }): Promise<PlateLink> {
+    const plate = checkedPlate(input.plate);
+    return this.store.transaction(async (repos) => {
+      const account = await this.ownAccount(repos, driver, input.accountId);
+      const holder = await repos.links.activeByPlate(plate);
+      if (holder) {
+        if (holder.driverId === driver.id) {
+          throw conflict('PLATE_ALREADY_LINKED', 'you have already linked this plate; unlink it first to move it');
+        }
+        throw conflict(
+          'PLATE_LINKED_ELSEWHERE',
+          'this plate is linked to another driver; open a dispute (POST /v1/disputes) for an operator to decide',
+        );
+      }
+      const link: PlateLink = {
+        id: newId('lnk'),
+        plate,
+        accountId: account.id,
+        driverId: driver.id,
+        createdAt: this.clock.now(),
+        removedAt: null,
+      };
+      await repos.links.insert(link);
+      return link;
+    });
+  }
+
+  async unlinkPlate(driver: Driver, linkId: string): Promise<void> {
+    await this.store.transaction(async (repos) => {
+      const link = await repos.links.byId(linkId);
+      if (!link || link.driverId !== driver.id || link.removedAt !== null) throw notFound('plate link', linkId);
+      await repos.links.remove(link.id, this.clock.now());
+    });
+  }
+
+  async links(driver: Driver): Promise<PlateLink[]> {
+    return this.store.transaction((repos) => repos.links.activeOfDriver(driver.id));
+  }
+
+  async openDispute(
+    driver: Driver,
+    input: { plate: string; accountId: string; reason: string },
+  ): Promise<PlateDispute> {
+    const plate = checkedPlate(input.plate);
+    return this.store.transaction(async (repos) => {
+      const account = await this.ownAccount(repos, driver, input.accountId);
+      const holder = await repos.links.activeByPlate(plate);
+      if (!holder) throw conflict('PLATE_NOT_LINKED', 'nobody holds this plate; link it directly');
+      if (holder.driverId === driver.id) throw conflict('PLATE_ALREADY_LINKED', 'you already hold this plate');
+      const open = (await repos.links.disputes('open')).find(
+        (d) => d.plate === plate && d.claimantDriverId === driver.id,
+      );
+      if (open) throw conflict('DISPUTE_OPEN', `you already have an open dispute for this plate (${open.id})`);
+      const dispute: PlateDispute = {
+        id: newId('dsp'),
+        plate,
+        claimantDriverId: driver.id,
+        claimantAccountId: account.id,
+        holderLinkId: holder.id,
+        reason: input.reason,
+        status: 'open',
+        createdAt: this.clock.now(),
+        resolvedAt: null,
+      };
+      await repos.links.insertDispute(dispute);
+      return dispute;
+    });
+  }
+
+  /** Operator decision on a dispute: `transfer` moves the plate to the claimant, `reject` leaves it. */
+  async resolveDispute(disputeId: string, outcome: 'transfer' | 'reject'): Promise<PlateDispute> {
+    return this.store.transaction(async (repos) => {
+      const dispute = await repos.links.disputeById(disputeId);
+      if (!dispute) throw notFound('dispute', disputeId);
+      if (dispute.status !== 'open') throw conflict('DISPUTE_RESOLVED', `dispute ${disputeId} is already resolved`);
+      const now = this.clock.now();
+      if (outcome === 'transfer') {
+        const holder = await repos.links.activeByPlate(dispute.plate);
+        if (holder) await repos.links.remove(holder.id, now);
+        await repos.links.insert({
+          id: newId('lnk'),
+          plate: dispute.plate,
+          accountId: dispute.claimantAccountId,
+          driverId: dispute.claimantDriverId,
+          createdAt: now,
+          removedAt: null,
+        });
+      }
+      const status = outcome === 'transfer' ? 'transferred' : 'rejected';
+      await repos.links.resolveDispute(dispute.id, status, now);
+      return { ...dispute, status, resolvedAt: now };
+    });
+  }
+
+  async disputes(status?: PlateDispute['status']): Promise<PlateDispute[]> {
+    return this.store.transaction((repos) => repos.links.disputes(status));
+  }
+
+  /** The driver's parking sessions: those of plates they hold now. */
+  async sessions(driver: Driver): Promise<ParkingSession[]> {
+    return this.store.transaction(async (repos) => {
+      const plates = (await repos.links.activeOfDriver(driver.id)).map((l) => l.plate);
+      return repos.sessions.ofPlates(plates);
+    });
+  }
+
+  async receipts(driver: Driver): Promise<Receipt[]> {
+    return this.store.transaction(async (repos) => {
+      const settlements = await repos.settlements.ofDriver(driver.id);
+      return Promise.all(settlements.map((s) => this.receiptOf(repos, s)));
+    });
+  }
+
+  async receipt(driver: Driver, settlementId: string): Promise<Receipt> {
+    return this.store.transaction(async (repos) => {
+      const s = await repos.settlements.byId(settlementId);
+      if (!s || s.driverId !== driver.id) throw notFound('receipt', settlementId);
+      return this.receiptOf(repos, s);
+    });
+  }
+
+  /** Pending payments for a plate (a driver paying for a car that is not linked). */
+  async pendingPayments(plateInput: string): Promise<PendingPayment[]> {
+    const plate = normalisePlate(plateInput);
+    if (!plate) throw badRequest('INVALID_PLATE', 'plate must hold only letters, digits and a province character');
+    return this.store.transaction(async (repos) =>
+      (await repos.sessions.pendingPaymentsOfPlates([plate])).filter((p) => p.status === 'pending'),
+    );
+  }
+
+  async payPending(driver: Driver, pendingId: string, accountId: string): Promise<Receipt> {
+    return this.store.transaction(async (repos) => {
+      const account = await this.ownAccount(repos, driver, accountId);
+      const pending = await repos.sessions.pendingPaymentById(pendingId);
+      if (!pending) throw notFound('pending payment', pendingId);
+      if (pending.status !== 'pending') throw conflict('ALREADY_PAID', `pending payment ${pendingId} is already paid`);
+      const result = await this.settler.payPending(repos, pending, { id: account.id, driverId: driver.id });
+      if ('declined' in result)
+        throw new ApiError(402, 'PAYMENT_DECLINED', `the payment was declined: ${result.declined}`);
+      return this.receiptOf(repos, result.settlement);
+    });
+  }
+
+  private async receiptOf(repos: Repositories, s: Settlement): Promise<Receipt> {
+    const row = await repos.settlements.ledgerRecordOf(s.id);
+    return { settlement: s, ledgerIndex: row?.index ?? null, record: row?.record ?? null };
+  }
+
+  private async ownAccount(repos: Repositories, driver: Driver, accountId: string): Promise<PaymentAccount> {
+    const account = await repos.accounts.byId(accountId);
+    if (!account || account.driverId !== driver.id) {
+      // another driver's account is reported exactly like a missing one
+      throw notFound('payment account', accountId);
+    }
+    return account;
+  }
+
+  private async view(repos: Repositories, a: PaymentAccount): Promise<AccountView> {
+    const balance = await repos.accounts.balance(a.id);
+    return { ...a, balance, available: balance + a.creditLimit };
+  }
+}
+
+const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+/** A plate from a driver: normalised, and it must fit one of the supported regions' syntaxes. */
+export function checkedPlate(input: string): string {
+  const plate = normalisePlate(input);
+  if (!plate) throw badRequest('INVALID_PLATE', 'plate must hold only letters, digits and a province character');
+  if (regionsOf(plate).length === 0) {
+    throw badRequest('INVALID_PLATE', 'plate fits no supported plate format (CN, US, EU, BR)');
+  }
+  return plate;
+}

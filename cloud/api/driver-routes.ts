@@ -1,0 +1,208 @@
+/**
+ * Routes drivers use: sign up, sign in, wallets and top-ups, plate links and
+ * disputes, their sessions and receipts, and paying a pending payment.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AccountView, DriverService, Receipt } from '../accounts/driver-service.js';
+import type { Driver } from '../storage/repositories.js';
+import { requireDriver } from './auth.js';
+
+const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-z]{3}_[0-9a-f]{32}$' } as const;
+const plate = { type: 'string', minLength: 1, maxLength: 32 } as const;
+const amount = { type: 'integer', minimum: 1, maximum: 100_000_000 } as const;
+const currency = { type: 'string', pattern: '^[A-Z]{3}$' } as const;
+const email = { type: 'string', minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+$' } as const;
+const password = { type: 'string', minLength: 8, maxLength: 200 } as const;
+const label = { type: 'string', minLength: 1, maxLength: 100 } as const;
+const idParams = (name: string) =>
+  ({ type: 'object', properties: { [name]: id }, required: [name], additionalProperties: false }) as const;
+
+const publicDriver = (d: Driver) => ({ id: d.id, email: d.email, name: d.name, createdAt: d.createdAt });
+
+export function driverRoutes(drivers: DriverService) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    const auth = requireDriver(drivers);
+
+    app.post<{ Body: { email: string; password: string; name: string } }>(
+      '/v1/drivers',
+      {
+        schema: {
+          tags: ['drivers'],
+          summary: 'Sign up: a driver account with a wallet, and a bearer token',
+          body: {
+            type: 'object',
+            properties: { email, password, name: label },
+            required: ['email', 'password', 'name'],
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request, reply) => {
+        const { driver, token, expiresAt } = await drivers.signUp(request.body);
+        return reply.status(201).send({ driver: publicDriver(driver), token, expiresAt });
+      },
+    );
+
+    app.post<{ Body: { email: string; password: string } }>(
+      '/v1/auth/token',
+      {
+        schema: {
+          tags: ['drivers'],
+          summary: 'Sign in: a new bearer token',
+          body: {
+            type: 'object',
+            properties: { email, password: { type: 'string', minLength: 1, maxLength: 200 } },
+            required: ['email', 'password'],
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request) => {
+        const { driver, token, expiresAt } = await drivers.signIn(request.body);
+        return { driver: publicDriver(driver), token, expiresAt };
+      },
+    );
+
+    app.get(
+      '/v1/me',
+      { schema: { tags: ['drivers'], summary: 'The signed-in driver and their accounts' }, preHandler: auth },
+      async (request) => {
+        const driver = request.driver!;
+        return { driver: publicDriver(driver), accounts: await drivers.accounts(driver) };
+      },
+    );
+
+    app.get('/v1/me/accounts', { schema: { tags: ['drivers'] }, preHandler: auth }, async (request) => ({
+      accounts: await drivers.accounts(request.driver!),
+    }));
+
+    app.post<{ Body: { currency: string; label: string } }>(
+      '/v1/me/accounts',
+      {
+        schema: {
+          tags: ['drivers'],
+          summary: 'Another wallet (e.g. in another currency)',
+          body: {
+            type: 'object',
+            properties: { currency, label },
+            required: ['currency', 'label'],
+            additionalProperties: false,
+          },
+        },
+        preHandler: auth,
+      },
+      async (request, reply) => reply.status(201).send(await drivers.createAccount(request.driver!, request.body)),
+    );
+
+    app.post<{ Params: { accountId: string }; Body: { amount: number; reference: string } }>(
+      '/v1/me/accounts/:accountId/top-ups',
+      {
+        schema: {
+          tags: ['drivers'],
+          summary: 'Add money to a wallet; idempotent by reference',
+          params: idParams('accountId'),
+          body: {
+            type: 'object',
+            properties: { amount, reference: { type: 'string', minLength: 1, maxLength: 100 } },
+            required: ['amount', 'reference'],
+            additionalProperties: false,
+          },
+        },
+        preHandler: auth,
+      },
+      async (request): Promise<AccountView> =>
+        drivers.topUp(request.driver!, request.params.accountId, request.body.amount, request.body.reference),
+    );
+
+    app.get('/v1/me/links', { schema: { tags: ['drivers'] }, preHandler: auth }, async (request) => ({
+      links: await drivers.links(request.driver!),
+    }));
+
+    app.post<{ Body: { plate: string; accountId: string } }>(
+      '/v1/me/links',
+      {
+        schema: {
+          tags: ['drivers'],
+          summary: 'Link a plate to one of my accounts',
+          body: {
+            type: 'object',
+            properties: { plate, accountId: id },
+            required: ['plate', 'accountId'],
+            additionalProperties: false,
+          },
+        },
+        preHandler: auth,
+      },
+      async (request, reply) => reply.status(201).send(await drivers.linkPlate(request.driver!, request.body)),
+    );
+
+    app.delete<{ Params: { linkId: string } }>(
+      '/v1/me/links/:linkId',
+      { schema: { tags: ['drivers'], params: idParams('linkId') }, preHandler: auth },
+      async (request, reply) => {
+        await drivers.unlinkPlate(request.driver!, request.params.linkId);
+        return reply.status(204).send();
+      },
+    );
+
+    app.post<{ Body: { plate: string; accountId: string; reason: string } }>(
+      '/v1/me/disputes',
+      {
+        schema: {
+          tags: ['drivers'],
+          summary: 'Claim a plate another driver holds; an operator decides',
+          body: {
+            type: 'object',
+            properties: { plate, accountId: id, reason: { type: 'string', minLength: 1, maxLength: 1000 } },
+            required: ['plate', 'accountId', 'reason'],
+            additionalProperties: false,
+          },
+        },
+        preHandler: auth,
+      },
+      async (request, reply) => reply.status(201).send(await drivers.openDispute(request.driver!, request.body)),
+    );
+
+    app.get('/v1/me/sessions', { schema: { tags: ['drivers'] }, preHandler: auth }, async (request) => ({
+      sessions: await drivers.sessions(request.driver!),
+    }));
+
+    app.get('/v1/me/receipts', { schema: { tags: ['drivers'] }, preHandler: auth }, async (request) => ({
+      receipts: await drivers.receipts(request.driver!),
+    }));
+
+    app.get<{ Params: { settlementId: string } }>(
+      '/v1/me/receipts/:settlementId',
+      { schema: { tags: ['drivers'], params: idParams('settlementId') }, preHandler: auth },
+      async (request): Promise<Receipt> => drivers.receipt(request.driver!, request.params.settlementId),
+    );
+
+    app.get<{ Querystring: { plate: string } }>(
+      '/v1/pending-payments',
+      {
+        schema: {
+          tags: ['drivers'],
+          summary: 'Unpaid stays of a plate (a car not linked to any account)',
+          querystring: { type: 'object', properties: { plate }, required: ['plate'], additionalProperties: false },
+        },
+        preHandler: auth,
+      },
+      async (request) => ({ pendingPayments: await drivers.pendingPayments(request.query.plate) }),
+    );
+
+    app.post<{ Params: { paymentId: string }; Body: { accountId: string } }>(
+      '/v1/pending-payments/:paymentId/pay',
+      {
+        schema: {
+          tags: ['drivers'],
+          summary: 'Pay an unpaid stay from one of my wallets; the car may then leave within the grace period',
+          params: idParams('paymentId'),
+          body: { type: 'object', properties: { accountId: id }, required: ['accountId'], additionalProperties: false },
+        },
+        preHandler: auth,
+      },
+      async (request): Promise<Receipt> =>
+        drivers.payPending(request.driver!, request.params.paymentId, request.body.accountId),
+    );
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * One shape for every error the API returns: `{"error": {"code", "message"}}`
+ * with the right status. Typed `ApiError`s carry their own; fastify's
+ * validation, body-size and JSON errors become 400/413/415; anything else is
+ * a 500 whose details go to the log, not to the caller.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { ApiError } from '../errors.js';
+import { StorageError } from '../storage/sqlite-store.js';
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | ApiError | Error, request, reply) => {
+    if (err instanceof ApiError) {
+      return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message } });
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      return reply.status(400).send({ error: { code: 'BAD_REQUEST', message: fe.message } });
+    }
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.status(413).send({ error: { code: 'BODY_TOO_LARGE', message: 'the request body is too large' } });
+    }
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.status(415).send({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send application/json' } });
+    }
+    if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
+      const code =
+        fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? 'INVALID_JSON' : 'BAD_REQUEST';
+      return reply.status(fe.statusCode).send({ error: { code, message: fe.message } });
+    }
+    if (err instanceof StorageError) {
+      request.log.error({ err }, 'storage error');
+      return reply.status(503).send({ error: { code: 'STORAGE_UNAVAILABLE', message: 'storage is unavailable' } });
+    }
+    request.log.error({ err }, 'unhandled error');
+    return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+  );
+}
+
+export const errorResponse = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      required: ['code', 'message'],
+    },
+  },
+  required: ['error'],
+} as const;

@@ -1,0 +1,138 @@
+/**
+ * Configuration of `platepay cloud`: a JSON file (all keys optional) plus
+ * two secrets that may come from the environment instead of the file:
+ * PLATEPAY_ADMIN_KEY and PLATEPAY_PLATE_KEY. Every value is checked and a
+ * bad one is named.
+ *
+ * The plate key (32 bytes, hex) keys the plate hashes in the ledger; when it
+ * is not given, one is generated and kept in `<database>.platekey` (mode
+ * 0600) so that hashes stay stable across restarts.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+
+export interface CloudConfig {
+  host: string;
+  port: number;
+  /** SQLite file (":memory:" for a throwaway database) */
+  database: string;
+  /** an admin API key installed at start (must start with "ppkey_"), or null */
+  adminKey: string | null;
+  plateKey: Buffer;
+  tokenTtlMinutes: number;
+  defaultCurrency: string;
+  defaultCreditLimit: number;
+  /** reads below this confidence never match an exit by look-alike tolerance */
+  matchMinConfidence: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG';
+}
+
+const defaults = {
+  host: '127.0.0.1',
+  port: 8080,
+  database: 'platepay.db',
+  tokenTtlMinutes: 24 * 60,
+  defaultCurrency: 'CNY',
+  defaultCreditLimit: 5000,
+  matchMinConfidence: 0.9,
+  logLevel: 'info' as CloudConfig['logLevel'],
+  bodyLimitBytes: 64 * 1024,
+};
+
+const keys = [...Object.keys(defaults), 'adminKey', 'plateKey'];
+
+export function parseCloudConfig(raw: unknown, env: Record<string, string | undefined> = process.env): CloudConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError('config: expected a JSON object');
+  const o = raw as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new ConfigError(`config.${k}: unknown setting`);
+  const str = (k: keyof typeof defaults | 'adminKey' | 'plateKey', fallback: string | null): string | null => {
+    const v = o[k];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'string' || v.length === 0 || v.length > 4096)
+      throw new ConfigError(`config.${k}: expected a non-empty string`);
+    return v;
+  };
+  const int = (k: keyof typeof defaults, fallback: number, min: number, max: number): number => {
+    const v = o[k] ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new ConfigError(`config.${k}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    }
+    return v;
+  };
+  const database = str('database', defaults.database)!;
+  const adminKey = str('adminKey', null) ?? env.PLATEPAY_ADMIN_KEY ?? null;
+  if (adminKey !== null && !/^ppkey_[A-Za-z0-9_-]{20,200}$/.test(adminKey)) {
+    throw new ConfigError('config.adminKey: expected "ppkey_" followed by at least 20 base64url characters');
+  }
+  const currency = str('defaultCurrency', defaults.defaultCurrency)!;
+  if (!/^[A-Z]{3}$/.test(currency))
+    throw new ConfigError('config.defaultCurrency: expected an ISO 4217 code such as CNY');
+  const logLevel = str('logLevel', defaults.logLevel)!;
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'silent'].includes(logLevel)) {
+    throw new ConfigError('config.logLevel: expected fatal, error, warn, info, debug or silent');
+  }
+  const confidence = o.matchMinConfidence ?? defaults.matchMinConfidence;
+  if (typeof confidence !== 'number' || !(confidence >= 0 && confidence <= 1)) {
+    throw new ConfigError('config.matchMinConfidence: expected a number from 0 to 1');
+  }
+  return {
+    host: str('host', defaults.host)!,
+    port: int('port', defaults.port, 0, 65535),
+    database,
+    adminKey,
+    plateKey: plateKeyFor(str('plateKey', null) ?? env.PLATEPAY_PLATE_KEY ?? null, database),
+    tokenTtlMinutes: int('tokenTtlMinutes', defaults.tokenTtlMinutes, 1, 60 * 24 * 90),
+    defaultCurrency: currency,
+    defaultCreditLimit: int('defaultCreditLimit', defaults.defaultCreditLimit, 0, 100_000_000),
+    matchMinConfidence: confidence,
+    logLevel: logLevel as CloudConfig['logLevel'],
+    bodyLimitBytes: int('bodyLimitBytes', defaults.bodyLimitBytes, 1024, 10 * 1024 * 1024),
+  };
+}
+
+/** Reads the config file (none: all defaults), applies command-line overrides, and checks it all. */
+export function loadCloudConfig(
+  path: string | null,
+  overrides: Record<string, unknown> = {},
+  env: Record<string, string | undefined> = process.env,
+): CloudConfig {
+  if (path === null) return parseCloudConfig(overrides, env);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(`config file ${path}: expected a JSON object`);
+  return parseCloudConfig({ ...raw, ...overrides }, env);
+}
+
+function plateKeyFor(hex: string | null, database: string): Buffer {
+  if (hex !== null) {
+    if (!/^[0-9a-f]{64}$/i.test(hex)) throw new ConfigError('config.plateKey: expected 64 hex characters (32 bytes)');
+    return Buffer.from(hex, 'hex');
+  }
+  if (database === ':memory:') return randomBytes(32);
+  const file = `${database}.platekey`;
+  if (existsSync(file)) {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (!/^[0-9a-f]{64}$/i.test(stored)) throw new ConfigError(`${file}: expected 64 hex characters`);
+    return Buffer.from(stored, 'hex');
+  }
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  return key;
+}

@@ -1,0 +1,130 @@
+/**
+ * The cloud service put together: storage, the services, and the fastify
+ * app with its plugins (driver routes, operator routes, docs, health,
+ * metrics). `startCloud` listens; `buildCloud` only builds (for tests that
+ * want an app without a port).
+ */
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { DriverService } from './accounts/driver-service.js';
+import { driverRoutes } from './api/driver-routes.js';
+import { installErrorHandling } from './api/http-errors.js';
+import { CloudMetrics } from './api/metrics.js';
+import { operatorRoutes } from './api/operator-routes.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import type { CloudConfig } from './cloud-config.js';
+import { RecordTableLedger } from './ledger/settlement-ledger.js';
+import { LotService } from './lots/lot-service.js';
+import { OperatorKeys } from './operators/operator-keys.js';
+import { Wallet } from './payments/wallet.js';
+import { ParkingService } from './sessions/parking-service.js';
+import { Settler } from './settlement/settler.js';
+import { SqliteStore } from './storage/sqlite-store.js';
+import type { Store } from './storage/repositories.js';
+
+export interface Cloud {
+  app: FastifyInstance;
+  store: Store;
+  parking: ParkingService;
+  drivers: DriverService;
+  lots: LotService;
+  keys: OperatorKeys;
+  /** base URL once listening, e.g. http://127.0.0.1:8080 */
+  url: string | null;
+  close(): Promise<void>;
+}
+
+export interface CloudDeps {
+  clock?: Clock;
+  /** pino logger options, or false for none */
+  logger?: boolean | Record<string, unknown>;
+}
+
+/** Never log secrets or plates: auth headers are redacted and query strings (plates) are dropped. */
+export const loggerOptions = (level: string) => ({
+  level,
+  redact: ['req.headers.authorization', 'req.headers.cookie'],
+  serializers: {
+    req(req: { method: string; url: string; id: string }) {
+      return { id: req.id, method: req.method, url: req.url.split('?')[0] };
+    },
+  },
+});
+
+export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Promise<Cloud> {
+  const clock = deps.clock ?? systemClock;
+  const store = SqliteStore.open(config.database);
+  const keys = new OperatorKeys(store, clock);
+  if (config.adminKey) await keys.ensureAdmin(config.adminKey);
+  const parkingRef: { parking?: ParkingService } = {};
+  const metrics = new CloudMetrics(() => parkingRef.parking!.openReviewCount());
+  const wallet = new Wallet(clock);
+  const settler = new Settler(clock, wallet, new RecordTableLedger(config.plateKey), metrics);
+  const parking = new ParkingService(store, clock, settler, { minConfidence: config.matchMinConfidence });
+  parkingRef.parking = parking;
+  const drivers = new DriverService(store, clock, wallet, settler, {
+    tokenTtlMs: config.tokenTtlMinutes * 60_000,
+    defaultCurrency: config.defaultCurrency,
+    defaultCreditLimit: config.defaultCreditLimit,
+  });
+  const lots = new LotService(store, clock);
+
+  const app = Fastify({
+    logger: deps.logger === undefined ? loggerOptions(config.logLevel) : deps.logger,
+    bodyLimit: config.bodyLimitBytes,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  app.decorateRequest('driver', null);
+  app.decorateRequest('operatorKey', null);
+  installErrorHandling(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'platepay cloud', version: '1' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  metrics.install(app);
+  app.get('/health', { schema: { tags: ['service'], summary: 'Liveness and storage check' } }, async () => {
+    await parking.openReviewCount();
+    return { status: 'ok' };
+  });
+  await app.register(driverRoutes(drivers));
+  await app.register(operatorRoutes({ keys, lots, parking, drivers, metrics }));
+  await app.ready();
+
+  const cloud: Cloud = {
+    app,
+    store,
+    parking,
+    drivers,
+    lots,
+    keys,
+    url: null,
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+  return cloud;
+}
+
+export async function startCloud(config: CloudConfig, deps: CloudDeps = {}): Promise<Cloud> {
+  const cloud = await buildCloud(config, deps);
+  try {
+    await cloud.app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await cloud.close();
+    throw err;
+  }
+  const address = cloud.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  cloud.url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  return cloud;
+}

@@ -1,0 +1,114 @@
+/**
+ * What operators set up: lots with their tariff, lanes (entry or exit) and
+ * gate units (their Ed25519 public keys). Validation of the tariff is
+ * `parseTariff`'s; everything else is checked by the API's schemas.
+ */
+import type { Clock } from '../clock.js';
+import { badRequest, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Gate, Lane, LaneDirection, Lot, Store } from '../storage/repositories.js';
+import { parseTariff, TariffError } from '../tariffs/tariff.js';
+import type { Tariff } from '../tariffs/tariff.js';
+
+export interface LotView extends Lot {
+  lanes: Lane[];
+  gates: Gate[];
+}
+
+export class LotService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  async createLot(input: { name: string; tariff: unknown }): Promise<Lot> {
+    const tariff = checkedTariff(input.tariff);
+    return this.store.transaction(async (repos) => {
+      const lot: Lot = { id: newId('lot'), name: input.name, tariff, createdAt: this.clock.now() };
+      await repos.lots.insertLot(lot);
+      return lot;
+    });
+  }
+
+  async lots(): Promise<LotView[]> {
+    return this.store.transaction(async (repos) => {
+      const lots = await repos.lots.lots();
+      return Promise.all(
+        lots.map(async (l) => ({ ...l, lanes: await repos.lots.lanesOf(l.id), gates: await repos.lots.gatesOf(l.id) })),
+      );
+    });
+  }
+
+  async lot(id: string): Promise<LotView> {
+    return this.store.transaction(async (repos) => {
+      const lot = await repos.lots.lotById(id);
+      if (!lot) throw notFound('lot', id);
+      return { ...lot, lanes: await repos.lots.lanesOf(id), gates: await repos.lots.gatesOf(id) };
+    });
+  }
+
+  /** A new tariff applies to exits from now on (fees are computed at exit). */
+  async setTariff(lotId: string, input: unknown): Promise<Lot> {
+    const tariff = checkedTariff(input);
+    return this.store.transaction(async (repos) => {
+      const lot = await repos.lots.lotById(lotId);
+      if (!lot) throw notFound('lot', lotId);
+      await repos.lots.updateTariff(lotId, tariff);
+      return { ...lot, tariff };
+    });
+  }
+
+  async addLane(lotId: string, input: { name: string; direction: LaneDirection }): Promise<Lane> {
+    return this.store.transaction(async (repos) => {
+      if (!(await repos.lots.lotById(lotId))) throw notFound('lot', lotId);
+      const lane: Lane = {
+        id: newId('lan'),
+        lotId,
+        name: input.name,
+        direction: input.direction,
+        createdAt: this.clock.now(),
+      };
+      await repos.lots.insertLane(lane);
+      return lane;
+    });
+  }
+
+  async addGate(lotId: string, input: { name: string; publicKey: string }): Promise<Gate> {
+    const key = Buffer.from(input.publicKey, 'base64');
+    if (key.length !== 32 || key.toString('base64') !== input.publicKey) {
+      throw badRequest('INVALID_PUBLIC_KEY', 'publicKey must be a 32-byte Ed25519 public key in base64');
+    }
+    return this.store.transaction(async (repos) => {
+      if (!(await repos.lots.lotById(lotId))) throw notFound('lot', lotId);
+      const gate: Gate = {
+        id: newId('gat'),
+        lotId,
+        name: input.name,
+        publicKey: input.publicKey,
+        createdAt: this.clock.now(),
+        revokedAt: null,
+      };
+      await repos.lots.insertGate(gate);
+      return gate;
+    });
+  }
+
+  async revokeGate(gateId: string): Promise<Gate> {
+    return this.store.transaction(async (repos) => {
+      const gate = await repos.lots.gateById(gateId);
+      if (!gate) throw notFound('gate', gateId);
+      const at = gate.revokedAt ?? this.clock.now();
+      await repos.lots.revokeGate(gateId, at);
+      return { ...gate, revokedAt: at };
+    });
+  }
+}
+
+function checkedTariff(input: unknown): Tariff {
+  try {
+    return parseTariff(input);
+  } catch (err) {
+    if (err instanceof TariffError) throw badRequest('INVALID_TARIFF', err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Parking sessions: an entry event opens a session, an exit event closes
+ * the matching one and settles it. This is the path the gate hub calls for
+ * every lane event, and the HTTP API calls for simulated or manual events.
+ *
+ * Invariants:
+ * - one decision per event id: a replay of the same event returns the
+ *   first decision; the same id with different content is refused;
+ * - an exit charges only when exactly one unclosed session in the lot fits
+ *   the read (see plate-matching.ts); otherwise nothing is charged and the
+ *   exit waits in the manual review queue;
+ * - a second entry for a plate with an unclosed session is held and
+ *   flagged (anti-passback), never opens a second session.
+ */
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { badRequest, conflict, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Lane, Lot, ParkingSession, Repositories, ReviewItem, Store } from '../storage/repositories.js';
+import type { Decision, Settler } from '../settlement/settler.js';
+import { normalisePlate } from '../../proto/plate-syntax.js';
+import type { MatchOptions } from './plate-matching.js';
+import { defaultMatchOptions, matchExit } from './plate-matching.js';
+
+export interface LaneEventInput {
+  /** unique per event, chosen by the gate (its idempotency key) */
+  eventId: string;
+  laneId: string;
+  plate: string;
+  /** 0..1, the read's confidence (lowest character confidence) */
+  confidence: number;
+  /** when the car was at the lane, ms since the epoch (gate clock) */
+  at: number;
+}
+
+/** How far ahead of the service clock a gate timestamp may be. */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+export type ReviewResolution =
+  { action: 'match'; sessionId: string } | { action: 'waive'; sessionId: string } | { action: 'dismiss' };
+
+export class ParkingService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly settler: Settler,
+    private readonly matchOptions: MatchOptions = defaultMatchOptions,
+  ) {}
+
+  async submitEvent(input: LaneEventInput): Promise<Decision> {
+    const plate = normalisePlate(input.plate);
+    if (!plate) throw badRequest('INVALID_PLATE', 'plate must hold only letters, digits and a province character');
+    if (input.at > this.clock.now() + MAX_CLOCK_SKEW_MS) {
+      throw badRequest('EVENT_IN_FUTURE', 'event time is more than 5 minutes ahead of the service clock');
+    }
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify([input.laneId, plate, input.confidence, input.at]))
+      .digest('hex');
+    return this.store.transaction(async (repos) => {
+      const previous = await repos.sessions.eventById(input.eventId);
+      if (previous) {
+        if (previous.requestHash !== requestHash) {
+          throw conflict('EVENT_ID_REUSED', `event ${input.eventId} was already submitted with different content`);
+        }
+        return JSON.parse(previous.decision) as Decision;
+      }
+      const lane = await repos.lots.laneById(input.laneId);
+      if (!lane) throw notFound('lane', input.laneId);
+      const lot = (await repos.lots.lotById(lane.lotId))!;
+      const event = { ...input, plate };
+      const decision =
+        lane.direction === 'entry'
+          ? await this.entry(repos, lot, lane, event)
+          : await this.exit(repos, lot, lane, event);
+      await repos.sessions.insertEvent({
+        id: input.eventId,
+        laneId: lane.id,
+        kind: lane.direction,
+        plate,
+        confidence: input.confidence,
+        at: input.at,
+        receivedAt: this.clock.now(),
+        requestHash,
+        decision: JSON.stringify(decision),
+      });
+      return decision;
+    });
+  }
+
+  private async entry(repos: Repositories, lot: Lot, lane: Lane, event: LaneEventInput): Promise<Decision> {
+    const unclosed = (await repos.sessions.unclosedInLot(lot.id)).find((s) => s.plate === event.plate);
+    if (unclosed) {
+      await repos.sessions.update({ ...unclosed, passbackFlag: true });
+      const review = await this.queueReview(repos, lot, lane, event, 'passback', [unclosed.id]);
+      return hold(event.eventId, 'passback', { sessionId: unclosed.id, reviewId: review.id });
+    }
+    const session: ParkingSession = {
+      id: newId('ses'),
+      lotId: lot.id,
+      plate: event.plate,
+      entryEventId: event.eventId,
+      entryLaneId: lane.id,
+      entryAt: event.at,
+      entryConfidence: event.confidence,
+      status: 'open',
+      exitEventId: null,
+      exitAt: null,
+      fee: null,
+      paidAt: null,
+      passbackFlag: false,
+    };
+    await repos.sessions.insert(session);
+    return {
+      eventId: event.eventId,
+      action: 'open',
+      reason: 'entry',
+      fee: null,
+      currency: null,
+      sessionId: session.id,
+      settlementId: null,
+      pendingPaymentId: null,
+      reviewId: null,
+    };
+  }
+
+  private async exit(repos: Repositories, lot: Lot, lane: Lane, event: LaneEventInput): Promise<Decision> {
+    const unclosed = await repos.sessions.unclosedInLot(lot.id);
+    const match = matchExit(
+      { plate: event.plate, confidence: event.confidence },
+      unclosed.map((s) => ({ id: s.id, plate: s.plate })),
+      this.matchOptions,
+    );
+    if (match.kind === 'exact' || match.kind === 'tolerant') {
+      const session = unclosed.find((s) => s.id === match.sessionId)!;
+      return this.settler.settleExit(repos, lot, session, { eventId: event.eventId, at: event.at });
+    }
+    const candidates = match.kind === 'none' ? [] : match.candidates;
+    const reason = match.kind === 'none' ? 'no-session' : match.kind;
+    const review = await this.queueReview(repos, lot, lane, event, reason, candidates);
+    return hold(event.eventId, 'review', { reviewId: review.id });
+  }
+
+  private async queueReview(
+    repos: Repositories,
+    lot: Lot,
+    lane: Lane,
+    event: LaneEventInput,
+    reason: string,
+    candidates: string[],
+  ): Promise<ReviewItem> {
+    const review: ReviewItem = {
+      id: newId('rev'),
+      lotId: lot.id,
+      laneId: lane.id,
+      eventId: event.eventId,
+      plate: event.plate,
+      confidence: event.confidence,
+      at: event.at,
+      reason,
+      candidateSessionIds: candidates,
+      status: 'open',
+      createdAt: this.clock.now(),
+      resolution: null,
+      resolvedAt: null,
+    };
+    await repos.sessions.insertReview(review);
+    return review;
+  }
+
+  async reviews(status?: ReviewItem['status']): Promise<ReviewItem[]> {
+    return this.store.transaction((repos) => repos.sessions.reviews(status));
+  }
+
+  async openReviewCount(): Promise<number> {
+    return this.store.transaction((repos) => repos.sessions.openReviewCount());
+  }
+
+  /** An operator resolves a review item: match the exit to a session (and settle it), waive the stay, or dismiss. */
+  async resolveReview(reviewId: string, resolution: ReviewResolution, operatorKeyId: string): Promise<ReviewOutcome> {
+    return this.store.transaction(async (repos) => {
+      const review = await repos.sessions.reviewById(reviewId);
+      if (!review) throw notFound('review item', reviewId);
+      if (review.status !== 'open') throw conflict('REVIEW_RESOLVED', `review item ${reviewId} is already resolved`);
+      const lot = (await repos.lots.lotById(review.lotId))!;
+      let decision: Decision | null = null;
+      if (resolution.action !== 'dismiss') {
+        const session = await repos.sessions.byId(resolution.sessionId);
+        if (!session || session.lotId !== lot.id) throw notFound('parking session in this lot', resolution.sessionId);
+        if (session.status === 'closed') throw conflict('SESSION_CLOSED', `session ${session.id} is already closed`);
+        const exit = { eventId: review.eventId, at: review.at };
+        decision =
+          resolution.action === 'match'
+            ? await this.settler.settleExit(repos, lot, session, exit)
+            : await this.settler.waive(repos, lot, session, exit);
+      }
+      const resolved: ReviewItem = {
+        ...review,
+        status: 'resolved',
+        resolution: JSON.stringify({ ...resolution, by: operatorKeyId, decision }),
+        resolvedAt: this.clock.now(),
+      };
+      await repos.sessions.updateReview(resolved);
+      return { review: resolved, decision };
+    });
+  }
+}
+
+export interface ReviewOutcome {
+  review: ReviewItem;
+  decision: Decision | null;
+}
+
+function hold(eventId: string, reason: Decision['reason'], refs: { sessionId?: string; reviewId?: string }): Decision {
+  return {
+    eventId,
+    action: 'hold',
+    reason,
+    fee: null,
+    currency: null,
+    sessionId: refs.sessionId ?? null,
+    settlementId: null,
+    pendingPaymentId: null,
+    reviewId: refs.reviewId ?? null,
+  };
+}

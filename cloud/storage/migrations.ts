@@ -1,0 +1,183 @@
+/**
+ * Versioned schema migrations, applied in order and recorded in
+ * `schema_migrations`. A migration, once released, is never edited: a change
+ * is a new migration with the next version.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'drivers, accounts, links, lots, sessions, settlements',
+    sql: `
+      CREATE TABLE drivers (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE driver_tokens (
+        token_hash TEXT PRIMARY KEY,
+        driver_id TEXT NOT NULL REFERENCES drivers(id),
+        expires_at INTEGER NOT NULL
+      );
+      CREATE TABLE payment_accounts (
+        id TEXT PRIMARY KEY,
+        driver_id TEXT REFERENCES drivers(id),
+        kind TEXT NOT NULL CHECK (kind IN ('wallet', 'system')),
+        currency TEXT NOT NULL,
+        credit_limit INTEGER NOT NULL CHECK (credit_limit >= 0),
+        label TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX payment_accounts_system ON payment_accounts(label, currency) WHERE kind = 'system';
+      CREATE TABLE journal_entries (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('topup', 'charge', 'refund')),
+        reference TEXT NOT NULL UNIQUE,
+        currency TEXT NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE postings (
+        entry_id TEXT NOT NULL REFERENCES journal_entries(id),
+        account_id TEXT NOT NULL REFERENCES payment_accounts(id),
+        amount INTEGER NOT NULL,
+        PRIMARY KEY (entry_id, account_id)
+      );
+      CREATE INDEX postings_account ON postings(account_id);
+      CREATE TABLE plate_links (
+        id TEXT PRIMARY KEY,
+        plate TEXT NOT NULL,
+        account_id TEXT NOT NULL REFERENCES payment_accounts(id),
+        driver_id TEXT NOT NULL REFERENCES drivers(id),
+        created_at INTEGER NOT NULL,
+        removed_at INTEGER
+      );
+      CREATE UNIQUE INDEX plate_links_one_active ON plate_links(plate) WHERE removed_at IS NULL;
+      CREATE INDEX plate_links_driver ON plate_links(driver_id);
+      CREATE TABLE plate_disputes (
+        id TEXT PRIMARY KEY,
+        plate TEXT NOT NULL,
+        claimant_driver_id TEXT NOT NULL REFERENCES drivers(id),
+        claimant_account_id TEXT NOT NULL REFERENCES payment_accounts(id),
+        holder_link_id TEXT NOT NULL REFERENCES plate_links(id),
+        reason TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'transferred', 'rejected')),
+        created_at INTEGER NOT NULL,
+        resolved_at INTEGER
+      );
+      CREATE TABLE operator_keys (
+        id TEXT PRIMARY KEY,
+        key_hash TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'auditor')),
+        label TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      CREATE TABLE lots (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        tariff TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE lanes (
+        id TEXT PRIMARY KEY,
+        lot_id TEXT NOT NULL REFERENCES lots(id),
+        name TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('entry', 'exit')),
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE gates (
+        id TEXT PRIMARY KEY,
+        lot_id TEXT NOT NULL REFERENCES lots(id),
+        name TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      CREATE TABLE parking_sessions (
+        id TEXT PRIMARY KEY,
+        lot_id TEXT NOT NULL REFERENCES lots(id),
+        plate TEXT NOT NULL,
+        entry_event_id TEXT NOT NULL UNIQUE,
+        entry_lane_id TEXT NOT NULL REFERENCES lanes(id),
+        entry_at INTEGER NOT NULL,
+        entry_confidence REAL NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'awaiting_payment', 'paid', 'closed')),
+        exit_event_id TEXT UNIQUE,
+        exit_at INTEGER,
+        fee INTEGER,
+        paid_at INTEGER,
+        passback_flag INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX parking_sessions_unclosed ON parking_sessions(lot_id) WHERE status != 'closed';
+      CREATE INDEX parking_sessions_plate ON parking_sessions(plate);
+      CREATE TABLE lane_events (
+        id TEXT PRIMARY KEY,
+        lane_id TEXT NOT NULL REFERENCES lanes(id),
+        kind TEXT NOT NULL CHECK (kind IN ('entry', 'exit')),
+        plate TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        at INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        request_hash TEXT NOT NULL,
+        decision TEXT NOT NULL
+      );
+      CREATE TABLE pending_payments (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES parking_sessions(id),
+        plate TEXT NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        currency TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'paid')),
+        created_at INTEGER NOT NULL,
+        paid_at INTEGER,
+        paid_by_account_id TEXT REFERENCES payment_accounts(id)
+      );
+      CREATE INDEX pending_payments_plate ON pending_payments(plate);
+      CREATE TABLE review_items (
+        id TEXT PRIMARY KEY,
+        lot_id TEXT NOT NULL REFERENCES lots(id),
+        lane_id TEXT NOT NULL REFERENCES lanes(id),
+        event_id TEXT NOT NULL UNIQUE,
+        plate TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        at INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        candidate_session_ids TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+        created_at INTEGER NOT NULL,
+        resolution TEXT,
+        resolved_at INTEGER
+      );
+      CREATE TABLE settlements (
+        id TEXT PRIMARY KEY,
+        exit_event_id TEXT NOT NULL UNIQUE,
+        session_id TEXT NOT NULL UNIQUE REFERENCES parking_sessions(id),
+        lot_id TEXT NOT NULL REFERENCES lots(id),
+        account_id TEXT REFERENCES payment_accounts(id),
+        driver_id TEXT REFERENCES drivers(id),
+        amount INTEGER NOT NULL CHECK (amount >= 0),
+        currency TEXT NOT NULL,
+        entry_at INTEGER NOT NULL,
+        exit_at INTEGER NOT NULL,
+        method TEXT NOT NULL,
+        journal_entry_id TEXT REFERENCES journal_entries(id),
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX settlements_driver ON settlements(driver_id);
+      CREATE TABLE ledger_records (
+        idx INTEGER PRIMARY KEY,
+        settlement_id TEXT NOT NULL UNIQUE REFERENCES settlements(id),
+        record TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
+];

@@ -1,0 +1,307 @@
+/**
+ * The storage seam: what the business logic needs from a database, as
+ * async interfaces. SQLite implements them (`sqlite-store.ts`); a
+ * PostgreSQL implementation can follow without touching the logic.
+ *
+ * All money-moving work runs inside `Store.transaction`, which is atomic and
+ * durable when it resolves. Amounts are integers in minor units.
+ */
+import type { Tariff } from '../tariffs/tariff.js';
+
+export interface Driver {
+  id: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+  createdAt: number;
+}
+
+export interface DriverToken {
+  tokenHash: string;
+  driverId: string;
+  expiresAt: number;
+}
+
+export type AccountKind = 'wallet' | 'system';
+
+export interface PaymentAccount {
+  id: string;
+  /** null for system accounts (revenue, top-up funding) */
+  driverId: string | null;
+  kind: AccountKind;
+  currency: string;
+  /** how far below zero the balance may go (deposit-free parking) */
+  creditLimit: number;
+  label: string;
+  createdAt: number;
+}
+
+export interface JournalEntry {
+  id: string;
+  kind: 'topup' | 'charge' | 'refund';
+  /** unique: the idempotency key of the money movement */
+  reference: string;
+  currency: string;
+  amount: number;
+  createdAt: number;
+}
+
+/** One leg of a journal entry; the legs of an entry sum to zero. */
+export interface Posting {
+  entryId: string;
+  accountId: string;
+  amount: number;
+}
+
+export interface PlateLink {
+  id: string;
+  plate: string;
+  accountId: string;
+  driverId: string;
+  createdAt: number;
+  removedAt: number | null;
+}
+
+export type DisputeStatus = 'open' | 'transferred' | 'rejected';
+
+export interface PlateDispute {
+  id: string;
+  plate: string;
+  claimantDriverId: string;
+  claimantAccountId: string;
+  holderLinkId: string;
+  reason: string;
+  status: DisputeStatus;
+  createdAt: number;
+  resolvedAt: number | null;
+}
+
+export type OperatorRole = 'admin' | 'operator' | 'auditor';
+
+export interface OperatorKey {
+  id: string;
+  keyHash: string;
+  role: OperatorRole;
+  label: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface Lot {
+  id: string;
+  name: string;
+  tariff: Tariff;
+  createdAt: number;
+}
+
+export type LaneDirection = 'entry' | 'exit';
+
+export interface Lane {
+  id: string;
+  lotId: string;
+  name: string;
+  direction: LaneDirection;
+  createdAt: number;
+}
+
+export interface Gate {
+  id: string;
+  lotId: string;
+  name: string;
+  /** Ed25519 public key, base64 */
+  publicKey: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export type SessionStatus = 'open' | 'awaiting_payment' | 'paid' | 'closed';
+
+export interface ParkingSession {
+  id: string;
+  lotId: string;
+  plate: string;
+  entryEventId: string;
+  entryLaneId: string;
+  entryAt: number;
+  entryConfidence: number;
+  status: SessionStatus;
+  exitEventId: string | null;
+  exitAt: number | null;
+  fee: number | null;
+  paidAt: number | null;
+  /** set when a second entry arrived for the same plate while this session was open */
+  passbackFlag: boolean;
+}
+
+/** A lane event as stored: the decision returned for it is kept so replays return the same. */
+export interface StoredLaneEvent {
+  id: string;
+  laneId: string;
+  kind: LaneDirection;
+  plate: string;
+  confidence: number;
+  at: number;
+  receivedAt: number;
+  /** digest of the submitted event, to tell a replay from a different event reusing the id */
+  requestHash: string;
+  decision: string;
+}
+
+export interface PendingPayment {
+  id: string;
+  sessionId: string;
+  plate: string;
+  amount: number;
+  currency: string;
+  status: 'pending' | 'paid';
+  createdAt: number;
+  paidAt: number | null;
+  paidByAccountId: string | null;
+}
+
+export interface ReviewItem {
+  id: string;
+  lotId: string;
+  laneId: string;
+  eventId: string;
+  plate: string;
+  confidence: number;
+  at: number;
+  reason: string;
+  candidateSessionIds: string[];
+  status: 'open' | 'resolved';
+  createdAt: number;
+  resolution: string | null;
+  resolvedAt: number | null;
+}
+
+export interface Settlement {
+  id: string;
+  exitEventId: string;
+  sessionId: string;
+  lotId: string;
+  /** the account charged; null when nothing was charged (free stay, waived) */
+  accountId: string | null;
+  driverId: string | null;
+  amount: number;
+  currency: string;
+  entryAt: number;
+  exitAt: number;
+  method: 'wallet' | 'paid-before-exit' | 'free' | 'waived';
+  journalEntryId: string | null;
+  createdAt: number;
+}
+
+/** The ledger seam: settlement records in log order (the signed Merkle log builds on it). */
+export interface LedgerRecordRow {
+  index: number;
+  settlementId: string;
+  record: string;
+  createdAt: number;
+}
+
+export interface DriverRepository {
+  insert(d: Driver): Promise<void>;
+  byId(id: string): Promise<Driver | null>;
+  byEmail(email: string): Promise<Driver | null>;
+  insertToken(t: DriverToken): Promise<void>;
+  tokenByHash(hash: string): Promise<DriverToken | null>;
+  deleteExpiredTokens(now: number): Promise<void>;
+}
+
+export interface AccountRepository {
+  insert(a: PaymentAccount): Promise<void>;
+  byId(id: string): Promise<PaymentAccount | null>;
+  ofDriver(driverId: string): Promise<PaymentAccount[]>;
+  systemAccount(label: string, currency: string): Promise<PaymentAccount | null>;
+  balance(accountId: string): Promise<number>;
+  entryByReference(reference: string): Promise<JournalEntry | null>;
+  /** inserts the entry and its postings; the postings must sum to zero */
+  insertEntry(e: JournalEntry, postings: Posting[]): Promise<void>;
+  postingsOfEntry(entryId: string): Promise<Posting[]>;
+  postingsOf(
+    accountId: string,
+  ): Promise<Array<Posting & { kind: JournalEntry['kind']; reference: string; createdAt: number }>>;
+  /** sum of every posting in the book (zero when the books balance) */
+  totalOfAllPostings(): Promise<number>;
+}
+
+export interface LinkRepository {
+  insert(l: PlateLink): Promise<void>;
+  byId(id: string): Promise<PlateLink | null>;
+  activeByPlate(plate: string): Promise<PlateLink | null>;
+  activeOfDriver(driverId: string): Promise<PlateLink[]>;
+  remove(id: string, at: number): Promise<void>;
+  insertDispute(d: PlateDispute): Promise<void>;
+  disputeById(id: string): Promise<PlateDispute | null>;
+  disputes(status?: DisputeStatus): Promise<PlateDispute[]>;
+  resolveDispute(id: string, status: DisputeStatus, at: number): Promise<void>;
+}
+
+export interface OperatorRepository {
+  insertKey(k: OperatorKey): Promise<void>;
+  keyByHash(hash: string): Promise<OperatorKey | null>;
+  keys(): Promise<OperatorKey[]>;
+  revokeKey(id: string, at: number): Promise<void>;
+}
+
+export interface LotRepository {
+  insertLot(l: Lot): Promise<void>;
+  lotById(id: string): Promise<Lot | null>;
+  lots(): Promise<Lot[]>;
+  updateTariff(lotId: string, tariff: Tariff): Promise<void>;
+  insertLane(l: Lane): Promise<void>;
+  laneById(id: string): Promise<Lane | null>;
+  lanesOf(lotId: string): Promise<Lane[]>;
+  insertGate(g: Gate): Promise<void>;
+  gateById(id: string): Promise<Gate | null>;
+  gatesOf(lotId: string): Promise<Gate[]>;
+  revokeGate(id: string, at: number): Promise<void>;
+}
+
+export interface SessionRepository {
+  insert(s: ParkingSession): Promise<void>;
+  byId(id: string): Promise<ParkingSession | null>;
+  /** sessions in a lot that an exit may still close (open, awaiting payment, paid) */
+  unclosedInLot(lotId: string): Promise<ParkingSession[]>;
+  update(s: ParkingSession): Promise<void>;
+  ofPlates(plates: string[]): Promise<ParkingSession[]>;
+  eventById(id: string): Promise<StoredLaneEvent | null>;
+  insertEvent(e: StoredLaneEvent): Promise<void>;
+  insertPendingPayment(p: PendingPayment): Promise<void>;
+  pendingPaymentById(id: string): Promise<PendingPayment | null>;
+  pendingPaymentsOfPlates(plates: string[]): Promise<PendingPayment[]>;
+  updatePendingPayment(p: PendingPayment): Promise<void>;
+  insertReview(r: ReviewItem): Promise<void>;
+  reviewById(id: string): Promise<ReviewItem | null>;
+  reviews(status?: ReviewItem['status']): Promise<ReviewItem[]>;
+  openReviewCount(): Promise<number>;
+  updateReview(r: ReviewItem): Promise<void>;
+}
+
+export interface SettlementRepository {
+  insert(s: Settlement): Promise<void>;
+  byId(id: string): Promise<Settlement | null>;
+  byExitEvent(exitEventId: string): Promise<Settlement | null>;
+  ofDriver(driverId: string): Promise<Settlement[]>;
+  /** appends a record at the end of the ledger and returns its index */
+  appendLedgerRecord(settlementId: string, record: string, at: number): Promise<number>;
+  ledgerRecordOf(settlementId: string): Promise<LedgerRecordRow | null>;
+  ledgerSize(): Promise<number>;
+}
+
+export interface Repositories {
+  drivers: DriverRepository;
+  accounts: AccountRepository;
+  links: LinkRepository;
+  operators: OperatorRepository;
+  lots: LotRepository;
+  sessions: SessionRepository;
+  settlements: SettlementRepository;
+}
+
+export interface Store {
+  /** runs `work` atomically: all of its writes commit together when it resolves, or none when it throws */
+  transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,734 @@
+/**
+ * The SQLite implementation of the storage seam (better-sqlite3).
+ *
+ * Durability: WAL with `synchronous = FULL`, so a transaction that has
+ * resolved survives a crash or power loss. Concurrency: better-sqlite3 is
+ * synchronous and one connection serves the process, so transactions are
+ * queued one at a time (an async mutex); a transaction's awaits never let
+ * another request's statements into it.
+ */
+import Database from 'better-sqlite3';
+import type { Tariff } from '../tariffs/tariff.js';
+import { migrations } from './migrations.js';
+import type {
+  AccountRepository,
+  Driver,
+  DriverRepository,
+  Gate,
+  JournalEntry,
+  Lane,
+  LinkRepository,
+  Lot,
+  LotRepository,
+  OperatorKey,
+  OperatorRepository,
+  ParkingSession,
+  PaymentAccount,
+  PendingPayment,
+  PlateDispute,
+  PlateLink,
+  Posting,
+  Repositories,
+  ReviewItem,
+  SessionRepository,
+  Settlement,
+  SettlementRepository,
+  Store,
+  StoredLaneEvent,
+} from './repositories.js';
+
+type Row = Record<string, unknown>;
+
+export class StorageError extends Error {
+  readonly code = 'STORAGE_ERROR';
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly repos: Repositories;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.repos = {
+      drivers: new SqliteDrivers(db),
+      accounts: new SqliteAccounts(db),
+      links: new SqliteLinks(db),
+      operators: new SqliteOperators(db),
+      lots: new SqliteLots(db),
+      sessions: new SqliteSessions(db),
+      settlements: new SqliteSettlements(db),
+    };
+  }
+
+  /** Opens (creating if needed) the database at `path` (":memory:" for a throwaway one) and migrates it. */
+  static open(path: string): SqliteStore {
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return new SqliteStore(db);
+  }
+
+  transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.closed) throw new StorageError('the store is closed');
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work(this.repos);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+  );
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version),
+  );
+  const known = new Set(migrations.map((m) => m.version));
+  for (const v of applied) {
+    if (!known.has(v)) throw new StorageError(`the database has schema version ${v}, newer than this program knows`);
+  }
+  for (const m of migrations) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        Date.now(),
+      );
+    })();
+  }
+}
+
+const str = (v: unknown): string => v as string;
+const num = (v: unknown): number => v as number;
+const numOrNull = (v: unknown): number | null => (v === null ? null : (v as number));
+const strOrNull = (v: unknown): string | null => (v === null ? null : (v as string));
+
+class SqliteDrivers implements DriverRepository {
+  constructor(private readonly db: Database.Database) {}
+  async insert(d: Driver) {
+    this.db
+      .prepare('INSERT INTO drivers (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(d.id, d.email, d.name, d.passwordHash, d.createdAt);
+  }
+  async byId(id: string) {
+    return toDriver(this.db.prepare('SELECT * FROM drivers WHERE id = ?').get(id) as Row | undefined);
+  }
+  async byEmail(email: string) {
+    return toDriver(this.db.prepare('SELECT * FROM drivers WHERE email = ?').get(email) as Row | undefined);
+  }
+  async insertToken(t: { tokenHash: string; driverId: string; expiresAt: number }) {
+    this.db
+      .prepare('INSERT INTO driver_tokens (token_hash, driver_id, expires_at) VALUES (?, ?, ?)')
+      .run(t.tokenHash, t.driverId, t.expiresAt);
+  }
+  async tokenByHash(hash: string) {
+    const r = this.db.prepare('SELECT * FROM driver_tokens WHERE token_hash = ?').get(hash) as Row | undefined;
+    return r ? { tokenHash: str(r.token_hash), driverId: str(r.driver_id), expiresAt: num(r.expires_at) } : null;
+  }
+  async deleteExpiredTokens(now: number) {
+    this.db.prepare('DELETE FROM driver_tokens WHERE expires_at <= ?').run(now);
+  }
+}
+
+function toDriver(r: Row | undefined): Driver | null {
+  if (!r) return null;
+  return {
+    id: str(r.id),
+    email: str(r.email),
+    name: str(r.name),
+    passwordHash: str(r.password_hash),
+    createdAt: num(r.created_at),
+  };
+}
+
+class SqliteAccounts implements AccountRepository {
+  constructor(private readonly db: Database.Database) {}
+  async insert(a: PaymentAccount) {
+    this.db
+      .prepare(
+        'INSERT INTO payment_accounts (id, driver_id, kind, currency, credit_limit, label, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(a.id, a.driverId, a.kind, a.currency, a.creditLimit, a.label, a.createdAt);
+  }
+  async byId(id: string) {
+    return toAccount(this.db.prepare('SELECT * FROM payment_accounts WHERE id = ?').get(id) as Row | undefined);
+  }
+  async ofDriver(driverId: string) {
+    const rows = this.db
+      .prepare('SELECT * FROM payment_accounts WHERE driver_id = ? ORDER BY created_at, id')
+      .all(driverId) as Row[];
+    return rows.map((r) => toAccount(r)!);
+  }
+  async systemAccount(label: string, currency: string) {
+    return toAccount(
+      this.db
+        .prepare("SELECT * FROM payment_accounts WHERE kind = 'system' AND label = ? AND currency = ?")
+        .get(label, currency) as Row | undefined,
+    );
+  }
+  async balance(accountId: string) {
+    const r = this.db
+      .prepare('SELECT COALESCE(SUM(amount), 0) AS b FROM postings WHERE account_id = ?')
+      .get(accountId) as Row;
+    return num(r.b);
+  }
+  async entryByReference(reference: string) {
+    const r = this.db.prepare('SELECT * FROM journal_entries WHERE reference = ?').get(reference) as Row | undefined;
+    return r ? toEntry(r) : null;
+  }
+  async insertEntry(e: JournalEntry, postings: Posting[]) {
+    const sum = postings.reduce((s, p) => s + p.amount, 0);
+    if (sum !== 0 || postings.length < 2) throw new StorageError(`journal entry ${e.id} does not balance`);
+    this.db
+      .prepare(
+        'INSERT INTO journal_entries (id, kind, reference, currency, amount, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(e.id, e.kind, e.reference, e.currency, e.amount, e.createdAt);
+    const insert = this.db.prepare('INSERT INTO postings (entry_id, account_id, amount) VALUES (?, ?, ?)');
+    for (const p of postings) insert.run(p.entryId, p.accountId, p.amount);
+  }
+  async postingsOfEntry(entryId: string) {
+    const rows = this.db.prepare('SELECT * FROM postings WHERE entry_id = ? ORDER BY account_id').all(entryId) as Row[];
+    return rows.map((r) => ({ entryId: str(r.entry_id), accountId: str(r.account_id), amount: num(r.amount) }));
+  }
+  async postingsOf(accountId: string) {
+    const rows = this.db
+      .prepare(
+        `SELECT p.entry_id, p.account_id, p.amount, e.kind, e.reference, e.created_at
+         FROM postings p JOIN journal_entries e ON e.id = p.entry_id
+         WHERE p.account_id = ? ORDER BY e.created_at, e.id`,
+      )
+      .all(accountId) as Row[];
+    return rows.map((r) => ({
+      entryId: str(r.entry_id),
+      accountId: str(r.account_id),
+      amount: num(r.amount),
+      kind: str(r.kind) as JournalEntry['kind'],
+      reference: str(r.reference),
+      createdAt: num(r.created_at),
+    }));
+  }
+  async totalOfAllPostings() {
+    return num((this.db.prepare('SELECT COALESCE(SUM(amount), 0) AS s FROM postings').get() as Row).s);
+  }
+}
+
+function toAccount(r: Row | undefined): PaymentAccount | null {
+  if (!r) return null;
+  return {
+    id: str(r.id),
+    driverId: strOrNull(r.driver_id),
+    kind: str(r.kind) as PaymentAccount['kind'],
+    currency: str(r.currency),
+    creditLimit: num(r.credit_limit),
+    label: str(r.label),
+    createdAt: num(r.created_at),
+  };
+}
+
+function toEntry(r: Row): JournalEntry {
+  return {
+    id: str(r.id),
+    kind: str(r.kind) as JournalEntry['kind'],
+    reference: str(r.reference),
+    currency: str(r.currency),
+    amount: num(r.amount),
+    createdAt: num(r.created_at),
+  };
+}
+
+class SqliteLinks implements LinkRepository {
+  constructor(private readonly db: Database.Database) {}
+  async insert(l: PlateLink) {
+    this.db
+      .prepare(
+        'INSERT INTO plate_links (id, plate, account_id, driver_id, created_at, removed_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(l.id, l.plate, l.accountId, l.driverId, l.createdAt, l.removedAt);
+  }
+  async byId(id: string) {
+    return toLink(this.db.prepare('SELECT * FROM plate_links WHERE id = ?').get(id) as Row | undefined);
+  }
+  async activeByPlate(plate: string) {
+    return toLink(
+      this.db.prepare('SELECT * FROM plate_links WHERE plate = ? AND removed_at IS NULL').get(plate) as Row | undefined,
+    );
+  }
+  async activeOfDriver(driverId: string) {
+    const rows = this.db
+      .prepare('SELECT * FROM plate_links WHERE driver_id = ? AND removed_at IS NULL ORDER BY created_at, id')
+      .all(driverId) as Row[];
+    return rows.map((r) => toLink(r)!);
+  }
+  async remove(id: string, at: number) {
+    this.db.prepare('UPDATE plate_links SET removed_at = ? WHERE id = ? AND removed_at IS NULL').run(at, id);
+  }
+  async insertDispute(d: PlateDispute) {
+    this.db
+      .prepare(
+        `INSERT INTO plate_disputes (id, plate, claimant_driver_id, claimant_account_id, holder_link_id, reason, status, created_at, resolved_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        d.id,
+        d.plate,
+        d.claimantDriverId,
+        d.claimantAccountId,
+        d.holderLinkId,
+        d.reason,
+        d.status,
+        d.createdAt,
+        d.resolvedAt,
+      );
+  }
+  async disputeById(id: string) {
+    return toDispute(this.db.prepare('SELECT * FROM plate_disputes WHERE id = ?').get(id) as Row | undefined);
+  }
+  async disputes(status?: PlateDispute['status']) {
+    const rows = (
+      status
+        ? this.db.prepare('SELECT * FROM plate_disputes WHERE status = ? ORDER BY created_at, id').all(status)
+        : this.db.prepare('SELECT * FROM plate_disputes ORDER BY created_at, id').all()
+    ) as Row[];
+    return rows.map((r) => toDispute(r)!);
+  }
+  async resolveDispute(id: string, status: PlateDispute['status'], at: number) {
+    this.db.prepare('UPDATE plate_disputes SET status = ?, resolved_at = ? WHERE id = ?').run(status, at, id);
+  }
+}
+
+function toLink(r: Row | undefined): PlateLink | null {
+  if (!r) return null;
+  return {
+    id: str(r.id),
+    plate: str(r.plate),
+    accountId: str(r.account_id),
+    driverId: str(r.driver_id),
+    createdAt: num(r.created_at),
+    removedAt: numOrNull(r.removed_at),
+  };
+}
+
+function toDispute(r: Row | undefined): PlateDispute | null {
+  if (!r) return null;
+  return {
+    id: str(r.id),
+    plate: str(r.plate),
+    claimantDriverId: str(r.claimant_driver_id),
+    claimantAccountId: str(r.claimant_account_id),
+    holderLinkId: str(r.holder_link_id),
+    reason: str(r.reason),
+    status: str(r.status) as PlateDispute['status'],
+    createdAt: num(r.created_at),
+    resolvedAt: numOrNull(r.resolved_at),
+  };
+}
+
+class SqliteOperators implements OperatorRepository {
+  constructor(private readonly db: Database.Database) {}
+  async insertKey(k: OperatorKey) {
+    this.db
+      .prepare(
+        'INSERT INTO operator_keys (id, key_hash, role, label, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(k.id, k.keyHash, k.role, k.label, k.createdAt, k.revokedAt);
+  }
+  async keyByHash(hash: string) {
+    return toKey(this.db.prepare('SELECT * FROM operator_keys WHERE key_hash = ?').get(hash) as Row | undefined);
+  }
+  async keys() {
+    return (this.db.prepare('SELECT * FROM operator_keys ORDER BY created_at, id').all() as Row[]).map((r) =>
+      toKey(r)!,
+    );
+  }
+  async revokeKey(id: string, at: number) {
+    this.db.prepare('UPDATE operator_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id);
+  }
+}
+
+function toKey(r: Row | undefined): OperatorKey | null {
+  if (!r) return null;
+  return {
+    id: str(r.id),
+    keyHash: str(r.key_hash),
+    role: str(r.role) as OperatorKey['role'],
+    label: str(r.label),
+    createdAt: num(r.created_at),
+    revokedAt: numOrNull(r.revoked_at),
+  };
+}
+
+class SqliteLots implements LotRepository {
+  constructor(private readonly db: Database.Database) {}
+  async insertLot(l: Lot) {
+    this.db
+      .prepare('INSERT INTO lots (id, name, tariff, created_at) VALUES (?, ?, ?, ?)')
+      .run(l.id, l.name, JSON.stringify(l.tariff), l.createdAt);
+  }
+  async lotById(id: string) {
+    return toLot(this.db.prepare('SELECT * FROM lots WHERE id = ?').get(id) as Row | undefined);
+  }
+  async lots() {
+    return (this.db.prepare('SELECT * FROM lots ORDER BY created_at, id').all() as Row[]).map((r) => toLot(r)!);
+  }
+  async updateTariff(lotId: string, tariff: Tariff) {
+    this.db.prepare('UPDATE lots SET tariff = ? WHERE id = ?').run(JSON.stringify(tariff), lotId);
+  }
+  async insertLane(l: Lane) {
+    this.db
+      .prepare('INSERT INTO lanes (id, lot_id, name, direction, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(l.id, l.lotId, l.name, l.direction, l.createdAt);
+  }
+  async laneById(id: string) {
+    return toLane(this.db.prepare('SELECT * FROM lanes WHERE id = ?').get(id) as Row | undefined);
+  }
+  async lanesOf(lotId: string) {
+    return (this.db.prepare('SELECT * FROM lanes WHERE lot_id = ? ORDER BY created_at, id').all(lotId) as Row[]).map(
+      (r) => toLane(r)!,
+    );
+  }
+  async insertGate(g: Gate) {
+    this.db
+      .prepare('INSERT INTO gates (id, lot_id, name, public_key, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(g.id, g.lotId, g.name, g.publicKey, g.createdAt, g.revokedAt);
+  }
+  async gateById(id: string) {
+    return toGate(this.db.prepare('SELECT * FROM gates WHERE id = ?').get(id) as Row | undefined);
+  }
+  async gatesOf(lotId: string) {
+    return (this.db.prepare('SELECT * FROM gates WHERE lot_id = ? ORDER BY created_at, id').all(lotId) as Row[]).map(
+      (r) => toGate(r)!,
+    );
+  }
+  async revokeGate(id: string, at: number) {
+    this.db.prepare('UPDATE gates SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id);
+  }
+}
+
+function toLot(r: Row | undefined): Lot | null {
+  if (!r) return null;
+  return {
+    id: str(r.id),
+    name: str(r.name),
+    tariff: JSON.parse(str(r.tariff)) as Tariff,
+    createdAt: num(r.created_at),
+  };
+}
+
+function toLane(r: Row | undefined): Lane | null {
+  if (!r) return null;
+  return {
+    id: str(r.id),
+    lotId: str(r.lot_id),
+    name: str(r.name),
+    direction: str(r.direction) as Lane['direction'],
+    createdAt: num(r.created_at),
+  };
+}
+
+function toGate(r: Row | undefined): Gate | null {
+  if (!r) return null;
+  return {
+    id: str(r.id),
+    lotId: str(r.lot_id),
+    name: str(r.name),
+    publicKey: str(r.public_key),
+    createdAt: num(r.created_at),
+    revokedAt: numOrNull(r.revoked_at),
+  };
+}
+
+class SqliteSessions implements SessionRepository {
+  constructor(private readonly db: Database.Database) {}
+  async insert(s: ParkingSession) {
+    this.db
+      .prepare(
+        `INSERT INTO parking_sessions (id, lot_id, plate, entry_event_id, entry_lane_id, entry_at, entry_confidence, status,
+           exit_event_id, exit_at, fee, paid_at, passback_flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        s.id,
+        s.lotId,
+        s.plate,
+        s.entryEventId,
+        s.entryLaneId,
+        s.entryAt,
+        s.entryConfidence,
+        s.status,
+        s.exitEventId,
+        s.exitAt,
+        s.fee,
+        s.paidAt,
+        s.passbackFlag ? 1 : 0,
+      );
+  }
+  async byId(id: string) {
+    return toSession(this.db.prepare('SELECT * FROM parking_sessions WHERE id = ?').get(id) as Row | undefined);
+  }
+  async unclosedInLot(lotId: string) {
+    return (
+      this.db
+        .prepare("SELECT * FROM parking_sessions WHERE lot_id = ? AND status != 'closed' ORDER BY entry_at, id")
+        .all(lotId) as Row[]
+    ).map((r) => toSession(r)!);
+  }
+  async update(s: ParkingSession) {
+    this.db
+      .prepare(
+        `UPDATE parking_sessions SET status = ?, exit_event_id = ?, exit_at = ?, fee = ?, paid_at = ?, passback_flag = ?
+         WHERE id = ?`,
+      )
+      .run(s.status, s.exitEventId, s.exitAt, s.fee, s.paidAt, s.passbackFlag ? 1 : 0, s.id);
+  }
+  async ofPlates(plates: string[]) {
+    if (plates.length === 0) return [];
+    const marks = plates.map(() => '?').join(', ');
+    return (
+      this.db
+        .prepare(`SELECT * FROM parking_sessions WHERE plate IN (${marks}) ORDER BY entry_at DESC, id`)
+        .all(...plates) as Row[]
+    ).map((r) => toSession(r)!);
+  }
+  async eventById(id: string) {
+    const r = this.db.prepare('SELECT * FROM lane_events WHERE id = ?').get(id) as Row | undefined;
+    if (!r) return null;
+    return {
+      id: str(r.id),
+      laneId: str(r.lane_id),
+      kind: str(r.kind) as StoredLaneEvent['kind'],
+      plate: str(r.plate),
+      confidence: num(r.confidence),
+      at: num(r.at),
+      receivedAt: num(r.received_at),
+      requestHash: str(r.request_hash),
+      decision: str(r.decision),
+    };
+  }
+  async insertEvent(e: StoredLaneEvent) {
+    this.db
+      .prepare(
+        `INSERT INTO lane_events (id, lane_id, kind, plate, confidence, at, received_at, request_hash, decision)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(e.id, e.laneId, e.kind, e.plate, e.confidence, e.at, e.receivedAt, e.requestHash, e.decision);
+  }
+  async insertPendingPayment(p: PendingPayment) {
+    this.db
+      .prepare(
+        `INSERT INTO pending_payments (id, session_id, plate, amount, currency, status, created_at, paid_at, paid_by_account_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(p.id, p.sessionId, p.plate, p.amount, p.currency, p.status, p.createdAt, p.paidAt, p.paidByAccountId);
+  }
+  async pendingPaymentById(id: string) {
+    return toPending(this.db.prepare('SELECT * FROM pending_payments WHERE id = ?').get(id) as Row | undefined);
+  }
+  async pendingPaymentsOfPlates(plates: string[]) {
+    if (plates.length === 0) return [];
+    const marks = plates.map(() => '?').join(', ');
+    return (
+      this.db
+        .prepare(`SELECT * FROM pending_payments WHERE plate IN (${marks}) ORDER BY created_at DESC, id`)
+        .all(...plates) as Row[]
+    ).map((r) => toPending(r)!);
+  }
+  async updatePendingPayment(p: PendingPayment) {
+    this.db
+      .prepare('UPDATE pending_payments SET status = ?, paid_at = ?, paid_by_account_id = ? WHERE id = ?')
+      .run(p.status, p.paidAt, p.paidByAccountId, p.id);
+  }
+  async insertReview(r: ReviewItem) {
+    this.db
+      .prepare(
+        `INSERT INTO review_items (id, lot_id, lane_id, event_id, plate, confidence, at, reason, candidate_session_ids, status,
+           created_at, resolution, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        r.id,
+        r.lotId,
+        r.laneId,
+        r.eventId,
+        r.plate,
+        r.confidence,
+        r.at,
+        r.reason,
+        JSON.stringify(r.candidateSessionIds),
+        r.status,
+        r.createdAt,
+        r.resolution,
+        r.resolvedAt,
+      );
+  }
+  async reviewById(id: string) {
+    return toReview(this.db.prepare('SELECT * FROM review_items WHERE id = ?').get(id) as Row | undefined);
+  }
+  async reviews(status?: ReviewItem['status']) {
+    const rows = (
+      status
+        ? this.db.prepare('SELECT * FROM review_items WHERE status = ? ORDER BY created_at, id').all(status)
+        : this.db.prepare('SELECT * FROM review_items ORDER BY created_at, id').all()
+    ) as Row[];
+    return rows.map((r) => toReview(r)!);
+  }
+  async openReviewCount() {
+    return num((this.db.prepare("SELECT COUNT(*) AS n FROM review_items WHERE status = 'open'").get() as Row).n);
+  }
+  async updateReview(r: ReviewItem) {
+    this.db
+      .prepare('UPDATE review_items SET status = ?, resolution = ?, resolved_at = ? WHERE id = ?')
+      .run(r.status, r.resolution, r.resolvedAt, r.id);
+  }
+}
+
+function toSession(r: Row | undefined): ParkingSession | null {
+  if (!r) return null;
+  return {
+    id: str(r.id),
+    lotId: str(r.lot_id),
+    plate: str(r.plate),
+    entryEventId: str(r.entry_event_id),
+    entryLaneId: str(r.entry_lane_id),
+    entryAt: num(r.entry_at),
+    entryConfidence: num(r.entry_confidence),
+    status: str(r.status) as ParkingSession['status'],
+    exitEventId: strOrNull(r.exit_event_id),
+    exitAt: numOrNull(r.exit_at),
+    fee: numOrNull(r.fee),
+    paidAt: numOrNull(r.paid_at),
+    passbackFlag: num(r.passback_flag) === 1,
+  };
+}
+
+function toPending(r: Row | undefined): PendingPayment | null {
+  if (!r) return null;
+  return {
+    id: str(r.id),
+    sessionId: str(r.session_id),
+    plate: str(r.plate),
+    amount: num(r.amount),
+    currency: str(r.currency),
+    status: str(r.status) as PendingPayment['status'],
+    createdAt: num(r.created_at),
+    paidAt: numOrNull(r.paid_at),
+    paidByAccountId: strOrNull(r.paid_by_account_id),
+  };
+}
+
+function toReview(r: Row | undefined): ReviewItem | null {
+  if (!r) return null;
+  return {
+    id: str(r.id),
+    lotId: str(r.lot_id),
+    laneId: str(r.lane_id),
+    eventId: str(r.event_id),
+    plate: str(r.plate),
+    confidence: num(r.confidence),
+    at: num(r.at),
+    reason: str(r.reason),
+    candidateSessionIds: JSON.parse(str(r.candidate_session_ids)) as string[],
+    status: str(r.status) as ReviewItem['status'],
+    createdAt: num(r.created_at),
+    resolution: strOrNull(r.resolution),
+    resolvedAt: numOrNull(r.resolved_at),
+  };
+}
+
+class SqliteSettlements implements SettlementRepository {
+  constructor(private readonly db: Database.Database) {}
+  async insert(s: Settlement) {
+    this.db
+      .prepare(
+        `INSERT INTO settlements (id, exit_event_id, session_id, lot_id, account_id, driver_id, amount, currency, entry_at, exit_at,
+           method, journal_entry_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        s.id,
+        s.exitEventId,
+        s.sessionId,
+        s.lotId,
+        s.accountId,
+        s.driverId,
+        s.amount,
+        s.currency,
+        s.entryAt,
+        s.exitAt,
+        s.method,
+        s.journalEntryId,
+        s.createdAt,
+      );
+  }
+  async byId(id: string) {
+    return toSettlement(this.db.prepare('SELECT * FROM settlements WHERE id = ?').get(id) as Row | undefined);
+  }
+  async byExitEvent(exitEventId: string) {
+    return toSettlement(
+      this.db.prepare('SELECT * FROM settlements WHERE exit_event_id = ?').get(exitEventId) as Row | undefined,
+    );
+  }
+  async ofDriver(driverId: string) {
+    return (
+      this.db.prepare('SELECT * FROM settlements WHERE driver_id = ? ORDER BY created_at, id').all(driverId) as Row[]
+    ).map((r) => toSettlement(r)!);
+  }
+  async appendLedgerRecord(settlementId: string, record: string, at: number) {
+    const next = num((this.db.prepare('SELECT COUNT(*) AS n FROM ledger_records').get() as Row).n);
+    this.db
+      .prepare('INSERT INTO ledger_records (idx, settlement_id, record, created_at) VALUES (?, ?, ?, ?)')
+      .run(next, settlementId, record, at);
+    return next;
+  }
+  async ledgerRecordOf(settlementId: string) {
+    const r = this.db.prepare('SELECT * FROM ledger_records WHERE settlement_id = ?').get(settlementId) as
+      Row | undefined;
+    return r
+      ? { index: num(r.idx), settlementId: str(r.settlement_id), record: str(r.record), createdAt: num(r.created_at) }
+      : null;
+  }
+  async ledgerSize() {
+    return num((this.db.prepare('SELECT COUNT(*) AS n FROM ledger_records').get() as Row).n);
+  }
+}
+
+function toSettlement(r: Row | undefined): Settlement | null {
+  if (!r) return null;
+  return {
+    id: str(r.id),
+    exitEventId: str(r.exit_event_id),
+    sessionId: str(r.session_id),
+    lotId: str(r.lot_id),
+    accountId: strOrNull(r.account_id),
+    driverId: strOrNull(r.driver_id),
+    amount: num(r.amount),
+    currency: str(r.currency),
+    entryAt: num(r.entry_at),
+    exitAt: num(r.exit_at),
+    method: str(r.method) as Settlement['method'],
+    journalEntryId: strOrNull(r.journal_entry_id),
+    createdAt: num(r.created_at),
+  };
+}
