@@ -21,11 +21,11 @@ export type ChargeResult =
   /** accepted by an external provider, final only when its webhook confirms */
   | { status: 'pending'; providerReference: string };
 
+/** At most one refund per charge (whole or part); a repeated identical refund returns the first result. */
 export interface RefundRequest {
   /** reference of the charge to refund */
   chargeReference: string;
   amount: number;
-  reference: string;
 }
 
 export type RefundResult = { status: 'succeeded'; entryId: string } | { status: 'rejected'; reason: string };

@@ -7,7 +7,7 @@
  * whose postings sum to zero:
  * - top-up: wallet +x, `funding` (money received from outside) -x
  * - charge: wallet -x, `revenue` +x
- * - refund: the charge reversed
+ * - refund: the charge reversed, in whole or part, at most once per charge
  * A wallet's balance is the sum of its postings; the sum over all accounts
  * is always zero. Each entry has a unique reference, so a replayed top-up or
  * charge returns the first result instead of moving money twice.
@@ -93,29 +93,33 @@ export class Wallet implements PaymentProvider {
   }
 
   async refund(repos: Repositories, request: RefundRequest): Promise<RefundResult> {
-    const previous = await repos.accounts.entryByReference(request.reference);
-    if (previous) return { status: 'succeeded', entryId: previous.id };
+    const reference = `refund-of:${request.chargeReference}`;
+    const previous = await repos.accounts.entryByReference(reference);
+    if (previous) {
+      return previous.amount === request.amount
+        ? { status: 'succeeded', entryId: previous.id }
+        : { status: 'rejected', reason: 'this charge has already been refunded' };
+    }
     const charge = await repos.accounts.entryByReference(request.chargeReference);
     if (!charge || charge.kind !== 'charge') return { status: 'rejected', reason: 'no such charge' };
-    if (request.amount <= 0 || request.amount > charge.amount) {
-      return { status: 'rejected', reason: `refund must be 1..${charge.amount}` };
+    if (!Number.isInteger(request.amount) || request.amount <= 0 || request.amount > charge.amount) {
+      return { status: 'rejected', reason: `refund must be an integer from 1 to ${charge.amount}` };
     }
-    const revenue = await this.systemAccount(repos, REVENUE_ACCOUNT, charge.currency);
     const walletLeg = (await repos.accounts.postingsOfEntry(charge.id)).find((p) => p.amount < 0);
     if (!walletLeg) return { status: 'rejected', reason: 'charged account not found' };
-    const wallet = walletLeg.accountId;
+    const revenue = await this.systemAccount(repos, REVENUE_ACCOUNT, charge.currency);
     const entryId = newId('jrn');
     await repos.accounts.insertEntry(
       {
         id: entryId,
         kind: 'refund',
-        reference: request.reference,
+        reference,
         currency: charge.currency,
         amount: request.amount,
         createdAt: this.clock.now(),
       },
       [
-        { entryId, accountId: wallet, amount: request.amount },
+        { entryId, accountId: walletLeg.accountId, amount: request.amount },
         { entryId, accountId: revenue.id, amount: -request.amount },
       ],
     );
