@@ -6,6 +6,7 @@ import { readCommand } from './read-command.js';
 import { evalCommand } from './eval-command.js';
 import { sceneCommand } from './scene-command.js';
 import { cloudCommand } from './cloud-command.js';
+import { ledgerCommand } from './ledger-command.js';
 import { UsageError } from './args.js';
 
 interface Command {
@@ -18,6 +19,7 @@ const commands: Record<string, Command> = {
   eval: evalCommand,
   scene: sceneCommand,
   cloud: cloudCommand,
+  ledger: ledgerCommand,
 };
 
 function usage(): string {

@@ -10,6 +10,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import type { NoteSigningKey } from './ledger/signed-note.js';
+import { formatSigningKey, generateSigningKey, parseSigningKey, parseVerifierKey } from './ledger/signed-note.js';
+import type { WitnessEndpoint } from './ledger/witness-client.js';
 
 export interface CloudConfig {
   host: string;
@@ -26,6 +29,14 @@ export interface CloudConfig {
   matchMinConfidence: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   bodyLimitBytes: number;
+  /** the ledger: its origin line, its signing key, and how often checkpoints are issued */
+  ledgerOrigin: string;
+  ledgerKey: NoteSigningKey;
+  ledgerBatchMs: number;
+  /** partners' witnesses: where they listen and their cosignature keys (vkey) */
+  witnesses: WitnessEndpoint[];
+  /** cosignatures a checkpoint needs to be final */
+  witnessQuorum: number;
 }
 
 export class ConfigError extends Error {
@@ -42,16 +53,22 @@ const defaults = {
   matchMinConfidence: 0.9,
   logLevel: 'info' as CloudConfig['logLevel'],
   bodyLimitBytes: 64 * 1024,
+  ledgerOrigin: 'platepay.local/ledger',
+  ledgerBatchMs: 200,
+  witnessQuorum: 0,
 };
 
-const keys = [...Object.keys(defaults), 'adminKey', 'plateKey'];
+const keys = [...Object.keys(defaults), 'adminKey', 'plateKey', 'ledgerKey', 'witnesses'];
 
 export function parseCloudConfig(raw: unknown, env: Record<string, string | undefined> = process.env): CloudConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConfigError('config: expected a JSON object');
   const o = raw as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!keys.includes(k)) throw new ConfigError(`config.${k}: unknown setting`);
-  const str = (k: keyof typeof defaults | 'adminKey' | 'plateKey', fallback: string | null): string | null => {
+  const str = (
+    k: keyof typeof defaults | 'adminKey' | 'plateKey' | 'ledgerKey',
+    fallback: string | null,
+  ): string | null => {
     const v = o[k];
     if (v === undefined) return fallback;
     if (typeof v !== 'string' || v.length === 0 || v.length > 4096)
@@ -81,7 +98,20 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
   if (typeof confidence !== 'number' || !(confidence >= 0 && confidence <= 1)) {
     throw new ConfigError('config.matchMinConfidence: expected a number from 0 to 1');
   }
+  const origin = str('ledgerOrigin', defaults.ledgerOrigin)!;
+  if (!/^[\x21-\x7e]{1,200}$/.test(origin))
+    throw new ConfigError('config.ledgerOrigin: expected printable ASCII without spaces');
+  const witnesses = parseWitnesses(o.witnesses);
+  const quorum = int('witnessQuorum', defaults.witnessQuorum, 0, 100);
+  if (quorum > witnesses.length) {
+    throw new ConfigError(`config.witnessQuorum: ${quorum} is more than the ${witnesses.length} configured witnesses`);
+  }
   return {
+    ledgerOrigin: origin,
+    ledgerKey: ledgerKeyFor(str('ledgerKey', null) ?? env.PLATEPAY_LEDGER_KEY ?? null, database, origin),
+    ledgerBatchMs: int('ledgerBatchMs', defaults.ledgerBatchMs, 10, 60_000),
+    witnesses,
+    witnessQuorum: quorum,
     host: str('host', defaults.host)!,
     port: int('port', defaults.port, 0, 65535),
     database,
@@ -118,6 +148,41 @@ export function loadCloudConfig(
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConfigError(`config file ${path}: expected a JSON object`);
   return parseCloudConfig({ ...raw, ...overrides }, env);
+}
+
+function parseWitnesses(v: unknown): WitnessEndpoint[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length > 100) throw new ConfigError('config.witnesses: expected an array of {url, vkey}');
+  return v.map((w, i) => {
+    const o = w as Record<string, unknown>;
+    if (typeof o !== 'object' || o === null || typeof o.url !== 'string' || typeof o.vkey !== 'string') {
+      throw new ConfigError(`config.witnesses[${i}]: expected {"url": "http://...", "vkey": "..."}`);
+    }
+    if (!/^https?:\/\/\S+$/.test(o.url)) throw new ConfigError(`config.witnesses[${i}].url: expected an http(s) URL`);
+    try {
+      return { url: o.url, key: parseVerifierKey(o.vkey) };
+    } catch (err) {
+      throw new ConfigError(`config.witnesses[${i}].vkey: ${(err as Error).message}`);
+    }
+  });
+}
+
+/** The ledger's signing key: given (PRIVATE+KEY+...), or kept in `<database>.ledgerkey` (generated on first start). */
+function ledgerKeyFor(text: string | null, database: string, origin: string): NoteSigningKey {
+  const parse = (t: string, where: string) => {
+    try {
+      return parseSigningKey(t.trim());
+    } catch (err) {
+      throw new ConfigError(`${where}: ${(err as Error).message}`);
+    }
+  };
+  if (text !== null) return parse(text, 'config.ledgerKey');
+  if (database === ':memory:') return generateSigningKey(origin);
+  const file = `${database}.ledgerkey`;
+  if (existsSync(file)) return parse(readFileSync(file, 'utf8'), file);
+  const key = generateSigningKey(origin);
+  writeFileSync(file, formatSigningKey(key) + '\n', { mode: 0o600, flag: 'wx' });
+  return key;
 }
 
 function plateKeyFor(hex: string | null, database: string): Buffer {

@@ -17,6 +17,9 @@ import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { CloudConfig } from './cloud-config.js';
 import { RecordTableLedger } from './ledger/settlement-ledger.js';
+import { Ledger } from './ledger/ledger.js';
+import { WitnessClient } from './ledger/witness-client.js';
+import { ledgerRoutes } from './api/ledger-routes.js';
 import { LotService } from './lots/lot-service.js';
 import { OperatorKeys } from './operators/operator-keys.js';
 import { Wallet } from './payments/wallet.js';
@@ -32,6 +35,9 @@ export interface Cloud {
   drivers: DriverService;
   lots: LotService;
   keys: OperatorKeys;
+  ledger: Ledger;
+  /** issues a checkpoint for settlements recorded so far and asks the witnesses to cosign it */
+  checkpointNow(): Promise<void>;
   /** base URL once listening, e.g. http://127.0.0.1:8080 */
   url: string | null;
   close(): Promise<void>;
@@ -71,6 +77,21 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     defaultCreditLimit: config.defaultCreditLimit,
   });
   const lots = new LotService(store, clock);
+  const ledger = new Ledger(store.ledgerStore, config.ledgerKey, (work) => store.exclusive(work), clock, {
+    origin: config.ledgerOrigin,
+    batchSize: 1024,
+    batchMs: config.ledgerBatchMs,
+  });
+  const witnesses = new WitnessClient(ledger, config.witnesses);
+  let checkpointing: Promise<void> = Promise.resolve();
+  const checkpointNow = (): Promise<void> => {
+    checkpointing = checkpointing.then(async () => {
+      const fresh = await ledger.checkpoint();
+      const latest = fresh ?? ledger.latest();
+      if (latest && config.witnesses.length) await witnesses.collect(latest);
+    });
+    return checkpointing;
+  };
 
   const app = Fastify({
     logger: deps.logger === undefined ? loggerOptions(config.logLevel) : deps.logger,
@@ -95,9 +116,14 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     await parking.openReviewCount();
     return { status: 'ok' };
   });
-  await app.register(driverRoutes(drivers));
+  await app.register(driverRoutes(drivers, ledger));
   await app.register(operatorRoutes({ keys, lots, parking, drivers, metrics }));
+  await app.register(ledgerRoutes(ledger, keys, config.witnessQuorum));
   await app.ready();
+  const ticker = setInterval(() => {
+    checkpointNow().catch((err: unknown) => app.log.error({ err }, 'ledger checkpoint failed'));
+  }, config.ledgerBatchMs);
+  ticker.unref();
 
   const cloud: Cloud = {
     app,
@@ -106,9 +132,13 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     drivers,
     lots,
     keys,
+    ledger,
+    checkpointNow,
     url: null,
     async close() {
+      clearInterval(ticker);
       await app.close();
+      await checkpointNow().catch(() => undefined);
       await store.close();
     },
   };

@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AccountView, DriverService, Receipt } from '../accounts/driver-service.js';
 import type { Driver } from '../storage/repositories.js';
 import { requireDriver } from './auth.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { LedgerError } from '../ledger/ledger.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-z]{3}_[0-9a-f]{32}$' } as const;
 const plate = { type: 'string', minLength: 1, maxLength: 32 } as const;
@@ -19,7 +21,18 @@ const idParams = (name: string) =>
 
 const publicDriver = (d: Driver) => ({ id: d.id, email: d.email, name: d.name, createdAt: d.createdAt });
 
-export function driverRoutes(drivers: DriverService) {
+/** A receipt with its ledger proof: the record, its inclusion proof and the checkpoint (null until the next checkpoint). */
+function withProof(ledger: Ledger, r: Receipt) {
+  try {
+    const { proof, checkpoint } = ledger.receipt({ ref: r.settlement.id });
+    return { ...r, proof, checkpoint };
+  } catch (err) {
+    if (err instanceof LedgerError) return { ...r, proof: null, checkpoint: null };
+    throw err;
+  }
+}
+
+export function driverRoutes(drivers: DriverService, ledger: Ledger) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     const auth = requireDriver(drivers);
 
@@ -168,13 +181,13 @@ export function driverRoutes(drivers: DriverService) {
     }));
 
     app.get('/v1/me/receipts', { schema: { tags: ['drivers'] }, preHandler: auth }, async (request) => ({
-      receipts: await drivers.receipts(request.driver!),
+      receipts: (await drivers.receipts(request.driver!)).map((r) => withProof(ledger, r)),
     }));
 
     app.get<{ Params: { settlementId: string } }>(
       '/v1/me/receipts/:settlementId',
       { schema: { tags: ['drivers'], params: idParams('settlementId') }, preHandler: auth },
-      async (request): Promise<Receipt> => drivers.receipt(request.driver!, request.params.settlementId),
+      async (request) => withProof(ledger, await drivers.receipt(request.driver!, request.params.settlementId)),
     );
 
     app.get<{ Querystring: { plate: string } }>(

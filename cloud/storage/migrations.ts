@@ -172,12 +172,6 @@ export const migrations: readonly Migration[] = [
         created_at INTEGER NOT NULL
       );
       CREATE INDEX settlements_driver ON settlements(driver_id);
-      CREATE TABLE ledger_records (
-        idx INTEGER PRIMARY KEY,
-        settlement_id TEXT NOT NULL UNIQUE REFERENCES settlements(id),
-        record TEXT NOT NULL,
-        created_at INTEGER NOT NULL
-      );
     `,
   },
 ];

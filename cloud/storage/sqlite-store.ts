@@ -10,6 +10,7 @@
 import Database from 'better-sqlite3';
 import type { Tariff } from '../tariffs/tariff.js';
 import { migrations } from './migrations.js';
+import { SqliteLedgerStore } from '../ledger/ledger-store.js';
 import type {
   AccountRepository,
   Driver,
@@ -49,8 +50,12 @@ export class SqliteStore implements Store {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
+  /** the ledger's tables live in the same database, so a settlement and its record commit together */
+  readonly ledgerStore: SqliteLedgerStore;
+
   private constructor(db: Database.Database) {
     this.db = db;
+    this.ledgerStore = new SqliteLedgerStore(db);
     this.repos = {
       drivers: new SqliteDrivers(db),
       accounts: new SqliteAccounts(db),
@@ -58,7 +63,7 @@ export class SqliteStore implements Store {
       operators: new SqliteOperators(db),
       lots: new SqliteLots(db),
       sessions: new SqliteSessions(db),
-      settlements: new SqliteSettlements(db),
+      settlements: new SqliteSettlements(db, this.ledgerStore),
     };
   }
 
@@ -71,6 +76,11 @@ export class SqliteStore implements Store {
     db.pragma('busy_timeout = 5000');
     migrate(db);
     return new SqliteStore(db);
+  }
+
+  /** Runs synchronous `work` in its own write transaction, queued behind any transaction in flight (for the ledger). */
+  exclusive<T>(work: () => T): Promise<T> {
+    return this.transaction(async () => work());
   }
 
   transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
@@ -659,7 +669,10 @@ function toReview(r: Row | undefined): ReviewItem | null {
 }
 
 class SqliteSettlements implements SettlementRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly ledger: SqliteLedgerStore,
+  ) {}
   async insert(s: Settlement) {
     this.db
       .prepare(
@@ -696,21 +709,14 @@ class SqliteSettlements implements SettlementRepository {
     ).map((r) => toSettlement(r)!);
   }
   async appendLedgerRecord(settlementId: string, record: string, at: number) {
-    const next = num((this.db.prepare('SELECT COUNT(*) AS n FROM ledger_records').get() as Row).n);
-    this.db
-      .prepare('INSERT INTO ledger_records (idx, settlement_id, record, created_at) VALUES (?, ?, ?, ?)')
-      .run(next, settlementId, record, at);
-    return next;
+    return this.ledger.appendRecords([{ ref: settlementId, record }], at);
   }
   async ledgerRecordOf(settlementId: string) {
-    const r = this.db.prepare('SELECT * FROM ledger_records WHERE settlement_id = ?').get(settlementId) as
-      Row | undefined;
-    return r
-      ? { index: num(r.idx), settlementId: str(r.settlement_id), record: str(r.record), createdAt: num(r.created_at) }
-      : null;
+    const r = this.ledger.recordByRef(settlementId);
+    return r ? { index: r.index, settlementId, record: r.record, createdAt: r.createdAt } : null;
   }
   async ledgerSize() {
-    return num((this.db.prepare('SELECT COUNT(*) AS n FROM ledger_records').get() as Row).n);
+    return this.ledger.recordCount();
   }
 }
 

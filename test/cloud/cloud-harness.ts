@@ -107,7 +107,7 @@ export class TestCloud {
         db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>
       ).map((r) => r.name);
       const out: Record<string, unknown[]> = {};
-      for (const t of tables) out[t] = db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).all();
+      for (const t of tables) out[t] = db.prepare(`SELECT * FROM "${t}" ORDER BY 1, 2`).all();
       return JSON.stringify(out);
     } finally {
       db.close();

@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_KEY, T0, TestCloud, eventId, setUpLot, signUp } from './cloud-harness.js';
+import { leafHash, verifyInclusion } from '../../cloud/ledger/merkle.js';
+import { verifyCheckpointNote } from '../../cloud/ledger/signed-note.js';
 
 const MIN = 60_000;
 
@@ -60,9 +62,21 @@ describe('cloud: the whole story', () => {
     const total = await t.cloud.store.transaction((r) => r.accounts.totalOfAllPostings());
     assert.equal(total, 0, 'the postings of all accounts sum to zero');
 
+    await t.cloud.checkpointNow();
     const receipts = await t.call('GET', '/v1/me/receipts', { token: driver.token });
     assert.equal(receipts.body.receipts.length, 1);
     const receipt = receipts.body.receipts[0];
+    // the receipt proves itself: the record is in the checkpoint's tree, and the checkpoint is signed by the log
+    const { checkpoint } = verifyCheckpointNote(receipt.checkpoint, t.cloud.ledger.key, []);
+    assert.ok(
+      verifyInclusion(
+        leafHash(Buffer.from(receipt.record, 'utf8')),
+        receipt.ledgerIndex,
+        checkpoint.size,
+        receipt.proof.map((p: string) => Buffer.from(p, 'base64')),
+        checkpoint.root,
+      ),
+    );
     assert.equal(receipt.settlement.amount, 1500);
     assert.equal(receipt.settlement.method, 'wallet');
     assert.equal(receipt.ledgerIndex, 0);
@@ -153,6 +167,7 @@ describe('cloud: the whole story', () => {
       assert.equal(r.body.action, 'open');
     }
     t.clock.advance(90 * MIN);
+    await t.cloud.checkpointNow();
     const before = t.snapshot();
     const out = await t.call('POST', '/v1/events', {
       token: ADMIN_KEY,

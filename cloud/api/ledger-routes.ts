@@ -1,0 +1,150 @@
+/**
+ * The ledger over HTTP, for operators and partners (any operator role,
+ * e.g. a bank's auditor key): the latest checkpoint, all checkpoints,
+ * records and leaf hashes by range, inclusion and consistency proofs, and
+ * the receipt of a settlement.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ApiError, badRequest, notFound } from '../errors.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { LedgerError } from '../ledger/ledger.js';
+import type { OperatorKeys } from '../operators/operator-keys.js';
+import { requireRole } from './auth.js';
+
+const MAX_PAGE = 10_000;
+const index = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+const range = {
+  type: 'object',
+  properties: { start: index, end: index },
+  required: ['start', 'end'],
+  additionalProperties: false,
+} as const;
+
+function ledgerCall<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (err) {
+    if (err instanceof LedgerError) {
+      if (err.code === 'NOT_FOUND') throw new ApiError(404, 'NOT_FOUND', err.message);
+      if (err.code === 'NOT_YET_IN_TREE') throw new ApiError(409, 'NOT_YET_IN_TREE', err.message);
+      throw badRequest('BAD_RANGE', err.message);
+    }
+    throw err;
+  }
+}
+
+export function ledgerRoutes(ledger: Ledger, keys: OperatorKeys, quorum: number) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    const reader = requireRole(keys, 'admin', 'operator', 'auditor');
+    const checkRange = (q: { start: number; end: number }) => {
+      if (q.end < q.start || q.end - q.start > MAX_PAGE) {
+        throw badRequest('BAD_RANGE', `end must be from start to start + ${MAX_PAGE}`);
+      }
+    };
+
+    app.get(
+      '/v1/ledger/checkpoint',
+      { schema: { tags: ['ledger'], summary: 'The latest signed checkpoint' }, preHandler: reader },
+      async () => {
+        const latest = ledger.latest();
+        if (!latest) throw notFound('checkpoint', 'latest');
+        const cosigners = latest.note.split('\n').filter((l) => l.startsWith('— ')).length - 1;
+        return { size: latest.checkpoint.size, note: latest.note, cosignatures: cosigners, final: cosigners >= quorum };
+      },
+    );
+
+    app.get('/v1/ledger/checkpoints', { schema: { tags: ['ledger'] }, preHandler: reader }, async () => ({
+      checkpoints: ledger.checkpoints().map((c) => ({ size: c.checkpoint.size, note: c.note, createdAt: c.createdAt })),
+    }));
+
+    app.get<{ Querystring: { start: number; end: number } }>(
+      '/v1/ledger/records',
+      {
+        schema: { tags: ['ledger'], summary: `Records [start, end), at most ${MAX_PAGE}`, querystring: range },
+        preHandler: reader,
+      },
+      async (request) => {
+        checkRange(request.query);
+        return {
+          records: ledgerCall(() => ledger.records(request.query.start, request.query.end)).map((r) => ({
+            index: r.index,
+            record: r.record,
+          })),
+        };
+      },
+    );
+
+    app.get<{ Querystring: { start: number; end: number } }>(
+      '/v1/ledger/leaves',
+      {
+        schema: { tags: ['ledger'], summary: 'Leaf hashes (hex) of records [start, end)', querystring: range },
+        preHandler: reader,
+      },
+      async (request) => {
+        checkRange(request.query);
+        return {
+          leaves: ledger.leafHashes(request.query.start, request.query.end).map((h) => Buffer.from(h).toString('hex')),
+        };
+      },
+    );
+
+    app.get<{ Querystring: { index: number; size: number } }>(
+      '/v1/ledger/proofs/inclusion',
+      {
+        schema: {
+          tags: ['ledger'],
+          querystring: {
+            type: 'object',
+            properties: { index, size: index },
+            required: ['index', 'size'],
+            additionalProperties: false,
+          },
+        },
+        preHandler: reader,
+      },
+      async (request) => ({
+        proof: ledgerCall(() => ledger.inclusionProof(request.query.index, request.query.size)).map((h) =>
+          Buffer.from(h).toString('base64'),
+        ),
+      }),
+    );
+
+    app.get<{ Querystring: { from: number; to: number } }>(
+      '/v1/ledger/proofs/consistency',
+      {
+        schema: {
+          tags: ['ledger'],
+          querystring: {
+            type: 'object',
+            properties: { from: index, to: index },
+            required: ['from', 'to'],
+            additionalProperties: false,
+          },
+        },
+        preHandler: reader,
+      },
+      async (request) => ({
+        proof: ledgerCall(() => ledger.consistencyProof(request.query.from, request.query.to)).map((h) =>
+          Buffer.from(h).toString('base64'),
+        ),
+      }),
+    );
+
+    app.get<{ Params: { settlementId: string } }>(
+      '/v1/ledger/receipts/:settlementId',
+      {
+        schema: {
+          tags: ['ledger'],
+          params: {
+            type: 'object',
+            properties: { settlementId: { type: 'string', pattern: '^stl_[0-9a-f]{32}$' } },
+            required: ['settlementId'],
+            additionalProperties: false,
+          },
+        },
+        preHandler: reader,
+      },
+      async (request) => ledgerCall(() => ledger.receipt({ ref: request.params.settlementId })),
+    );
+  };
+}
