@@ -12,7 +12,10 @@ import type { OperatorKeys } from '../operators/operator-keys.js';
 import { requireRole } from './auth.js';
 
 const MAX_PAGE = 10_000;
-const index = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+/** query strings are text: non-negative integers are checked by pattern, then converted */
+const index = { type: 'string', pattern: '^(0|[1-9][0-9]{0,14})$' } as const;
+type Q<K extends string> = Record<K, string>;
+const n = (s: string): number => Number(s);
 const range = {
   type: 'object',
   properties: { start: index, end: index },
@@ -36,10 +39,12 @@ function ledgerCall<T>(work: () => T): T {
 export function ledgerRoutes(ledger: Ledger, keys: OperatorKeys, quorum: number) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     const reader = requireRole(keys, 'admin', 'operator', 'auditor');
-    const checkRange = (q: { start: number; end: number }) => {
-      if (q.end < q.start || q.end - q.start > MAX_PAGE) {
+    const checkRange = (q: Q<'start' | 'end'>): { start: number; end: number } => {
+      const [start, end] = [n(q.start), n(q.end)];
+      if (end < start || end - start > MAX_PAGE) {
         throw badRequest('BAD_RANGE', `end must be from start to start + ${MAX_PAGE}`);
       }
+      return { start, end };
     };
 
     app.get(
@@ -57,16 +62,16 @@ export function ledgerRoutes(ledger: Ledger, keys: OperatorKeys, quorum: number)
       checkpoints: ledger.checkpoints().map((c) => ({ size: c.checkpoint.size, note: c.note, createdAt: c.createdAt })),
     }));
 
-    app.get<{ Querystring: { start: number; end: number } }>(
+    app.get<{ Querystring: Q<'start' | 'end'> }>(
       '/v1/ledger/records',
       {
         schema: { tags: ['ledger'], summary: `Records [start, end), at most ${MAX_PAGE}`, querystring: range },
         preHandler: reader,
       },
       async (request) => {
-        checkRange(request.query);
+        const { start, end } = checkRange(request.query);
         return {
-          records: ledgerCall(() => ledger.records(request.query.start, request.query.end)).map((r) => ({
+          records: ledgerCall(() => ledger.records(start, end)).map((r) => ({
             index: r.index,
             record: r.record,
           })),
@@ -74,21 +79,21 @@ export function ledgerRoutes(ledger: Ledger, keys: OperatorKeys, quorum: number)
       },
     );
 
-    app.get<{ Querystring: { start: number; end: number } }>(
+    app.get<{ Querystring: Q<'start' | 'end'> }>(
       '/v1/ledger/leaves',
       {
         schema: { tags: ['ledger'], summary: 'Leaf hashes (hex) of records [start, end)', querystring: range },
         preHandler: reader,
       },
       async (request) => {
-        checkRange(request.query);
+        const { start, end } = checkRange(request.query);
         return {
-          leaves: ledger.leafHashes(request.query.start, request.query.end).map((h) => Buffer.from(h).toString('hex')),
+          leaves: ledger.leafHashes(start, end).map((h) => Buffer.from(h).toString('hex')),
         };
       },
     );
 
-    app.get<{ Querystring: { index: number; size: number } }>(
+    app.get<{ Querystring: Q<'index' | 'size'> }>(
       '/v1/ledger/proofs/inclusion',
       {
         schema: {
@@ -103,13 +108,13 @@ export function ledgerRoutes(ledger: Ledger, keys: OperatorKeys, quorum: number)
         preHandler: reader,
       },
       async (request) => ({
-        proof: ledgerCall(() => ledger.inclusionProof(request.query.index, request.query.size)).map((h) =>
+        proof: ledgerCall(() => ledger.inclusionProof(n(request.query.index), n(request.query.size))).map((h) =>
           Buffer.from(h).toString('base64'),
         ),
       }),
     );
 
-    app.get<{ Querystring: { from: number; to: number } }>(
+    app.get<{ Querystring: Q<'from' | 'to'> }>(
       '/v1/ledger/proofs/consistency',
       {
         schema: {
@@ -124,7 +129,7 @@ export function ledgerRoutes(ledger: Ledger, keys: OperatorKeys, quorum: number)
         preHandler: reader,
       },
       async (request) => ({
-        proof: ledgerCall(() => ledger.consistencyProof(request.query.from, request.query.to)).map((h) =>
+        proof: ledgerCall(() => ledger.consistencyProof(n(request.query.from), n(request.query.to))).map((h) =>
           Buffer.from(h).toString('base64'),
         ),
       }),

@@ -364,7 +364,6 @@ export function addSignatureLines(note: string, lines: string[]): string {
     if (typeof line !== 'string' || !line.endsWith('\n')) fail('signature line does not end with a newline');
     const bare = line.slice(0, -1);
     if (bare.includes('\n')) fail('signature line contains more than one line');
-    checkChars(bare, 'signature line');
     parseSignatureLine(bare);
     if (present.has(bare)) continue;
     present.add(bare);

@@ -95,7 +95,8 @@ export class Witness {
             size,
           );
         }
-      } else if (!verifyConsistency(size, checkpoint.size, lastRoot, checkpoint.root, proof)) {
+      } else if (size > 0 && !verifyConsistency(size, checkpoint.size, lastRoot, checkpoint.root, proof)) {
+        // (every tree extends the empty one)
         throw new WitnessError(
           'FORK',
           `size ${checkpoint.size} does not extend the cosigned size ${size} (bad consistency proof)`,

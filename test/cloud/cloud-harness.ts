@@ -39,15 +39,21 @@ export class TestCloud {
   private constructor(
     readonly dir: string,
     clock: ManualClock,
+    private readonly extraConfig: Record<string, unknown>,
   ) {
     this.clock = clock;
   }
 
-  static async start(clock = new ManualClock(T0)): Promise<TestCloud> {
+  static async start(clock = new ManualClock(T0), extraConfig: Record<string, unknown> = {}): Promise<TestCloud> {
     const dir = await mkdtemp(join(tmpdir(), 'platepay-cloud-'));
-    const t = new TestCloud(dir, clock);
+    const t = new TestCloud(dir, clock, extraConfig);
     await t.restart();
     return t;
+  }
+
+  /** the config the service runs with, as a JSON file for the CLI */
+  get configJson(): Record<string, unknown> {
+    return { database: this.dbPath, adminKey: ADMIN_KEY, plateKey: PLATE_KEY, ...this.extraConfig };
   }
 
   get dbPath(): string {
@@ -62,7 +68,14 @@ export class TestCloud {
   async restart(): Promise<void> {
     if (this.cloud) await this.cloud.close();
     const config = parseCloudConfig(
-      { database: this.dbPath, port: 0, adminKey: ADMIN_KEY, plateKey: PLATE_KEY, logLevel: 'silent' },
+      {
+        database: this.dbPath,
+        port: 0,
+        adminKey: ADMIN_KEY,
+        plateKey: PLATE_KEY,
+        logLevel: 'silent',
+        ...this.extraConfig,
+      },
       {},
     );
     this.cloud = await startCloud(config, { clock: this.clock, logger: false });
