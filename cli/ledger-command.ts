@@ -204,7 +204,8 @@ async function reconcileCommand(argv: string[]): Promise<number> {
     const source = values.dir ? directorySource(values.dir) : httpSource(values.url!, values['api-key'] ?? null);
     await source.checkpoints(); // the URL source learns the size to read from them
     const theirs = new MemorySubtrees();
-    for await (const line of source.records()) theirs.append(leafHash(Buffer.from(line, 'utf8')));
+    for await (const chunk of source.records())
+      for (const line of chunk) theirs.append(leafHash(Buffer.from(line, 'utf8')));
     const report = reconcile(ours.store, ours.ledger.size, theirs, theirs.size);
     if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
     else {

@@ -7,6 +7,7 @@ import { evalCommand } from './eval-command.js';
 import { sceneCommand } from './scene-command.js';
 import { cloudCommand } from './cloud-command.js';
 import { ledgerCommand } from './ledger-command.js';
+import { benchCommand } from './bench-command.js';
 import { UsageError } from './args.js';
 
 interface Command {
@@ -20,6 +21,7 @@ const commands: Record<string, Command> = {
   scene: sceneCommand,
   cloud: cloudCommand,
   ledger: ledgerCommand,
+  bench: benchCommand,
 };
 
 function usage(): string {

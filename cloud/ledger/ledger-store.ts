@@ -122,23 +122,49 @@ export class SqliteLedgerStore implements SubtreeSource {
     const batch = 4096;
     let expected = oldSize;
     for (let start = oldSize; start < end; start += batch) {
-      for (const r of this.records(start, Math.min(end, start + batch))) {
-        if (r.index !== expected) throw new LedgerStoreError(`ledger record ${expected} is missing`);
-        this.insertLeaf(r.index, leafHash(Buffer.from(r.record, 'utf8')));
-        expected++;
-      }
+      const records = this.records(start, Math.min(end, start + batch));
+      for (const r of records)
+        if (r.index !== expected++) throw new LedgerStoreError(`ledger record ${expected - 1} is missing`);
+      this.insertLeaves(
+        start,
+        records.map((r) => r.record),
+      );
     }
     if (expected !== end) throw new LedgerStoreError(`ledger record ${expected} is missing`);
     return { oldSize, newSize: end };
   }
 
-  private insertLeaf(index: number, hash: Hash): void {
-    this.stmt.insertNode.run(0, index, hash);
-    for (const { level, index: i } of completedParents(index)) {
-      const left = this.node(level - 1, 2 * i);
-      const right = this.node(level - 1, 2 * i + 1);
-      this.stmt.insertNode.run(level, i, nodeHash(left, right));
-    }
+  /**
+   * Appends records and hashes them into the tree in one go, from memory
+   * (the group-commit path). The tree must be up to date. Call inside a
+   * transaction.
+   */
+  appendAndIntegrate(records: ReadonlyArray<{ ref: string | null; record: string }>, at: number): number {
+    const first = this.recordCount();
+    if (this.treeSize() !== first) throw new LedgerStoreError('records are waiting to be integrated');
+    this.appendRecords(records, at);
+    this.insertLeaves(
+      first,
+      records.map((r) => r.record),
+    );
+    return first;
+  }
+
+  /** Inserts leaf hashes for records at [first, first + n) and the subtrees they complete. */
+  private insertLeaves(first: number, records: readonly string[]): void {
+    const fresh = new Map<string, Hash>();
+    const get = (level: number, index: number): Hash => fresh.get(`${level}:${index}`) ?? this.node(level, index);
+    records.forEach((record, k) => {
+      const index = first + k;
+      const leaf = leafHash(Buffer.from(record, 'utf8'));
+      this.stmt.insertNode.run(0, index, leaf);
+      fresh.set(`0:${index}`, leaf);
+      for (const { level, index: i } of completedParents(index)) {
+        const hash = nodeHash(get(level - 1, 2 * i), get(level - 1, 2 * i + 1));
+        this.stmt.insertNode.run(level, i, hash);
+        fresh.set(`${level}:${i}`, hash);
+      }
+    });
   }
 
   node(level: number, index: number): Hash {

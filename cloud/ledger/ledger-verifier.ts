@@ -17,7 +17,6 @@
  */
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Hash } from './merkle.js';
 import { hashesEqual, leafHash, nodeHash } from './merkle.js';
 import type { LedgerKeys } from './ledger-export.js';
@@ -25,11 +24,33 @@ import { readExportFile, splitCheckpointNotes } from './ledger-export.js';
 import type { Checkpoint } from './signed-note.js';
 import { verifyCheckpointNote } from './signed-note.js';
 
+/** A ledger to verify; records and leaves come in chunks of lines (whole lines, in order). */
 export interface LedgerSource {
   checkpoints(): Promise<string[]>;
-  records(): AsyncIterable<string>;
+  records(): AsyncIterable<string[]>;
   /** served leaf hashes (hex), if the source has them */
-  leaves(): AsyncIterable<string> | null;
+  leaves(): AsyncIterable<string[]> | null;
+}
+
+/** Reads chunks of lines one at a time, as an iterator of single lines for a synchronous consumer. */
+class LineCursor {
+  private chunk: string[] = [];
+  private at = 0;
+  private done = false;
+  constructor(private readonly source: AsyncIterator<string[]>) {}
+  async next(): Promise<string | null> {
+    while (this.at >= this.chunk.length) {
+      if (this.done) return null;
+      const r = await this.source.next();
+      if (r.done) {
+        this.done = true;
+        return null;
+      }
+      this.chunk = r.value;
+      this.at = 0;
+    }
+    return this.chunk[this.at++]!;
+  }
 }
 
 export type VerifyResult =
@@ -111,35 +132,37 @@ export async function verifyLedger(
   }
 
   const range = new CompactRange();
-  const leaves = source.leaves()?.[Symbol.asyncIterator]() ?? null;
+  const servedLeaves = source.leaves();
+  const leaves = servedLeaves ? new LineCursor(servedLeaves[Symbol.asyncIterator]()) : null;
   let next = 0; // next checkpoint to reach
   while (next < checkpoints.length && checkpoints[next]!.size === 0) next++;
   let index = 0;
-  for await (const line of source.records()) {
-    const leaf = leafHash(Buffer.from(line, 'utf8'));
-    if (leaves) {
-      const served = await leaves.next();
-      if (served.done) return fail(`record ${index}: no leaf hash served for it`, index, null, index);
-      if (served.value !== Buffer.from(leaf).toString('hex')) {
-        return fail(`record ${index}: does not match its leaf hash (changed, dropped or moved)`, index, null, index);
+  for await (const chunk of source.records())
+    for (const line of chunk) {
+      const leaf = leafHash(Buffer.from(line, 'utf8'));
+      if (leaves) {
+        const served = await leaves.next();
+        if (served === null) return fail(`record ${index}: no leaf hash served for it`, index, null, index);
+        if (!hashesEqual(Buffer.from(served, 'hex'), leaf) || served.length !== 64) {
+          return fail(`record ${index}: does not match its leaf hash (changed, dropped or moved)`, index, null, index);
+        }
+      }
+      range.push(leaf);
+      index++;
+      if (index % 65536 === 0) onProgress(index);
+      if (next < checkpoints.length && index === checkpoints[next]!.size) {
+        if (!hashesEqual(range.root(), checkpoints[next]!.root)) {
+          const from = next > 0 ? checkpoints[next - 1]!.size : 0;
+          return fail(
+            `checkpoint ${next} (size ${index}): its root does not match records ${from}..${index - 1}; the first bad record is in that range`,
+            from,
+            next,
+            index,
+          );
+        }
+        next++;
       }
     }
-    range.push(leaf);
-    index++;
-    if (index % 65536 === 0) onProgress(index);
-    if (next < checkpoints.length && index === checkpoints[next]!.size) {
-      if (!hashesEqual(range.root(), checkpoints[next]!.root)) {
-        const from = next > 0 ? checkpoints[next - 1]!.size : 0;
-        return fail(
-          `checkpoint ${next} (size ${index}): its root does not match records ${from}..${index - 1}; the first bad record is in that range`,
-          from,
-          next,
-          index,
-        );
-      }
-      next++;
-    }
-  }
   onProgress(index);
   if (next < checkpoints.length) {
     return fail(
@@ -153,9 +176,15 @@ export async function verifyLedger(
   return { ok: true, records: index, checkpoints: checkpoints.length, size, cosignedBy };
 }
 
-async function* fileLines(path: string): AsyncIterable<string> {
-  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const line of rl) yield line;
+/** The lines of a file in chunks (each chunk ends at a line break). */
+async function* fileLines(path: string): AsyncIterable<string[]> {
+  let rest = '';
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const lines = (rest + (chunk as string)).split('\n');
+    rest = lines.pop()!;
+    yield lines;
+  }
+  if (rest !== '') yield [rest];
 }
 
 export function directorySource(dir: string): LedgerSource {
@@ -181,15 +210,14 @@ export function httpSource(baseUrl: string, apiKey: string | null, pageSize = 10
     size = body.checkpoints.length ? body.checkpoints[body.checkpoints.length - 1]!.size : 0;
     return body.checkpoints.map((c) => c.note);
   };
-  async function* paged(kind: 'records' | 'leaves'): AsyncIterable<string> {
+  async function* paged(kind: 'records' | 'leaves'): AsyncIterable<string[]> {
     const total = size ?? 0;
     for (let start = 0; start < total; start += pageSize) {
       const body = (await get(`/v1/ledger/${kind}?start=${start}&end=${Math.min(total, start + pageSize)}`)) as {
         records?: Array<{ record: string }>;
         leaves?: string[];
       };
-      if (kind === 'records') for (const r of body.records ?? []) yield r.record;
-      else for (const l of body.leaves ?? []) yield l;
+      yield kind === 'records' ? (body.records ?? []).map((r) => r.record) : (body.leaves ?? []);
     }
   }
   return { checkpoints, records: () => paged('records'), leaves: () => paged('leaves') };

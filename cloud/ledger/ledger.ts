@@ -103,7 +103,8 @@ export class Ledger {
       try {
         const first = await this.write(() => {
           const at = this.clock.now();
-          const index = this.store.appendRecords(batch, at);
+          this.store.integrate(); // records written by others first, if any
+          const index = this.store.appendAndIntegrate(batch, at);
           this.integrateAndSign(at);
           return index;
         });
