@@ -16,7 +16,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Hash, SubtreeSource } from './merkle.js';
-import { completedParents, leafHash, nodeHash } from './merkle.js';
+import { completedParents, leafHashOfText, nodeHash } from './merkle.js';
 
 export const LEDGER_SCHEMA = `
   CREATE TABLE IF NOT EXISTS ledger_records (
@@ -156,7 +156,7 @@ export class SqliteLedgerStore implements SubtreeSource {
     const get = (level: number, index: number): Hash => fresh.get(`${level}:${index}`) ?? this.node(level, index);
     records.forEach((record, k) => {
       const index = first + k;
-      const leaf = leafHash(Buffer.from(record, 'utf8'));
+      const leaf = leafHashOfText(record);
       this.stmt.insertNode.run(0, index, leaf);
       fresh.set(`0:${index}`, leaf);
       for (const { level, index: i } of completedParents(index)) {

@@ -18,7 +18,7 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Hash } from './merkle.js';
-import { hashesEqual, leafHash, nodeHash } from './merkle.js';
+import { hashesEqual, leafHashOfText, nodeHash } from './merkle.js';
 import type { LedgerKeys } from './ledger-export.js';
 import { readExportFile, splitCheckpointNotes } from './ledger-export.js';
 import type { Checkpoint } from './signed-note.js';
@@ -38,6 +38,10 @@ class LineCursor {
   private at = 0;
   private done = false;
   constructor(private readonly source: AsyncIterator<string[]>) {}
+  /** the next line if it is already read, without waiting */
+  nextReady(): string | undefined {
+    return this.at < this.chunk.length ? this.chunk[this.at++] : undefined;
+  }
   async next(): Promise<string | null> {
     while (this.at >= this.chunk.length) {
       if (this.done) return null;
@@ -139,9 +143,9 @@ export async function verifyLedger(
   let index = 0;
   for await (const chunk of source.records())
     for (const line of chunk) {
-      const leaf = leafHash(Buffer.from(line, 'utf8'));
+      const leaf = leafHashOfText(line);
       if (leaves) {
-        const served = await leaves.next();
+        const served = leaves.nextReady() ?? (await leaves.next());
         if (served === null) return fail(`record ${index}: no leaf hash served for it`, index, null, index);
         if (!hashesEqual(Buffer.from(served, 'hex'), leaf) || served.length !== 64) {
           return fail(`record ${index}: does not match its leaf hash (changed, dropped or moved)`, index, null, index);

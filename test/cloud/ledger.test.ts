@@ -16,7 +16,15 @@ import { openLedgerDatabase } from '../../cloud/ledger/ledger-database.js';
 import type { LedgerDatabase } from '../../cloud/ledger/ledger-database.js';
 import { exportLedger, splitCheckpointNotes } from '../../cloud/ledger/ledger-export.js';
 import { directorySource, verifyLedger } from '../../cloud/ledger/ledger-verifier.js';
-import { MemorySubtrees, leafHash, verifyConsistency, verifyInclusion } from '../../cloud/ledger/merkle.js';
+import fc from 'fast-check';
+import {
+  MemorySubtrees,
+  hashesEqual,
+  leafHash,
+  leafHashOfText,
+  verifyConsistency,
+  verifyInclusion,
+} from '../../cloud/ledger/merkle.js';
 import { reconcile } from '../../cloud/ledger/reconcile.js';
 import {
   addSignatureLines,
@@ -250,6 +258,14 @@ describe('ledger', () => {
       assert.equal(r.code, 1);
       assert.match(r.stdout, /checkpoint 0 .*0 valid cosignatures, quorum is 1/);
     });
+  });
+
+  it('hashes a text record in one call exactly as its UTF-8 bytes (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (text) => {
+        assert.ok(hashesEqual(leafHashOfText(text), leafHash(Buffer.from(text, 'utf8'))));
+      }),
+    );
   });
 
   it('reconciles two copies by Merkle roots, naming the records that differ', () => {

@@ -18,6 +18,7 @@ import {
   hashesEqual,
   inclusionProof,
   leafHash,
+  leafHashOfText,
   nodeHash,
   rangeHash,
   referenceConsistencyProof,
@@ -128,6 +129,24 @@ describe('merkle: known answers (RFC 6962 / 9162 reference tree)', () => {
     assert.equal(hex(leafHash(new Uint8Array(0))), roots[1]);
     assert.equal(hex(nodeHash(leaves[0]!, leaves[1]!)), roots[2]);
     assert.equal(leafHash(data[3]!).length, HASH_SIZE);
+  });
+
+  it('leafHashOfText is leafHash of the UTF-8 bytes (property)', () => {
+    assert.equal(hex(leafHashOfText('')), roots[1]);
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' })), (text) => {
+        assert.equal(hex(leafHashOfText(text)), hex(leafHash(Buffer.from(text, 'utf8'))));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('nodeHash returns a fresh hash each call (no shared buffer)', () => {
+    const a = nodeHash(leaves[0]!, leaves[1]!);
+    const b = nodeHash(leaves[2]!, leaves[3]!);
+    assert.equal(hex(a), roots[2]);
+    assert.equal(hex(nodeHash(a, b)), roots[4]);
+    assert.notEqual(hex(a), hex(b));
   });
 
   const h = {
@@ -603,8 +622,9 @@ describe('merkle: tampered consistency proofs fail', () => {
       ['old size 0', () => verifyConsistency(0, 10, EMPTY_ROOT, n, proof)],
       ['old size 0, empty proof', () => verifyConsistency(0, 10, EMPTY_ROOT, n, [])],
       ['old > new', () => verifyConsistency(10, 3, n, o, proof)],
-      ['old > new, crafted', () => verifyConsistency(2, 1, o, o, [])],
-      ['old size 0, crafted', () => verifyConsistency(0, 1, EMPTY_ROOT, LEAVES[0]!, [LEAVES[0]!])],
+      // inputs the RFC 9162 loop alone would accept: the size checks must come first
+      ['old > new, crafted', () => verifyConsistency(3, 2, LEAVES[0]!, refRoot(2), [LEAVES[0]!, LEAVES[1]!])],
+      ['old size 0, crafted', () => verifyConsistency(0, 2, LEAVES[0]!, refRoot(2), [LEAVES[0]!, LEAVES[1]!])],
       ['negative size', () => verifyConsistency(-3, 10, o, n, proof)],
       ['fractional size', () => verifyConsistency(3, 10.5, o, n, proof)],
       ['NaN size', () => verifyConsistency(NaN, 10, o, n, proof)],
@@ -619,28 +639,31 @@ describe('merkle: tampered consistency proofs fail', () => {
 describe('merkle: argument checks', () => {
   it('proof builders and rangeHash throw RangeError on bad arguments', () => {
     const view = new SizedView(STORE, 10);
-    const bad: Array<[string, () => unknown]> = [
-      ['inclusion: negative index', () => inclusionProof(view, -1, 10)],
-      ['inclusion: index == size', () => inclusionProof(view, 10, 10)],
-      ['inclusion: fractional index', () => inclusionProof(view, 1.5, 10)],
-      ['inclusion: size 0', () => inclusionProof(view, 0, 0)],
-      ['inclusion: NaN size', () => inclusionProof(view, 0, NaN)],
-      ['consistency: old 0', () => consistencyProof(view, 0, 10)],
-      ['consistency: old > new', () => consistencyProof(view, 11, 10)],
-      ['consistency: negative', () => consistencyProof(view, -1, 10)],
-      ['consistency: fractional', () => consistencyProof(view, 2, 9.5)],
-      ['range: empty', () => rangeHash(view, 3, 3)],
-      ['range: reversed', () => rangeHash(view, 4, 3)],
-      ['range: negative start', () => rangeHash(view, -1, 3)],
-      ['range: fractional end', () => rangeHash(view, 0, 2.5)],
-      ['root: negative size', () => treeRoot(view, -1)],
-      ['root: fractional size', () => treeRoot(view, 1.5)],
-      ['reference inclusion: index out of range', () => referenceInclusionProof(LEAVES.slice(0, 3), 3)],
-      ['reference consistency: old 0', () => referenceConsistencyProof(LEAVES.slice(0, 3), 0)],
-      ['reference consistency: old > new', () => referenceConsistencyProof(LEAVES.slice(0, 3), 4)],
-      ['nodeHash: short hash', () => nodeHash(LEAVES[0]!.subarray(1), LEAVES[1]!)],
+    const SAFE = /must be a non-negative safe integer/;
+    const bad: Array<[string, () => unknown, RegExp]> = [
+      ['inclusion: negative index', () => inclusionProof(view, -1, 10), SAFE],
+      ['inclusion: index == size', () => inclusionProof(view, 10, 10), /index 10 is outside a tree of 10 leaves/],
+      ['inclusion: fractional index', () => inclusionProof(view, 1.5, 10), SAFE],
+      ['inclusion: size 0', () => inclusionProof(view, 0, 0), /outside a tree of 0 leaves/],
+      ['inclusion: NaN size', () => inclusionProof(view, 0, NaN), SAFE],
+      ['consistency: old 0', () => consistencyProof(view, 0, 10), /empty tree/],
+      ['consistency: old > new', () => consistencyProof(view, 11, 10), /oldSize 11 is larger than newSize 10/],
+      ['consistency: negative', () => consistencyProof(view, -1, 10), SAFE],
+      ['consistency: fractional', () => consistencyProof(view, 2, 9.5), SAFE],
+      ['range: empty', () => rangeHash(view, 3, 3), /empty or reversed range/],
+      ['range: reversed', () => rangeHash(view, 4, 3), /empty or reversed range/],
+      ['range: negative start', () => rangeHash(view, -1, 3), SAFE],
+      ['range: fractional end', () => rangeHash(view, 0, 2.5), SAFE],
+      ['root: negative size', () => treeRoot(view, -1), SAFE],
+      ['root: fractional size', () => treeRoot(view, 1.5), SAFE],
+      ['reference inclusion: out of range', () => referenceInclusionProof(LEAVES.slice(0, 3), 3), /outside/],
+      ['reference consistency: old 0', () => referenceConsistencyProof(LEAVES.slice(0, 3), 0), /1\.\.3/],
+      ['reference consistency: old > new', () => referenceConsistencyProof(LEAVES.slice(0, 3), 4), /1\.\.3/],
+      ['nodeHash: short hash', () => nodeHash(LEAVES[0]!.subarray(1), LEAVES[1]!), /32-byte/],
     ];
-    for (const [what, run] of bad) assert.throws(run, RangeError, what);
+    for (const [what, run, message] of bad) {
+      assert.throws(run, (e: unknown) => e instanceof RangeError && message.test(e.message), what);
+    }
   });
 
   it('asking beyond the stored tree throws (the source refuses incomplete nodes)', () => {
