@@ -184,6 +184,38 @@ describe('ledger', () => {
       assert.equal(result.ok, true);
     });
 
+    it('names the record whenever any one byte of any record is flipped (property)', async () => {
+      const notes = splitCheckpointNotes(checkpoints);
+      const source = (recs: string[]) => ({
+        checkpoints: async () => notes,
+        records: async function* () {
+          yield recs;
+        },
+        leaves: async function* () {
+          yield leaves;
+        },
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.nat(records.length - 1),
+          fc.nat(10_000),
+          fc.integer({ min: 1, max: 255 }),
+          async (i, at, xor) => {
+            const bytes = Buffer.from(records[i]!, 'utf8');
+            const p = at % bytes.length;
+            bytes[p] = bytes[p]! ^ xor;
+            const tampered = [...records];
+            tampered[i] = bytes.toString('latin1');
+            if (tampered[i] === records[i] || tampered[i]!.includes('\n')) return;
+            const result = await verifyLedger(source(tampered), { log: logKey, witnesses: [], quorum: 0 });
+            assert.equal(result.ok, false);
+            if (!result.ok) assert.equal(result.recordIndex, i, result.problem);
+          },
+        ),
+        { numRuns: 100 },
+      );
+    });
+
     it('names a record with one flipped byte', async () => {
       const tampered = [...records];
       tampered[137] = tampered[137]!.replace('"amount":237', '"amount":238');
