@@ -20,6 +20,7 @@ import { RecordTableLedger } from './ledger/settlement-ledger.js';
 import { Ledger } from './ledger/ledger.js';
 import { WitnessClient } from './ledger/witness-client.js';
 import { ledgerRoutes } from './api/ledger-routes.js';
+import { GateHub } from './gates/gate-hub.js';
 import { LotService } from './lots/lot-service.js';
 import { OperatorKeys } from './operators/operator-keys.js';
 import { Wallet } from './payments/wallet.js';
@@ -36,6 +37,7 @@ export interface Cloud {
   lots: LotService;
   keys: OperatorKeys;
   ledger: Ledger;
+  gates: GateHub;
   /** issues a checkpoint for settlements recorded so far and asks the witnesses to cosign it */
   checkpointNow(): Promise<void>;
   /** base URL once listening, e.g. http://127.0.0.1:8080 */
@@ -120,6 +122,13 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
   await app.register(operatorRoutes({ keys, lots, parking, drivers, metrics }));
   await app.register(ledgerRoutes(ledger, keys, config.witnessQuorum));
   await app.ready();
+  const gates = new GateHub(store, parking, clock, app.log.child({ component: 'gate-hub' }), {
+    gateRefused: (code) => metrics.gateRefused(code),
+    gatesConnected: (n) => metrics.gatesConnected(n),
+  });
+  app.server.on('upgrade', (request, socket, head) => {
+    if (!gates.handleUpgrade(request, socket, head)) socket.destroy();
+  });
   const ticker = setInterval(() => {
     checkpointNow().catch((err: unknown) => app.log.error({ err }, 'ledger checkpoint failed'));
   }, config.ledgerBatchMs);
@@ -133,10 +142,12 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     lots,
     keys,
     ledger,
+    gates,
     checkpointNow,
     url: null,
     async close() {
       clearInterval(ticker);
+      await gates.close();
       await app.close();
       await checkpointNow().catch(() => undefined);
       await store.close();

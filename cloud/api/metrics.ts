@@ -36,6 +36,18 @@ export class CloudMetrics implements SettlementObserver {
     registers: [this.registry],
   });
 
+  private readonly gateRefusals = new Counter({
+    name: 'platepay_gate_refusals_total',
+    help: 'Gate messages refused, by code (bad signature, replay, unknown or revoked gate, ...)',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  private readonly gates = new Gauge({
+    name: 'platepay_gates_connected',
+    help: 'Gate units connected and authenticated',
+    registers: [this.registry],
+  });
+
   constructor(reviewQueueDepth: () => Promise<number>) {
     collectDefaultMetrics({ register: this.registry, prefix: 'platepay_' });
     new Gauge({
@@ -46,6 +58,14 @@ export class CloudMetrics implements SettlementObserver {
         this.set(await reviewQueueDepth());
       },
     });
+  }
+
+  gateRefused(code: string): void {
+    this.gateRefusals.inc({ code });
+  }
+
+  gatesConnected(n: number): void {
+    this.gates.set(n);
   }
 
   decided(d: Decision): void {

@@ -87,6 +87,7 @@ export class LotService {
         publicKey: input.publicKey,
         createdAt: this.clock.now(),
         revokedAt: null,
+        lastCounter: 0,
       };
       await repos.lots.insertGate(gate);
       return gate;

@@ -167,6 +167,14 @@ export class ParkingService {
     return review;
   }
 
+  /** The decision already given for an event id, if any (a resend is answered with it). */
+  async storedDecision(eventId: string): Promise<Decision | null> {
+    return this.store.transaction(async (repos) => {
+      const e = await repos.sessions.eventById(eventId);
+      return e ? (JSON.parse(e.decision) as Decision) : null;
+    });
+  }
+
   async reviews(status?: ReviewItem['status']): Promise<ReviewItem[]> {
     return this.store.transaction((repos) => repos.sessions.reviews(status));
   }

@@ -174,4 +174,9 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX settlements_driver ON settlements(driver_id);
     `,
   },
+  {
+    version: 2,
+    name: 'gate event counters (replay protection)',
+    sql: `ALTER TABLE gates ADD COLUMN last_counter INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

@@ -112,6 +112,8 @@ export interface Gate {
   publicKey: string;
   createdAt: number;
   revokedAt: number | null;
+  /** the highest lane-event counter applied from this gate (replay protection) */
+  lastCounter: number;
 }
 
 export type SessionStatus = 'open' | 'awaiting_payment' | 'paid' | 'closed';
@@ -231,6 +233,7 @@ export interface LinkRepository {
   byId(id: string): Promise<PlateLink | null>;
   activeByPlate(plate: string): Promise<PlateLink | null>;
   activeOfDriver(driverId: string): Promise<PlateLink[]>;
+  allActive(): Promise<PlateLink[]>;
   remove(id: string, at: number): Promise<void>;
   insertDispute(d: PlateDispute): Promise<void>;
   disputeById(id: string): Promise<PlateDispute | null>;
@@ -257,6 +260,8 @@ export interface LotRepository {
   gateById(id: string): Promise<Gate | null>;
   gatesOf(lotId: string): Promise<Gate[]>;
   revokeGate(id: string, at: number): Promise<void>;
+  /** raises the gate's applied counter to `counter` (never lowers it) */
+  raiseGateCounter(id: string, counter: number): Promise<void>;
 }
 
 export interface SessionRepository {

@@ -295,6 +295,11 @@ class SqliteLinks implements LinkRepository {
       .all(driverId) as Row[];
     return rows.map((r) => toLink(r)!);
   }
+  async allActive() {
+    return (this.db.prepare('SELECT * FROM plate_links WHERE removed_at IS NULL ORDER BY id').all() as Row[]).map((r) =>
+      toLink(r)!,
+    );
+  }
   async remove(id: string, at: number) {
     this.db.prepare('UPDATE plate_links SET removed_at = ? WHERE id = ? AND removed_at IS NULL').run(at, id);
   }
@@ -438,6 +443,9 @@ class SqliteLots implements LotRepository {
   async revokeGate(id: string, at: number) {
     this.db.prepare('UPDATE gates SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id);
   }
+  async raiseGateCounter(id: string, counter: number) {
+    this.db.prepare('UPDATE gates SET last_counter = MAX(last_counter, ?) WHERE id = ?').run(counter, id);
+  }
 }
 
 function toLot(r: Row | undefined): Lot | null {
@@ -470,6 +478,7 @@ function toGate(r: Row | undefined): Gate | null {
     publicKey: str(r.public_key),
     createdAt: num(r.created_at),
     revokedAt: numOrNull(r.revoked_at),
+    lastCounter: num(r.last_counter),
   };
 }
 

@@ -1,0 +1,323 @@
+/**
+ * The cloud end of the gate uplink: a WebSocket endpoint (`/v1/gates/ws`)
+ * where gate units authenticate and submit signed lane events.
+ *
+ * Admission: the gate says `hello`, the hub answers with a fresh random
+ * nonce, the gate signs it with its Ed25519 key; only a registered, not
+ * revoked gate with a valid signature is admitted (within 10 s, else the
+ * socket is closed).
+ *
+ * Lane events: each must carry the admitted gate's id, a valid signature
+ * over its fields, a lane of the gate's lot, a time not older than
+ * `maxEventAgeMs` nor ahead of the clock, and a counter above the last one
+ * applied from the gate. A resend of an event already applied (same event
+ * id) is answered with the first decision (`duplicate: true`) and changes
+ * nothing; a lower counter with a new id is a replay and is refused. Every
+ * refusal is logged and counted; nothing is settled for it.
+ */
+import { randomBytes, createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyBaseLogger } from 'fastify';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import type { Clock } from '../clock.js';
+import { ApiError } from '../errors.js';
+import type { ParkingService } from '../sessions/parking-service.js';
+import type { Decision } from '../settlement/settler.js';
+import type { Gate, Store } from '../storage/repositories.js';
+import type { CloudToGate, ErrorCode, LaneEvent, Policy } from '../../proto/v1/messages.js';
+import { MAX_POLICY_BYTES, PROTOCOL_VERSION } from '../../proto/v1/messages.js';
+import {
+  ProtoError,
+  authSigningBytes,
+  decodeGateToCloud,
+  encodeMessage,
+  laneEventSigningBytes,
+} from '../../proto/v1/codec.js';
+import { verifyGateSignature } from '../../proto/v1/gate-key.js';
+
+export const GATE_WS_PATH = '/v1/gates/ws';
+
+export interface GateHubOptions {
+  maxEventAgeMs: number;
+  maxClockSkewMs: number;
+  authTimeoutMs: number;
+  policyRefreshMs: number;
+}
+
+export const defaultGateHubOptions: GateHubOptions = {
+  maxEventAgeMs: 7 * 24 * 3_600_000,
+  maxClockSkewMs: 5 * 60_000,
+  authTimeoutMs: 10_000,
+  policyRefreshMs: 30_000,
+};
+
+export interface GateHubObserver {
+  gateRefused(code: string): void;
+  gatesConnected(n: number): void;
+}
+
+interface Connection {
+  socket: WebSocket;
+  gate: Gate | null;
+  nonce: string | null;
+  /** lane events of one gate are handled one at a time, in order */
+  queue: Promise<unknown>;
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryable = false,
+  ) {
+    super(message);
+  }
+}
+
+export class GateHub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_POLICY_BYTES });
+  private readonly connections = new Set<Connection>();
+  private readonly timer: NodeJS.Timeout;
+  private messageCounter = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly parking: ParkingService,
+    private readonly clock: Clock,
+    private readonly log: FastifyBaseLogger,
+    private readonly observer: GateHubObserver,
+    private readonly options: GateHubOptions = defaultGateHubOptions,
+  ) {
+    this.timer = setInterval(() => void this.pushPolicyToAll(), options.policyRefreshMs);
+    this.timer.unref();
+  }
+
+  /** Takes over HTTP upgrades to GATE_WS_PATH; returns false for other paths. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if ((request.url ?? '').split('?')[0] !== GATE_WS_PATH) return false;
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
+    return true;
+  }
+
+  get connectedGates(): number {
+    return [...this.connections].filter((c) => c.gate).length;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    for (const c of this.connections) c.socket.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private nextId(): string {
+    return `c${++this.messageCounter}`;
+  }
+
+  private send(c: Connection, message: CloudToGate): void {
+    if (c.socket.readyState === c.socket.OPEN) c.socket.send(encodeMessage(message));
+  }
+
+  private refuse(c: Connection, re: string | null, r: Refusal): void {
+    this.observer.gateRefused(r.code);
+    this.log.warn({ gateId: c.gate?.id ?? null, code: r.code, reason: r.message }, 'gate message refused');
+    this.send(c, {
+      v: PROTOCOL_VERSION,
+      type: 'error',
+      id: this.nextId(),
+      re,
+      code: r.code,
+      message: r.message.slice(0, 500),
+      retryable: r.retryable,
+    });
+  }
+
+  private accept(socket: WebSocket): void {
+    const c: Connection = { socket, gate: null, nonce: null, queue: Promise.resolve() };
+    this.connections.add(c);
+    const authTimer = setTimeout(() => {
+      if (!c.gate) socket.close(4001, 'not authenticated in time');
+    }, this.options.authTimeoutMs);
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      c.queue = c.queue
+        .then(() => this.onMessage(c, data, isBinary))
+        .catch((err: unknown) => {
+          this.log.error({ err }, 'gate message failed');
+        });
+    });
+    socket.on('close', () => {
+      clearTimeout(authTimer);
+      this.connections.delete(c);
+      this.observer.gatesConnected(this.connectedGates);
+    });
+    socket.on('error', () => socket.terminate());
+  }
+
+  private async onMessage(c: Connection, data: Buffer, isBinary: boolean): Promise<void> {
+    let message;
+    try {
+      if (isBinary) throw new ProtoError('BAD_MESSAGE', 'binary frames are not part of the protocol');
+      message = decodeGateToCloud(data);
+    } catch (err) {
+      if (err instanceof ProtoError) return this.refuse(c, err.re, new Refusal(err.code, err.message));
+      throw err;
+    }
+    try {
+      switch (message.type) {
+        case 'hello': {
+          c.nonce = randomBytes(32).toString('base64');
+          this.send(c, {
+            v: 1,
+            type: 'challenge',
+            id: this.nextId(),
+            re: message.id,
+            nonce: c.nonce,
+            serverTime: this.clock.now(),
+          });
+          return;
+        }
+        case 'auth':
+          return await this.authenticate(c, message.id, message.gateId, message.nonce, message.signature);
+        case 'laneEvent':
+          return await this.laneEvent(c, message);
+        case 'ping':
+          return this.send(c, { v: 1, type: 'pong', id: this.nextId(), re: message.id });
+        case 'pong':
+          return;
+      }
+    } catch (err) {
+      if (err instanceof Refusal) return this.refuse(c, message.id, err);
+      if (err instanceof ApiError && err.statusCode < 500)
+        return this.refuse(c, message.id, new Refusal('REFUSED', err.message));
+      this.log.error({ err }, 'gate message failed');
+      return this.refuse(c, message.id, new Refusal('INTERNAL', 'internal error; send it again later', true));
+    }
+  }
+
+  private async authenticate(
+    c: Connection,
+    id: string,
+    gateId: string,
+    nonce: string,
+    signature: string,
+  ): Promise<void> {
+    if (!c.nonce || nonce !== c.nonce)
+      throw new Refusal('BAD_SIGNATURE', "auth must answer this connection's challenge");
+    c.nonce = null; // one attempt per challenge
+    const gate = await this.store.transaction((repos) => repos.lots.gateById(gateId));
+    if (!gate) throw new Refusal('UNKNOWN_GATE', `gate ${gateId} is not registered`);
+    if (gate.revokedAt !== null) throw new Refusal('REVOKED_GATE', `gate ${gateId} has been revoked`);
+    if (!verifyGateSignature(gate.publicKey, authSigningBytes(gateId, nonce), signature)) {
+      throw new Refusal('BAD_SIGNATURE', "the challenge signature does not match the gate's key");
+    }
+    c.gate = gate;
+    const lanes = await this.store.transaction((repos) => repos.lots.lanesOf(gate.lotId));
+    this.send(c, {
+      v: 1,
+      type: 'welcome',
+      id: this.nextId(),
+      re: id,
+      gateId,
+      lotId: gate.lotId,
+      lanes: lanes.map((l) => ({ laneId: l.id, direction: l.direction })),
+      lastCounter: gate.lastCounter,
+    });
+    this.log.info({ gateId }, 'gate connected');
+    this.observer.gatesConnected(this.connectedGates);
+    this.send(c, await this.policy());
+  }
+
+  private async laneEvent(c: Connection, message: LaneEvent): Promise<void> {
+    if (!c.gate) throw new Refusal('NOT_AUTHENTICATED', 'authenticate before sending lane events');
+    const e = message.event;
+    if (e.gateId !== c.gate.id) throw new Refusal('BAD_SIGNATURE', 'the event names another gate');
+    // re-read the gate: it may have been revoked while connected, and its counter moves
+    const gate = await this.store.transaction((repos) => repos.lots.gateById(e.gateId));
+    if (!gate || gate.revokedAt !== null) throw new Refusal('REVOKED_GATE', `gate ${e.gateId} has been revoked`);
+    if (!verifyGateSignature(gate.publicKey, laneEventSigningBytes(e), message.signature)) {
+      throw new Refusal('BAD_SIGNATURE', "the event signature does not match the gate's key");
+    }
+    const lane = await this.store.transaction((repos) => repos.lots.laneById(e.laneId));
+    if (!lane || lane.lotId !== gate.lotId)
+      throw new Refusal('WRONG_LANE', `lane ${e.laneId} is not in this gate's lot`);
+    if (lane.direction !== e.kind) throw new Refusal('WRONG_LANE', `lane ${e.laneId} is an ${lane.direction} lane`);
+    if (e.counter <= gate.lastCounter) {
+      const previous = await this.parking.storedDecision(e.eventId);
+      if (!previous)
+        throw new Refusal(
+          'REPLAY',
+          `counter ${e.counter} is not above ${gate.lastCounter}, and event ${e.eventId} is new`,
+        );
+      return this.reply(c, message.id, previous, true);
+    }
+    const now = this.clock.now();
+    if (e.at > now + this.options.maxClockSkewMs) throw new Refusal('STALE', 'the event is from the future');
+    if (e.at < now - this.options.maxEventAgeMs) throw new Refusal('STALE', 'the event is too old to apply');
+    const previous = await this.parking.storedDecision(e.eventId);
+    if (previous) {
+      await this.store.transaction((repos) => repos.lots.raiseGateCounter(gate.id, e.counter));
+      return this.reply(c, message.id, previous, true);
+    }
+    const decision = await this.parking.submitEvent({
+      eventId: e.eventId,
+      laneId: e.laneId,
+      plate: e.plate,
+      confidence: e.confidence,
+      at: e.at,
+    });
+    await this.store.transaction((repos) => repos.lots.raiseGateCounter(gate.id, e.counter));
+    this.reply(c, message.id, decision, false);
+  }
+
+  private reply(c: Connection, re: string, d: Decision, duplicate: boolean): void {
+    this.send(c, {
+      v: 1,
+      type: 'decision',
+      id: this.nextId(),
+      re,
+      decision: {
+        eventId: d.eventId,
+        action: d.action,
+        reason: d.reason,
+        fee: d.fee,
+        currency: d.currency,
+        settlementId: d.settlementId,
+        reviewId: d.reviewId,
+        duplicate,
+      },
+    });
+  }
+
+  /** Linked plates in good standing (something left to charge), hashed with a fresh salt. */
+  private async policy(): Promise<Policy> {
+    const salt = randomBytes(16);
+    const plates = await this.store.transaction(async (repos) => {
+      const out: string[] = [];
+      for (const link of await repos.links.allActive()) {
+        const account = await repos.accounts.byId(link.accountId);
+        if (account && (await repos.accounts.balance(account.id)) + account.creditLimit > 0) out.push(link.plate);
+      }
+      return out;
+    });
+    return {
+      v: 1,
+      type: 'policy',
+      id: this.nextId(),
+      issuedAt: this.clock.now(),
+      salt: salt.toString('base64'),
+      allow: plates.map((p) => createHash('sha256').update(salt).update(p, 'utf8').digest('hex')),
+    };
+  }
+
+  async pushPolicyToAll(): Promise<void> {
+    const admitted = [...this.connections].filter((c) => c.gate);
+    if (admitted.length === 0) return;
+    try {
+      const policy = await this.policy();
+      for (const c of admitted) this.send(c, policy);
+    } catch (err) {
+      this.log.error({ err }, 'policy push failed');
+    }
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * The edge <-> cloud contract, version 1, schema first: each message is a
+ * TypeBox schema (which is JSON Schema; `proto/v1/schema.json` is generated
+ * from these and committed, and a test checks it is current), and the
+ * TypeScript types are derived from the schemas, never written twice.
+ *
+ * Wire: one JSON object per WebSocket text frame, at most 64 KiB (policy
+ * snapshots up to 4 MiB). Every message carries `v: 1`, a `type` and an
+ * `id`; a reply carries the `id` of its request in `re`.
+ *
+ * Handshake: gate -> `hello`; cloud -> `challenge` (a fresh nonce); gate ->
+ * `auth` (Ed25519 signature over the nonce); cloud -> `welcome` and a
+ * `policy` snapshot. Then gate -> `laneEvent` (each signed), cloud ->
+ * `decision`; either side -> `ping`/`pong`; cloud -> `error` for anything
+ * refused.
+ */
+import { Type } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+export const MAX_POLICY_BYTES = 4 * 1024 * 1024;
+
+const Id = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' });
+const GateId = Type.String({ pattern: '^gat_[0-9a-f]{32}$' });
+const LaneId = Type.String({ pattern: '^lan_[0-9a-f]{32}$' });
+const Base64 = (bytes: number) =>
+  Type.String({
+    minLength: Math.ceil(bytes / 3) * 4,
+    maxLength: Math.ceil(bytes / 3) * 4,
+    pattern: '^[A-Za-z0-9+/]+={0,2}$',
+  });
+const Hex = (bytes: number) => Type.String({ pattern: `^[0-9a-f]{${bytes * 2}}$` });
+const Millis = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000 });
+const Envelope = <T extends string>(type: T) => ({
+  v: Type.Literal(PROTOCOL_VERSION),
+  type: Type.Literal(type),
+  id: Id,
+});
+
+export const Hello = Type.Object(
+  { ...Envelope('hello'), gateId: GateId, software: Type.String({ maxLength: 100 }) },
+  { additionalProperties: false },
+);
+
+export const Challenge = Type.Object(
+  { ...Envelope('challenge'), re: Id, nonce: Base64(32), serverTime: Millis },
+  { additionalProperties: false },
+);
+
+export const Auth = Type.Object(
+  { ...Envelope('auth'), gateId: GateId, nonce: Base64(32), signature: Base64(64) },
+  { additionalProperties: false },
+);
+
+export const Welcome = Type.Object(
+  {
+    ...Envelope('welcome'),
+    re: Id,
+    gateId: GateId,
+    lotId: Type.String({ maxLength: 64 }),
+    lanes: Type.Array(
+      Type.Object({ laneId: LaneId, direction: Type.Union([Type.Literal('entry'), Type.Literal('exit')]) }),
+      { maxItems: 64 },
+    ),
+    /** the highest event counter the cloud has applied from this gate */
+    lastCounter: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
+/** What the gate saw; signed by the gate's key (see laneEventSigningBytes). */
+export const LaneEventBody = Type.Object(
+  {
+    gateId: GateId,
+    /** strictly increasing per gate; a counter at or below the last applied one is a replay */
+    counter: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    eventId: Id,
+    laneId: LaneId,
+    kind: Type.Union([Type.Literal('entry'), Type.Literal('exit')]),
+    plate: Type.String({ minLength: 1, maxLength: 32 }),
+    confidence: Type.Number({ minimum: 0, maximum: 1 }),
+    /** SHA-256 of the evidence (the frames the read came from), hex */
+    evidenceDigest: Hex(32),
+    /** when the vehicle triggered the lane, and when the read was done (gate clock) */
+    triggeredAt: Millis,
+    at: Millis,
+    /** set when the lane already decided offline (the cloud still settles the event) */
+    offlineAction: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('hold')])),
+  },
+  { additionalProperties: false },
+);
+
+export const LaneEvent = Type.Object(
+  { ...Envelope('laneEvent'), event: LaneEventBody, signature: Base64(64) },
+  { additionalProperties: false },
+);
+
+export const DecisionBody = Type.Object(
+  {
+    eventId: Id,
+    action: Type.Union([Type.Literal('open'), Type.Literal('hold')]),
+    reason: Type.String({ maxLength: 40 }),
+    fee: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+    currency: Type.Union([Type.String({ pattern: '^[A-Z]{3}$' }), Type.Null()]),
+    /** the settlement, when there is one: the driver's receipt reference */
+    settlementId: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+    reviewId: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+    /** true when this event had been applied before (a resend): nothing was done twice */
+    duplicate: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+export const Decision = Type.Object(
+  { ...Envelope('decision'), re: Id, decision: DecisionBody },
+  { additionalProperties: false },
+);
+
+export const Policy = Type.Object(
+  {
+    ...Envelope('policy'),
+    issuedAt: Millis,
+    /** random per snapshot; the gate hashes a read plate with it to look it up */
+    salt: Base64(16),
+    /** hex SHA-256(salt || plate) of linked plates in good standing: while offline, these open */
+    allow: Type.Array(Hex(32), { maxItems: 50_000 }),
+  },
+  { additionalProperties: false },
+);
+
+export const Ping = Type.Object({ ...Envelope('ping') }, { additionalProperties: false });
+export const Pong = Type.Object({ ...Envelope('pong'), re: Id }, { additionalProperties: false });
+export const Ack = Type.Object({ ...Envelope('ack'), re: Id }, { additionalProperties: false });
+
+export const ErrorCode = Type.Union(
+  [
+    'BAD_MESSAGE',
+    'UNSUPPORTED_VERSION',
+    'TOO_LARGE',
+    'NOT_AUTHENTICATED',
+    'UNKNOWN_GATE',
+    'REVOKED_GATE',
+    'BAD_SIGNATURE',
+    'REPLAY',
+    'STALE',
+    'WRONG_LANE',
+    'REFUSED',
+    'INTERNAL',
+  ].map((c) => Type.Literal(c)),
+);
+
+export const ErrorMessage = Type.Object(
+  {
+    ...Envelope('error'),
+    re: Type.Union([Id, Type.Null()]),
+    code: ErrorCode,
+    message: Type.String({ maxLength: 500 }),
+    /** false when sending the same request again cannot succeed */
+    retryable: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+export const GateToCloud = Type.Union([Hello, Auth, LaneEvent, Ping, Pong]);
+export const CloudToGate = Type.Union([Challenge, Welcome, Decision, Policy, Ping, Pong, Ack, ErrorMessage]);
+
+export type Hello = Static<typeof Hello>;
+export type Challenge = Static<typeof Challenge>;
+export type Auth = Static<typeof Auth>;
+export type Welcome = Static<typeof Welcome>;
+export type LaneEventBody = Static<typeof LaneEventBody>;
+export type LaneEvent = Static<typeof LaneEvent>;
+export type DecisionBody = Static<typeof DecisionBody>;
+export type Decision = Static<typeof Decision>;
+export type Policy = Static<typeof Policy>;
+export type Ping = Static<typeof Ping>;
+export type Pong = Static<typeof Pong>;
+export type Ack = Static<typeof Ack>;
+export type ErrorCode = Static<typeof ErrorCode>;
+export type ErrorMessage = Static<typeof ErrorMessage>;
+export type GateToCloud = Static<typeof GateToCloud>;
+export type CloudToGate = Static<typeof CloudToGate>;
+
+/** Every message schema by name, for the generated schema.json. */
+export const schemas: Record<string, TSchema> = {
+  Hello,
+  Challenge,
+  Auth,
+  Welcome,
+  LaneEventBody,
+  LaneEvent,
+  DecisionBody,
+  Decision,
+  Policy,
+  Ping,
+  Pong,
+  Ack,
+  ErrorMessage,
+};

@@ -1,0 +1,183 @@
+/**
+ * The gate hub over a real WebSocket on 127.0.0.1: only a registered gate
+ * that signs the challenge with its key is admitted; events must be signed,
+ * fresh, in order and for the gate's own lanes. Wrong keys, forged
+ * signatures, replays, unknown and revoked gates are refused, counted in
+ * /metrics, and change nothing in the database.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import type { CloudToGate, LaneEventBody } from '../../proto/v1/messages.js';
+import { authSigningBytes, laneEventSigningBytes } from '../../proto/v1/codec.js';
+import { GateKey } from '../../proto/v1/gate-key.js';
+import { ADMIN_KEY, TestCloud, setUpLot } from './cloud-harness.js';
+
+class RawGate {
+  private readonly inbox: CloudToGate[] = [];
+  private readonly waiting: Array<(m: CloudToGate) => void> = [];
+  private n = 0;
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (d: Buffer) => {
+      const m = JSON.parse(d.toString()) as CloudToGate;
+      const w = this.waiting.shift();
+      if (w) w(m);
+      else this.inbox.push(m);
+    });
+  }
+  static async connect(url: string): Promise<RawGate> {
+    const ws = new WebSocket(url.replace('http', 'ws') + '/v1/gates/ws');
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    return new RawGate(ws);
+  }
+  next(): Promise<CloudToGate> {
+    const m = this.inbox.shift();
+    if (m) return Promise.resolve(m);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+  send(m: unknown): void {
+    this.ws.send(typeof m === 'string' ? m : JSON.stringify(m));
+  }
+  id(): string {
+    return `t${++this.n}`;
+  }
+  /** hello -> challenge -> auth (signed by `key` as `gateId`); returns the answer to auth */
+  async handshake(gateId: string, key: GateKey): Promise<CloudToGate> {
+    this.send({ v: 1, type: 'hello', id: this.id(), gateId, software: 'test' });
+    const challenge = await this.next();
+    assert.equal(challenge.type, 'challenge');
+    if (challenge.type !== 'challenge') throw new Error('no challenge');
+    const signature = key.sign(authSigningBytes(gateId, challenge.nonce));
+    this.send({ v: 1, type: 'auth', id: this.id(), gateId, nonce: challenge.nonce, signature });
+    const answer = await this.next();
+    if (answer.type === 'welcome') assert.equal((await this.next()).type, 'policy');
+    return answer;
+  }
+  async event(body: LaneEventBody, key: GateKey, tamper?: (b: LaneEventBody) => LaneEventBody): Promise<CloudToGate> {
+    const signature = key.sign(laneEventSigningBytes(body));
+    this.send({ v: 1, type: 'laneEvent', id: this.id(), event: tamper ? tamper(body) : body, signature });
+    return this.next();
+  }
+  close(): void {
+    this.ws.close();
+  }
+}
+
+describe('gate hub', () => {
+  let t: TestCloud;
+  const key = GateKey.generate();
+  let gateId: string;
+  let lanes: { lotId: string; entry: string; exit: string };
+  let otherLotLane: string;
+  let counter = 0;
+  const event = (plate: string, over: Partial<LaneEventBody> = {}): LaneEventBody => ({
+    gateId,
+    counter: ++counter,
+    eventId: `ev-${counter}-${Math.random().toString(36).slice(2, 8)}`,
+    laneId: lanes.entry,
+    kind: 'entry',
+    plate,
+    confidence: 0.98,
+    evidenceDigest: 'ab'.repeat(32),
+    triggeredAt: t.clock.now(),
+    at: t.clock.now(),
+    ...over,
+  });
+
+  before(async () => {
+    t = await TestCloud.start();
+    lanes = await setUpLot(t);
+    otherLotLane = (await setUpLot(t, 'Other lot')).entry;
+    const gate = await t.call('POST', `/v1/lots/${lanes.lotId}/gates`, {
+      token: ADMIN_KEY,
+      body: { name: 'gate-1', publicKey: key.publicKey },
+    });
+    assert.equal(gate.status, 201, JSON.stringify(gate.body));
+    gateId = gate.body.id;
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  it('admits a gate that signs the challenge, and applies its signed events once', async () => {
+    const g = await RawGate.connect(t.url);
+    const welcome = await g.handshake(gateId, key);
+    assert.equal(welcome.type, 'welcome');
+    const e = event('GHB1234');
+    const d = await g.event(e, key);
+    assert.equal(d.type, 'decision');
+    if (d.type === 'decision')
+      assert.deepEqual([d.decision.action, d.decision.reason, d.decision.duplicate], ['open', 'entry', false]);
+    // the same event again (a resend after a lost answer): the first decision, nothing applied twice
+    const again = await g.event(e, key);
+    assert.equal(again.type, 'decision');
+    if (again.type === 'decision') assert.equal(again.decision.duplicate, true);
+    g.close();
+  });
+
+  it('refuses wrong keys, forged signatures, replays, stale events and foreign lanes, and stores nothing for them', async () => {
+    await t.cloud.checkpointNow();
+    const before = t.snapshot();
+    const refusals: string[] = [];
+    const code = (m: CloudToGate) => (m.type === 'error' ? m.code : `answered ${m.type}`);
+
+    const stranger = await RawGate.connect(t.url);
+    refusals.push(code(await stranger.handshake(gateId, GateKey.generate())));
+    refusals.push(code(await stranger.event(event('GHB0001'), key)));
+    stranger.close();
+
+    const unknown = await RawGate.connect(t.url);
+    refusals.push(code(await unknown.handshake(`gat_${'0'.repeat(32)}`, key)));
+    unknown.close();
+
+    const g = await RawGate.connect(t.url);
+    assert.equal((await g.handshake(gateId, key)).type, 'welcome');
+    refusals.push(code(await g.event(event('GHB0002'), key, (b) => ({ ...b, plate: 'GHB0003' }))));
+    refusals.push(code(await g.event(event('GHB0004', { counter: 1 }), key)));
+    refusals.push(code(await g.event(event('GHB0005', { at: t.clock.now() - 8 * 86_400_000 }), key)));
+    refusals.push(code(await g.event(event('GHB0006', { laneId: otherLotLane }), key)));
+    refusals.push(code(await g.event(event('GHB0007', { kind: 'exit' }), key)));
+    g.send({ v: 2, type: 'ping', id: 'x1' });
+    refusals.push(code(await g.next()));
+    g.send('{"v":1,"type":"ping","id":"x2","pad":"' + 'x'.repeat(70_000) + '"}');
+    refusals.push(code(await g.next()));
+    g.send('not json');
+    refusals.push(code(await g.next()));
+    g.close();
+
+    assert.deepEqual(refusals, [
+      'BAD_SIGNATURE',
+      'NOT_AUTHENTICATED',
+      'UNKNOWN_GATE',
+      'BAD_SIGNATURE',
+      'REPLAY',
+      'STALE',
+      'WRONG_LANE',
+      'WRONG_LANE',
+      'UNSUPPORTED_VERSION',
+      'TOO_LARGE',
+      'BAD_MESSAGE',
+    ]);
+    await t.cloud.checkpointNow();
+    assert.equal(t.snapshot(), before, 'no refused gate message changed the database');
+    const metrics = await t.call('GET', '/metrics');
+    assert.match(metrics.body, /platepay_gate_refusals_total\{code="REPLAY"\} 1/);
+    assert.match(metrics.body, /platepay_gate_refusals_total\{code="BAD_SIGNATURE"\} 2/);
+  });
+
+  it('refuses a revoked gate, also on a connection it opened before', async () => {
+    const g = await RawGate.connect(t.url);
+    assert.equal((await g.handshake(gateId, key)).type, 'welcome');
+    await t.call('POST', `/v1/gates/${gateId}/revoke`, { token: ADMIN_KEY });
+    const refused = await g.event(event('GHB0008'), key);
+    assert.equal(refused.type === 'error' && refused.code, 'REVOKED_GATE');
+    g.close();
+    const again = await RawGate.connect(t.url);
+    const answer = await again.handshake(gateId, key);
+    assert.equal(answer.type === 'error' && answer.code, 'REVOKED_GATE');
+    again.close();
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * The v1 wire contract: the committed schema.json is current, messages
+ * round-trip, and bad input (not JSON, wrong version, unknown type, missing
+ * or extra fields, too large) is a ProtoError naming what is wrong.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import {
+  ProtoError,
+  decodeCloudToGate,
+  decodeGateToCloud,
+  encodeMessage,
+  laneEventSigningBytes,
+} from '../../proto/v1/codec.js';
+import { GateKey, verifyGateSignature } from '../../proto/v1/gate-key.js';
+import type { LaneEventBody } from '../../proto/v1/messages.js';
+import { schemaDocument } from '../../proto/v1/schema-document.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+const body: LaneEventBody = {
+  gateId: `gat_${'a'.repeat(32)}`,
+  counter: 7,
+  eventId: 'ev-7',
+  laneId: `lan_${'b'.repeat(32)}`,
+  kind: 'exit',
+  plate: '皖A12345',
+  confidence: 0.97,
+  evidenceDigest: 'cd'.repeat(32),
+  triggeredAt: 1_790_000_000_000,
+  at: 1_790_000_000_250,
+};
+
+describe('protocol v1', () => {
+  it('has a current schema.json (run `npm run proto` after changing messages.ts)', () => {
+    assert.equal(readFileSync(`${ROOT}proto/v1/schema.json`, 'utf8'), schemaDocument());
+  });
+
+  it('round-trips a signed lane event and verifies its signature', () => {
+    const key = GateKey.generate();
+    const signature = key.sign(laneEventSigningBytes(body));
+    const decoded = decodeGateToCloud(encodeMessage({ v: 1, type: 'laneEvent', id: 'm1', event: body, signature }));
+    assert.equal(decoded.type, 'laneEvent');
+    if (decoded.type !== 'laneEvent') return;
+    assert.deepEqual(decoded.event, body);
+    assert.ok(verifyGateSignature(key.publicKey, laneEventSigningBytes(decoded.event), decoded.signature));
+    assert.ok(!verifyGateSignature(key.publicKey, laneEventSigningBytes({ ...body, plate: '皖A12346' }), signature));
+    assert.ok(!verifyGateSignature(GateKey.generate().publicKey, laneEventSigningBytes(body), signature));
+    assert.equal(GateKey.parse(key.format()).publicKey, key.publicKey);
+  });
+
+  const bad: Array<[string, string, string]> = [
+    ['not JSON', '{', 'BAD_MESSAGE'],
+    ['an array', '[]', 'BAD_MESSAGE'],
+    ['version 2', '{"v":2,"type":"ping","id":"a"}', 'UNSUPPORTED_VERSION'],
+    ['no version', '{"type":"ping","id":"a"}', 'UNSUPPORTED_VERSION'],
+    ['an unknown type', '{"v":1,"type":"launch","id":"a"}', 'BAD_MESSAGE'],
+    ['an extra field', '{"v":1,"type":"ping","id":"a","x":1}', 'BAD_MESSAGE'],
+    ['a bad id', '{"v":1,"type":"ping","id":"a b"}', 'BAD_MESSAGE'],
+    ['too large', JSON.stringify({ v: 1, type: 'ping', id: 'a', pad: 'x'.repeat(70_000) }), 'TOO_LARGE'],
+  ];
+  for (const [name, text, code] of bad) {
+    it(`refuses ${name} with ${code}`, () => {
+      assert.throws(
+        () => decodeGateToCloud(text),
+        (err: unknown) => err instanceof ProtoError && err.code === code && err.message.length > 0,
+      );
+    });
+  }
+
+  it('names the field that is wrong', () => {
+    const wrong = {
+      v: 1,
+      type: 'laneEvent',
+      id: 'm',
+      event: { ...body, confidence: 2 },
+      signature: 'A'.repeat(86) + '==',
+    };
+    assert.throws(() => decodeGateToCloud(JSON.stringify(wrong)), /confidence/);
+  });
+
+  it('never throws anything but ProtoError on arbitrary input (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json()), (text) => {
+        for (const decode of [decodeGateToCloud, decodeCloudToGate]) {
+          try {
+            decode(text);
+          } catch (err) {
+            assert.ok(err instanceof ProtoError, String(err));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
