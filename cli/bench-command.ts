@@ -9,6 +9,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseCommandArgs, UsageError } from './args.js';
 import { runLedgerBench } from '../bench/ledger-bench.js';
+import { runGateBench } from '../bench/gate-bench.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
@@ -20,6 +21,13 @@ const benches: Record<
     summary: 'durable appends/s, inclusion proof time and verification speed at 10k, 100k and 1M records',
     async run(quick, progress) {
       const r = await runLedgerBench(quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000], progress);
+      return { ...r };
+    },
+  },
+  gate: {
+    summary: 'trigger -> barrier-open latency of linked cars through real recognition, uplink, settlement and ledger',
+    async run(quick, progress) {
+      const r = await runGateBench(quick ? 30 : 120, progress);
       return { ...r };
     },
   },

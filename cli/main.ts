@@ -8,6 +8,8 @@ import { sceneCommand } from './scene-command.js';
 import { cloudCommand } from './cloud-command.js';
 import { ledgerCommand } from './ledger-command.js';
 import { benchCommand } from './bench-command.js';
+import { edgeCommand } from './edge-command.js';
+import { keysCommand } from './keys-command.js';
 import { UsageError } from './args.js';
 
 interface Command {
@@ -22,6 +24,8 @@ const commands: Record<string, Command> = {
   cloud: cloudCommand,
   ledger: ledgerCommand,
   bench: benchCommand,
+  edge: edgeCommand,
+  keys: keysCommand,
 };
 
 function usage(): string {

@@ -2,9 +2,10 @@
 # Installs the Debian packages platepay needs beyond Node.js itself:
 #   fonts-noto-cjk     CJK font, so rendered test plates show Chinese province characters
 #   fonts-dejavu-core  the Latin font the renderer draws plate characters with
+#   ffmpeg             decodes RTSP, MJPEG and video-file cameras into raw frames (edge/camera)
 # Safe to run again: it only installs what is missing. Needs root (or sudo).
 set -euo pipefail
-packages=(fonts-noto-cjk fonts-dejavu-core)
+packages=(fonts-noto-cjk fonts-dejavu-core ffmpeg)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,259 @@
+/**
+ * The whole path with real parts: a cloud process and a gate-unit process
+ * (`platepay cloud`, `platepay edge`) talking over a real WebSocket on
+ * 127.0.0.1, file-replay cameras with scenes the project renders, real
+ * recognition, simulated barriers.
+ *
+ * 1. A linked car enters and leaves: the barrier opens both times, the fee
+ *    is charged, the settlement is in the ledger; an unlinked car is held
+ *    at the exit with a reason.
+ * 2. The cloud stops: a linked (allowlisted) car's exit still opens, an
+ *    unlinked one holds; the edge is killed with SIGKILL while offline;
+ *    both restart; every queued event is settled exactly once.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { randomSceneSpec, renderScene } from '../../bench/scenes/scene-renderer.js';
+import { GateKey } from '../../proto/v1/gate-key.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'platepay.js');
+const ADMIN = 'ppkey_e2e-admin-key-0123456789abcdef';
+
+interface Proc {
+  child: ChildProcess;
+  url: string;
+}
+
+function start(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<Proc> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, PLATEPAY_LOG_LEVEL: 'warn', ...env },
+  });
+  let stderr = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      const m = pattern.exec(stderr);
+      if (m) resolve({ child, url: m[1]! });
+    });
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited (${code}): ${stderr}`)));
+  });
+}
+
+async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  await new Promise((resolve) => {
+    p.child.once('exit', resolve);
+    p.child.kill(signal);
+  });
+}
+
+async function call(base: string, method: string, path: string, body?: unknown, token?: string) {
+  const res = await fetch(base + path, {
+    method,
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Renders `frames` frames of one car with `plate` into dir/car-NNN/. */
+async function renderCar(dir: string, index: number, plate: string, frames = 2): Promise<void> {
+  const carDir = join(dir, `car-${String(index).padStart(3, '0')}`);
+  await mkdir(carDir, { recursive: true });
+  for (let f = 0; f < frames; f++) {
+    const spec = randomSceneSpec('cn-blue', 100 * index + f, 'easy');
+    const scene = await renderScene({ ...spec, plate: { text: plate, style: 'cn-blue' } });
+    await writeFile(join(carDir, `frame-${f}.jpg`), scene.jpeg);
+  }
+}
+
+describe('gate unit end to end', { timeout: 240_000 }, () => {
+  let dir: string;
+  let cloud: Proc;
+  let edge: Proc;
+  let cloudConfig: string;
+  let edgeConfig: string;
+  let driver: { token: string; accountId: string };
+  let lanes: { entry: string; exit: string };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'platepay-e2e-'));
+    cloudConfig = join(dir, 'cloud.json');
+    await writeFile(
+      cloudConfig,
+      JSON.stringify({
+        database: join(dir, 'cloud.db'),
+        port: 0,
+        adminKey: ADMIN,
+        ledgerBatchMs: 50,
+        logLevel: 'warn',
+      }),
+    );
+    cloud = await start(['cloud', '--config', cloudConfig], /listening on (http:\/\/\S+)/);
+    const c = cloud.url;
+    const signup = await call(c, 'POST', '/v1/drivers', {
+      email: 'e2e@example.com',
+      password: 'long enough',
+      name: 'E',
+    });
+    driver = {
+      token: signup.body.token,
+      accountId: (await call(c, 'GET', '/v1/me', undefined, signup.body.token)).body.accounts[0].id,
+    };
+    await call(
+      c,
+      'POST',
+      `/v1/me/accounts/${driver.accountId}/top-ups`,
+      { amount: 10_000, reference: 'r1' },
+      driver.token,
+    );
+    for (const plate of ['皖A12345', '皖B67890']) {
+      const l = await call(c, 'POST', '/v1/me/links', { plate, accountId: driver.accountId }, driver.token);
+      assert.equal(l.status, 201, JSON.stringify(l.body));
+    }
+    const tariff = {
+      currency: 'CNY',
+      freeMinutes: 0,
+      unitMinutes: 60,
+      unitPrice: 500,
+      dailyCap: 3000,
+      bands: [],
+      graceMinutes: 15,
+      utcOffsetMinutes: 480,
+    };
+    const lot = await call(c, 'POST', '/v1/lots', { name: 'E2E', tariff }, ADMIN);
+    const entry = await call(c, 'POST', `/v1/lots/${lot.body.id}/lanes`, { name: 'in', direction: 'entry' }, ADMIN);
+    const exit = await call(c, 'POST', `/v1/lots/${lot.body.id}/lanes`, { name: 'out', direction: 'exit' }, ADMIN);
+    lanes = { entry: entry.body.id, exit: exit.body.id };
+    const key = GateKey.generate();
+    await writeFile(join(dir, 'gate.key'), key.format());
+    const gate = await call(
+      c,
+      'POST',
+      `/v1/lots/${lot.body.id}/gates`,
+      { name: 'g1', publicKey: key.publicKey },
+      ADMIN,
+    );
+
+    // cars in order of arrival at each lane
+    const entries = ['皖A12345', '皖C24680', '皖B67890', '皖D13579'];
+    const exits = ['皖A12345', '皖C24680', '皖B67890', '皖D13579'];
+    for (const [i, p] of entries.entries()) await renderCar(join(dir, 'entry-cam'), i + 1, p);
+    for (const [i, p] of exits.entries()) await renderCar(join(dir, 'exit-cam'), i + 1, p);
+    edgeConfig = join(dir, 'edge.json');
+    const lane = (laneId: string, direction: string, cam: string) => ({
+      laneId,
+      direction,
+      camera: { type: 'replay', dir: join(dir, cam) },
+      barrier: { type: 'simulated' },
+      budgetMs: 6000,
+      maxFrames: 2,
+      holdMs: 0,
+      offlinePolicy: 'allowlist',
+    });
+    await writeFile(
+      edgeConfig,
+      JSON.stringify({
+        gateId: gate.body.id,
+        cloudUrl: c.replace('http', 'ws') + '/v1/gates/ws',
+        keyFile: join(dir, 'gate.key'),
+        journal: join(dir, 'edge.db'),
+        http: { host: '127.0.0.1', port: 0 },
+        lanes: [lane(lanes.entry, 'entry', 'entry-cam'), lane(lanes.exit, 'exit', 'exit-cam')],
+      }),
+    );
+    edge = await start(['edge', '--config', edgeConfig], /listening on (http:\/\/\S+)/);
+    // wait until the edge is connected
+    for (let i = 0; i < 100 && !(await call(edge.url, 'GET', '/health')).body.online; i++)
+      await new Promise((r) => setTimeout(r, 100));
+  });
+
+  after(async () => {
+    if (edge) await stop(edge);
+    if (cloud) await stop(cloud);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const trigger = async (laneId: string) => {
+    const r = await call(edge.url, 'POST', `/lanes/${laneId}/trigger`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body;
+  };
+
+  it('opens for a linked car at entry and exit, charges it, and holds an unlinked car with a reason', async () => {
+    const in1 = await trigger(lanes.entry);
+    assert.deepEqual([in1.plate, in1.action, in1.reason, in1.barrierAcked], ['皖A12345', 'open', 'entry', true]);
+    const in2 = await trigger(lanes.entry);
+    assert.deepEqual([in2.plate, in2.action], ['皖C24680', 'open']);
+    const out1 = await trigger(lanes.exit);
+    assert.deepEqual(
+      [out1.plate, out1.action, out1.reason, out1.fee, out1.decidedBy],
+      ['皖A12345', 'open', 'charged', 500, 'cloud'],
+    );
+    const out2 = await trigger(lanes.exit);
+    assert.deepEqual([out2.plate, out2.action, out2.reason], ['皖C24680', 'hold', 'payment_required']);
+
+    const status = await call(edge.url, 'GET', '/lanes');
+    assert.equal(status.body.outboxDepth, 0);
+    const accounts = await call(cloud.url, 'GET', '/v1/me/accounts', undefined, driver.token);
+    assert.equal(accounts.body.accounts[0].balance, 9500);
+    await new Promise((r) => setTimeout(r, 200)); // a checkpoint (every 50 ms)
+    const receipts = await call(cloud.url, 'GET', '/v1/me/receipts', undefined, driver.token);
+    assert.equal(receipts.body.receipts.length, 1);
+    assert.equal(receipts.body.receipts[0].settlement.amount, 500);
+    assert.ok(receipts.body.receipts[0].checkpoint, 'the settlement is in a signed checkpoint');
+  });
+
+  it('decides by the offline policy while the cloud is down, survives SIGKILL, and settles everything once afterwards', async () => {
+    // both remaining cars enter while online
+    assert.equal((await trigger(lanes.entry)).action, 'open');
+    assert.equal((await trigger(lanes.entry)).action, 'open');
+    await stop(cloud, 'SIGKILL');
+    for (let i = 0; i < 100 && (await call(edge.url, 'GET', '/health')).body.online; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const linked = await trigger(lanes.exit);
+    assert.deepEqual([linked.plate, linked.action, linked.reason], ['皖B67890', 'open', 'offline-allowlist']);
+    const unlinked = await trigger(lanes.exit);
+    assert.deepEqual([unlinked.plate, unlinked.action, unlinked.reason], ['皖D13579', 'hold', 'offline-hold']);
+    assert.equal((await call(edge.url, 'GET', '/health')).body.outboxDepth, 2);
+
+    await stop(edge, 'SIGKILL');
+    cloud = await start(['cloud', '--config', cloudConfig], /listening on (http:\/\/\S+)/);
+    // the cloud's port changed: point the edge at it
+    const config = JSON.parse(await (await import('node:fs/promises')).readFile(edgeConfig, 'utf8'));
+    config.cloudUrl = cloud.url.replace('http', 'ws') + '/v1/gates/ws';
+    await writeFile(edgeConfig, JSON.stringify(config));
+    edge = await start(['edge', '--config', edgeConfig], /listening on (http:\/\/\S+)/);
+    let depth = -1;
+    for (let i = 0; i < 100; i++) {
+      depth = (await call(edge.url, 'GET', '/health')).body.outboxDepth;
+      if (depth === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(depth, 0, 'the outbox drained');
+    const accounts = await call(cloud.url, 'GET', '/v1/me/accounts', undefined, driver.token);
+    assert.equal(accounts.body.accounts[0].balance, 9000, 'the offline exit was charged once');
+    const receipts = await call(cloud.url, 'GET', '/v1/me/receipts', undefined, driver.token);
+    assert.equal(receipts.body.receipts.length, 2);
+    const pending = await call(
+      cloud.url,
+      'GET',
+      `/v1/pending-payments?plate=${encodeURIComponent('皖D13579')}`,
+      undefined,
+      driver.token,
+    );
+    assert.equal(pending.body.pendingPayments.length, 1, 'the unlinked car owes its fee');
+  });
+});

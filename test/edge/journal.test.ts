@@ -1,0 +1,69 @@
+/**
+ * The gate's journal on real SQLite: counters increase above the cloud's
+ * last applied one, the outbox is every undecided event in counter order,
+ * and everything survives closing and reopening the file.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Journal } from '../../edge/journal/journal.js';
+import type { DecisionBody, LaneEventBody } from '../../proto/v1/messages.js';
+
+const event = (counter: number, id: string): LaneEventBody => ({
+  gateId: `gat_${'1'.repeat(32)}`,
+  counter,
+  eventId: id,
+  laneId: `lan_${'2'.repeat(32)}`,
+  kind: 'exit',
+  plate: '皖A12345',
+  confidence: 0.95,
+  evidenceDigest: '00'.repeat(32),
+  triggeredAt: 1,
+  at: 2,
+});
+
+const decision = (eventId: string): DecisionBody => ({
+  eventId,
+  action: 'open',
+  reason: 'charged',
+  fee: 500,
+  currency: 'CNY',
+  settlementId: null,
+  reviewId: null,
+  duplicate: false,
+});
+
+describe('Journal', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'platepay-journal-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('numbers events above the floor, keeps the outbox in order, and survives a reopen', () => {
+    const path = join(dir, 'j.db');
+    const j = new Journal(path);
+    const a = j.record((c) => event(c, 'a'), 0, 10);
+    const b = j.record((c) => event(c, 'b'), 0, 11);
+    const c = j.record((n) => event(n, 'c'), 40, 12);
+    assert.deepEqual([a.counter, b.counter, c.counter], [1, 2, 41], 'above the last counter and the floor');
+    j.setCloudDecision('b', decision('b'));
+    j.setOutcome('a', { action: 'open', reason: 'offline-allowlist', barrierAcked: true });
+    assert.deepEqual(
+      j.outbox().map((e) => e.eventId),
+      ['a', 'c'],
+    );
+    j.close();
+    const again = new Journal(path);
+    assert.equal(again.outboxSize, 2);
+    assert.deepEqual(again.entry('a')?.outcome, { action: 'open', reason: 'offline-allowlist', barrierAcked: true });
+    assert.equal(again.entry('b')?.cloudDecision?.reason, 'charged');
+    assert.equal(again.record((n) => event(n, 'd'), 0, 13).counter, 42);
+    assert.throws(() => again.record((n) => event(n, 'a'), 0, 14), /UNIQUE/, 'an event id is journaled once');
+    again.close();
+  });
+});
