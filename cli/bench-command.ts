@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseCommandArgs, UsageError } from './args.js';
 import { runLedgerBench } from '../bench/ledger-bench.js';
 import { runGateBench } from '../bench/gate-bench.js';
+import { runRecognitionBench } from '../bench/recognition-bench.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
@@ -17,6 +18,10 @@ const benches: Record<
   string,
   { summary: string; run(quick: boolean, progress: (m: string) => void): Promise<Record<string, unknown>> }
 > = {
+  recognition: {
+    summary: 'ms per frame and frames/s at 720p and 1080p, 1 and 2 threads, lane ROI vs full frame',
+    run: runRecognitionBench,
+  },
   ledger: {
     summary: 'durable appends/s, inclusion proof time and verification speed at 10k, 100k and 1M records',
     async run(quick, progress) {
@@ -25,10 +30,10 @@ const benches: Record<
     },
   },
   gate: {
-    summary: 'trigger -> barrier-open latency of linked cars through real recognition, uplink, settlement and ledger',
+    summary:
+      'trigger -> barrier-open latency (1, 2, 4 lanes; vs full frame) through real recognition, uplink, settlement',
     async run(quick, progress) {
-      const r = await runGateBench(quick ? 30 : 120, progress);
-      return { ...r };
+      return runGateBench(quick, progress);
     },
   },
 };

@@ -10,6 +10,7 @@ import { ledgerCommand } from './ledger-command.js';
 import { benchCommand } from './bench-command.js';
 import { edgeCommand } from './edge-command.js';
 import { keysCommand } from './keys-command.js';
+import { demoCommand } from './demo-command.js';
 import { UsageError } from './args.js';
 
 interface Command {
@@ -18,6 +19,7 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  demo: demoCommand,
   read: readCommand,
   eval: evalCommand,
   scene: sceneCommand,
