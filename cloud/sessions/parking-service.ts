@@ -35,6 +35,8 @@ export interface LaneEventInput {
 
 /** How far ahead of the service clock a gate timestamp may be. */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+/** an exit of a plate whose session closed this recently is the same car seen again */
+const RECENT_EXIT_MS = 10 * 60_000;
 
 export type ReviewResolution =
   { action: 'match'; sessionId: string } | { action: 'waive'; sessionId: string } | { action: 'dismiss' };
@@ -134,10 +136,34 @@ export class ParkingService {
       const session = unclosed.find((s) => s.id === match.sessionId)!;
       return this.settler.settleExit(repos, lot, session, { eventId: event.eventId, at: event.at });
     }
+    if (match.kind === 'none') {
+      const left = await this.justLeft(repos, lot, event);
+      if (left) return { ...hold(event.eventId, 'already_paid', { sessionId: left.id }), action: 'open' };
+    }
     const candidates = match.kind === 'none' ? [] : match.candidates;
     const reason = match.kind === 'none' ? 'no-session' : match.kind;
     const review = await this.queueReview(repos, lot, lane, event, reason, candidates);
     return hold(event.eventId, 'review', { reviewId: review.id });
+  }
+
+  /**
+   * The session of exactly this plate in this lot that closed at most
+   * RECENT_EXIT_MS before this exit: the same car read again at the barrier
+   * (a second trigger, or a gate unit restarted before it opened). It is let
+   * out without a second charge or a review.
+   */
+  private async justLeft(repos: Repositories, lot: Lot, event: LaneEventInput): Promise<ParkingSession | null> {
+    const sessions = await repos.sessions.ofPlates([event.plate]);
+    return (
+      sessions.find(
+        (s) =>
+          s.lotId === lot.id &&
+          s.status === 'closed' &&
+          s.exitAt !== null &&
+          event.at >= s.exitAt &&
+          event.at - s.exitAt <= RECENT_EXIT_MS,
+      ) ?? null
+    );
   }
 
   private async queueReview(

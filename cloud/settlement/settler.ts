@@ -29,7 +29,9 @@ export type DecisionReason =
   | 'payment_declined'
   | 'grace_expired'
   | 'review'
-  | 'waived';
+  | 'waived'
+  /** the same car seen again at an exit just after its session closed (a re-read, a gate restart): open, no charge */
+  | 'already_paid';
 
 /** What the gate is told to do for one lane event. */
 export interface Decision {

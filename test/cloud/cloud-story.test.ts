@@ -274,6 +274,46 @@ describe('cloud: the whole story', () => {
     );
   });
 
+  it('lets the same car out again just after it paid, without a second charge or a review', async () => {
+    const driver = await signUp(t, 'again@example.com');
+    await t.call('POST', `/v1/me/accounts/${driver.accountId}/top-ups`, {
+      token: driver.token,
+      body: { amount: 10_000, reference: 'again' },
+    });
+    await t.call('POST', '/v1/me/links', {
+      token: driver.token,
+      body: { plate: 'AGN1234', accountId: driver.accountId },
+    });
+    const { entry, exit } = await setUpLot(t, 'Again P6');
+    const at = t.clock.now();
+    const event = async (laneId: string, when: number) =>
+      (
+        await t.call('POST', '/v1/events', {
+          token: ADMIN_KEY,
+          body: { eventId: eventId(), laneId, plate: 'AGN1234', confidence: 0.99, at: when },
+        })
+      ).body;
+    await event(entry, at);
+    t.clock.advance(90 * MIN);
+    const paid = await event(exit, at + 90 * MIN);
+    assert.equal(paid.reason, 'charged');
+    const balance = async () =>
+      (await t.call('GET', '/v1/me/accounts', { token: driver.token })).body.accounts[0].balance;
+    const after = await balance();
+    const reviewsBefore = (await t.call('GET', '/v1/reviews?status=open', { token: ADMIN_KEY })).body.reviews.length;
+
+    t.clock.advance(2 * MIN);
+    const again = await event(exit, at + 92 * MIN);
+    assert.deepEqual([again.action, again.reason, again.fee], ['open', 'already_paid', null]);
+    assert.equal(await balance(), after, 'not charged twice');
+    // long after, an exit with no parked car is a case for a person
+    t.clock.advance(28 * MIN);
+    const late = await event(exit, at + 120 * MIN);
+    assert.deepEqual([late.action, late.reason], ['hold', 'review']);
+    const reviewsAfter = (await t.call('GET', '/v1/reviews?status=open', { token: ADMIN_KEY })).body.reviews.length;
+    assert.equal(reviewsAfter, reviewsBefore + 1, 'only the late exit went to review');
+  });
+
   it('refuses a plate another driver holds and lets an operator decide the dispute', async () => {
     const holder = await signUp(t, 'fay@example.com');
     const claimant = await signUp(t, 'gus@example.com');
