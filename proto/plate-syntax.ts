@@ -124,23 +124,44 @@ export function fitsFormat(text: string, compiled: CompiledFormat): boolean {
 /** Characters printed between plate groups (or read there by OCR); never part of a plate. */
 export const plateSeparators: readonly string[] = [' ', '-', '·', '.', '•', '_', ':', '—', '–', '|', '・', '/'];
 
+/** Invisible joiners and spaces that carry no glyph (zero-width space, non-joiner, joiner, word joiner, BOM). */
+const ZERO_WIDTH = /^[\u200B-\u200D\u2060\uFEFF]$/;
+/** Full-width forms of ASCII digits and letters (U+FF10-FF19, U+FF21-FF3A, U+FF41-FF5A). */
+const FULL_WIDTH_ALNUM = /^[\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A]$/;
+const ASCII_ALNUM = /^[A-Za-z0-9]$/;
+
 /**
  * Normalises text from any source (an OCR read, an API body, a label) to
- * the plate alphabet: NFKC (full-width letters become ASCII), upper case,
- * zero-width and separator characters removed. Returns only A-Z, 0-9 and
- * province characters; anything else makes it return null.
+ * the plate alphabet: full-width letters and digits become ASCII, lower
+ * case becomes upper case, whitespace, zero-width and separator characters
+ * (also their full-width and other compatibility forms) are removed.
+ * Returns only A-Z, 0-9 and province characters; anything else makes it
+ * return null.
+ *
+ * Each character that stays must be an ASCII letter or digit, its
+ * full-width form, or a province character exactly. Every other character
+ * is refused rather than folded, even when NFKC would fold it to a plate
+ * character: circled, superscript, mathematical and other styled letters
+ * (Ⓐ, ², 𝐀), Roman numerals (Ⅳ -> IV), ligatures (ﬁ), squared units (㎏),
+ * ß, dotless ı, long ſ, the Kelvin sign, compatibility ideographs (⽢, 冀),
+ * homoglyphs from other scripts (Cyrillic А, Greek Ο), combining marks,
+ * direction marks and overrides (U+200E, U+202E, which can make a plate
+ * display as another), NUL and other controls. So a stored plate is always
+ * what its input shows, and no differently drawn input can reach (or be
+ * linked as) another plate.
  */
 export function normalisePlate(text: string): string | null {
-  const cleaned = text
-    .normalize('NFKC')
-    .toUpperCase()
-    .replace(/[\s\u200B-\u200D\u2060\uFEFF]/g, '');
-  const kept = [...cleaned].filter((c) => !plateSeparators.includes(c)).join('');
-  if (kept.length === 0) return null;
-  for (const c of kept) {
-    if (!/[A-Z0-9]/.test(c) && !provinces.includes(c)) return null;
+  let kept = '';
+  for (const c of text) {
+    if (/^\s$/.test(c) || ZERO_WIDTH.test(c)) continue;
+    const folded = c.normalize('NFKC');
+    // separators (and their full-width or compatibility forms, e.g. "．", "…") never carry a plate character
+    if ([...folded].every((f) => plateSeparators.includes(f) || /^\s$/.test(f))) continue;
+    if (ASCII_ALNUM.test(c) || FULL_WIDTH_ALNUM.test(c)) kept += folded.toUpperCase();
+    else if (provinces.includes(c)) kept += c;
+    else return null;
   }
-  return kept;
+  return kept.length === 0 ? null : kept;
 }
 
 /** Regions whose formats `plate` fits, specific formats first. */

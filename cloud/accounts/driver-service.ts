@@ -26,6 +26,7 @@ import type {
   Store,
 } from '../storage/repositories.js';
 import { normalisePlate, regionsOf } from '../../proto/plate-syntax.js';
+import { LoginThrottle } from './login-throttle.js';
 import { digestSecret, hashPassword, newSecret, verifyPassword } from './secrets.js';
 
 export interface DriverServiceOptions {
@@ -49,13 +50,18 @@ export interface Receipt {
 }
 
 export class DriverService {
+  /** sign-in attempts per (email, client address); see login-throttle.ts */
+  private readonly loginThrottle: LoginThrottle;
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly wallet: Wallet,
     private readonly settler: Settler,
     private readonly options: DriverServiceOptions,
-  ) {}
+  ) {
+    this.loginThrottle = new LoginThrottle(clock);
+  }
 
   async signUp(input: {
     email: string;
@@ -83,15 +89,26 @@ export class DriverService {
     });
   }
 
-  async signIn(input: {
-    email: string;
-    password: string;
-  }): Promise<{ driver: Driver; token: string; expiresAt: number }> {
+  /**
+   * Sign-in with email and password; `client` is the caller's address (the
+   * request IP). Attempts are rate-limited per (email, client): over the
+   * limit, 429 LOGIN_RATE_LIMITED before the password is checked (see
+   * login-throttle.ts).
+   */
+  async signIn(
+    input: {
+      email: string;
+      password: string;
+    },
+    client = 'unknown',
+  ): Promise<{ driver: Driver; token: string; expiresAt: number }> {
     const email = input.email.trim().toLowerCase();
+    this.loginThrottle.attempt(email, client);
     const driver = await this.store.transaction((repos) => repos.drivers.byEmail(email));
     // verify against a dummy hash when the email is unknown, so timing does not tell which emails exist
     const ok = await verifyPassword(input.password, driver?.passwordHash ?? DUMMY_HASH);
     if (!driver || !ok) throw new ApiError(401, 'BAD_CREDENTIALS', 'email or password is wrong');
+    this.loginThrottle.succeeded(email, client);
     return this.store.transaction(async (repos) => ({ driver, ...(await this.issueToken(repos, driver.id)) }));
   }
 

@@ -61,7 +61,8 @@ export function driverRoutes(drivers: DriverService, ledger: Ledger) {
       {
         schema: {
           tags: ['drivers'],
-          summary: 'Sign in: a new bearer token',
+          summary:
+            'Sign in: a new bearer token. Too many attempts for one email from one address get 429 LOGIN_RATE_LIMITED with Retry-After',
           body: {
             type: 'object',
             properties: { email, password: { type: 'string', minLength: 1, maxLength: 200 } },
@@ -71,7 +72,8 @@ export function driverRoutes(drivers: DriverService, ledger: Ledger) {
         },
       },
       async (request) => {
-        const { driver, token, expiresAt } = await drivers.signIn(request.body);
+        // request.ip is the socket's address (trustProxy is off): X-Forwarded-For cannot dodge the rate limit
+        const { driver, token, expiresAt } = await drivers.signIn(request.body, request.ip);
         return { driver: publicDriver(driver), token, expiresAt };
       },
     );

@@ -1,16 +1,19 @@
 /**
  * One shape for every error the API returns: `{"error": {"code", "message"}}`
- * with the right status. Typed `ApiError`s carry their own; fastify's
+ * with the right status. Typed `ApiError`s carry their own (a 429
+ * `RateLimitedError` also sets `Retry-After`); fastify's
  * validation, body-size and JSON errors become 400/413/415; anything else is
  * a 500 whose details go to the log, not to the caller.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { RateLimitedError } from '../accounts/login-throttle.js';
 import { ApiError } from '../errors.js';
 import { StorageError } from '../storage/sqlite-store.js';
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ApiError | Error, request, reply) => {
     if (err instanceof ApiError) {
+      if (err instanceof RateLimitedError) void reply.header('retry-after', String(err.retryAfterSeconds));
       return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message } });
     }
     const fe = err as FastifyError;

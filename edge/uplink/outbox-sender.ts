@@ -32,6 +32,12 @@ export class OutboxSender {
     private readonly requestTimeoutMs = 5000,
   ) {
     uplink.on('connected', () => this.kick());
+    // a lane waiting for a decision decides by the offline policy now, not at its deadline
+    uplink.on('disconnected', () => {
+      const offline = new UplinkError('OFFLINE', 'the cloud connection was lost', true);
+      for (const waiters of this.waiters.values()) for (const w of waiters) w.reject(offline);
+      this.waiters.clear();
+    });
   }
 
   /** Resolves with the cloud's decision for a journaled event, or rejects at the deadline. */

@@ -151,6 +151,7 @@ export class Uplink extends EventEmitter {
       case 'welcome':
         this.welcome = m;
         this.attempts = 0;
+        if (this.heartbeat) clearInterval(this.heartbeat); // a second welcome must not leave a timer behind
         this.heartbeat = setInterval(() => {
           this.request({ v: 1, type: 'ping', id: this.nextId() }, this.options.heartbeatMs).catch(() =>
             this.socket?.terminate(),

@@ -12,72 +12,15 @@
  *    both restart; every queued event is settled exactly once.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { randomSceneSpec, renderScene } from '../../bench/scenes/scene-renderer.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
+import type { Proc } from './processes.js';
+import { call, renderCar, start, stop } from './processes.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'platepay.js');
 const ADMIN = 'ppkey_e2e-admin-key-0123456789abcdef';
-
-interface Proc {
-  child: ChildProcess;
-  url: string;
-}
-
-function start(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<Proc> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, PLATEPAY_LOG_LEVEL: 'warn', ...env },
-  });
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (b: Buffer) => {
-      stderr += b.toString();
-      const m = pattern.exec(stderr);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`${args[0]} exited (${code}): ${stderr}`)));
-  });
-}
-
-async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  await new Promise((resolve) => {
-    p.child.once('exit', resolve);
-    p.child.kill(signal);
-  });
-}
-
-async function call(base: string, method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(base + path, {
-    method,
-    headers: {
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-/** Renders `frames` frames of one car with `plate` into dir/car-NNN/. */
-async function renderCar(dir: string, index: number, plate: string, frames = 2): Promise<void> {
-  const carDir = join(dir, `car-${String(index).padStart(3, '0')}`);
-  await mkdir(carDir, { recursive: true });
-  for (let f = 0; f < frames; f++) {
-    const spec = randomSceneSpec('cn-blue', 100 * index + f, 'easy');
-    const scene = await renderScene({ ...spec, plate: { text: plate, style: 'cn-blue' } });
-    await writeFile(join(carDir, `frame-${f}.jpg`), scene.jpeg);
-  }
-}
 
 describe('gate unit end to end', { timeout: 240_000 }, () => {
   let dir: string;
