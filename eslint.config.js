@@ -14,4 +14,29 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // the web pages' ES modules run in the browser
+    files: ['cloud/web/static/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'document',
+          'window',
+          'localStorage',
+          'sessionStorage',
+          'fetch',
+          'FormData',
+          'Node',
+          'atob',
+          'TextEncoder',
+          'TextDecoderStream',
+          'AbortController',
+          'setTimeout',
+          'setInterval',
+          'clearInterval',
+          'clearTimeout',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

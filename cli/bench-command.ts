@@ -11,6 +11,7 @@ import { parseCommandArgs, UsageError } from './args.js';
 import { runLedgerBench } from '../bench/ledger-bench.js';
 import { runGateBench } from '../bench/gate-bench.js';
 import { runRecognitionBench } from '../bench/recognition-bench.js';
+import { runCloudBench } from '../bench/cloud-bench.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
@@ -21,6 +22,10 @@ const benches: Record<
   recognition: {
     summary: 'ms per frame and frames/s at 720p and 1080p, 1 and 2 threads, lane ROI vs full frame',
     run: runRecognitionBench,
+  },
+  cloud: {
+    summary: 'exits settled per second and decision latency with 10, 100, 1000 gates over real ws (vs one fsync each)',
+    run: runCloudBench,
   },
   ledger: {
     summary: 'durable appends/s, inclusion proof time and verification speed at 10k, 100k and 1M records',

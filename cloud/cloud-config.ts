@@ -37,6 +37,8 @@ export interface CloudConfig {
   witnesses: WitnessEndpoint[];
   /** cosignatures a checkpoint needs to be final */
   witnessQuorum: number;
+  /** commit the transactions queued at the same moment together (one fsync for all); false: one fsync each */
+  groupCommit: boolean;
 }
 
 export class ConfigError extends Error {
@@ -58,7 +60,7 @@ const defaults = {
   witnessQuorum: 0,
 };
 
-const keys = [...Object.keys(defaults), 'adminKey', 'plateKey', 'ledgerKey', 'witnesses'];
+const keys = [...Object.keys(defaults), 'adminKey', 'plateKey', 'ledgerKey', 'witnesses', 'groupCommit'];
 
 export function parseCloudConfig(raw: unknown, env: Record<string, string | undefined> = process.env): CloudConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
@@ -101,6 +103,8 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
   const origin = str('ledgerOrigin', defaults.ledgerOrigin)!;
   if (!/^[\x21-\x7e]{1,200}$/.test(origin))
     throw new ConfigError('config.ledgerOrigin: expected printable ASCII without spaces');
+  const groupCommit = o.groupCommit ?? true;
+  if (typeof groupCommit !== 'boolean') throw new ConfigError('config.groupCommit: expected true or false');
   const witnesses = parseWitnesses(o.witnesses);
   const quorum = int('witnessQuorum', defaults.witnessQuorum, 0, 100);
   if (quorum > witnesses.length) {
@@ -112,6 +116,7 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
     ledgerBatchMs: int('ledgerBatchMs', defaults.ledgerBatchMs, 10, 60_000),
     witnesses,
     witnessQuorum: quorum,
+    groupCommit,
     host: str('host', defaults.host)!,
     port: int('port', defaults.port, 0, 65535),
     database,

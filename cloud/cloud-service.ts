@@ -20,6 +20,7 @@ import { RecordTableLedger } from './ledger/settlement-ledger.js';
 import { Ledger } from './ledger/ledger.js';
 import { WitnessClient } from './ledger/witness-client.js';
 import { ledgerRoutes } from './api/ledger-routes.js';
+import { webRoutes } from './web/web-routes.js';
 import { GateHub } from './gates/gate-hub.js';
 import { LotService } from './lots/lot-service.js';
 import { OperatorKeys } from './operators/operator-keys.js';
@@ -64,7 +65,7 @@ export const loggerOptions = (level: string) => ({
 
 export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Promise<Cloud> {
   const clock = deps.clock ?? systemClock;
-  const store = SqliteStore.open(config.database);
+  const store = SqliteStore.open(config.database, { groupCommit: config.groupCommit });
   const keys = new OperatorKeys(store, clock);
   if (config.adminKey) await keys.ensureAdmin(config.adminKey);
   const parkingRef: { parking?: ParkingService } = {};
@@ -121,6 +122,7 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
   await app.register(driverRoutes(drivers, ledger));
   await app.register(operatorRoutes({ keys, lots, parking, drivers, metrics }));
   await app.register(ledgerRoutes(ledger, keys, config.witnessQuorum));
+  await app.register(webRoutes({ config, clock, store, drivers, keys, ledger }));
   await app.ready();
   const gates = new GateHub(store, parking, clock, app.log.child({ component: 'gate-hub' }), {
     gateRefused: (code) => metrics.gateRefused(code),

@@ -14,6 +14,9 @@
  * id) is answered with the first decision (`duplicate: true`) and changes
  * nothing; a lower counter with a new id is a replay and is refused. Every
  * refusal is logged and counted; nothing is settled for it.
+ *
+ * Watchers (the operator dashboard) follow admissions, disconnections and
+ * applied lane events, with their plate crops, on `gateActivity(store)`.
  */
 import { randomBytes, createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -26,7 +29,7 @@ import { ApiError } from '../errors.js';
 import type { ParkingService } from '../sessions/parking-service.js';
 import type { Decision } from '../settlement/settler.js';
 import type { Gate, Store } from '../storage/repositories.js';
-import type { CloudToGate, ErrorCode, LaneEvent, Policy } from '../../proto/v1/messages.js';
+import type { CloudToGate, ErrorCode, LaneEvent, LaneEventBody, Policy } from '../../proto/v1/messages.js';
 import { MAX_POLICY_BYTES, PROTOCOL_VERSION } from '../../proto/v1/messages.js';
 import {
   ProtoError,
@@ -36,6 +39,8 @@ import {
   laneEventSigningBytes,
 } from '../../proto/v1/codec.js';
 import { verifyGateSignature } from '../../proto/v1/gate-key.js';
+import type { GateActivity } from './gate-activity.js';
+import { gateActivity, isJpeg } from './gate-activity.js';
 
 export const GATE_WS_PATH = '/v1/gates/ws';
 
@@ -81,6 +86,8 @@ export class GateHub {
   private readonly connections = new Set<Connection>();
   private readonly timer: NodeJS.Timeout;
   private messageCounter = 0;
+  /** who watches the gates (see gate-activity.ts) */
+  readonly activity: GateActivity;
 
   constructor(
     private readonly store: Store,
@@ -90,6 +97,7 @@ export class GateHub {
     private readonly observer: GateHubObserver,
     private readonly options: GateHubOptions = defaultGateHubOptions,
   ) {
+    this.activity = gateActivity(store);
     this.timer = setInterval(() => void this.pushPolicyToAll(), options.policyRefreshMs);
     this.timer.unref();
   }
@@ -150,6 +158,7 @@ export class GateHub {
       clearTimeout(authTimer);
       this.connections.delete(c);
       this.observer.gatesConnected(this.connectedGates);
+      if (c.gate) this.activity.gateDisconnected({ gateId: c.gate.id, lotId: c.gate.lotId, at: this.clock.now() });
     });
     socket.on('error', () => socket.terminate());
   }
@@ -225,6 +234,7 @@ export class GateHub {
     });
     this.log.info({ gateId }, 'gate connected');
     this.observer.gatesConnected(this.connectedGates);
+    this.activity.gateConnected({ gateId, lotId: gate.lotId, at: this.clock.now() });
     this.send(c, await this.policy());
   }
 
@@ -249,6 +259,7 @@ export class GateHub {
           'REPLAY',
           `counter ${e.counter} is not above ${gate.lastCounter}, and event ${e.eventId} is new`,
         );
+      this.seen(gate, e, previous, true);
       return this.reply(c, message.id, previous, true);
     }
     const now = this.clock.now();
@@ -257,6 +268,7 @@ export class GateHub {
     const previous = await this.parking.storedDecision(e.eventId);
     if (previous) {
       await this.store.transaction((repos) => repos.lots.raiseGateCounter(gate.id, e.counter));
+      this.seen(gate, e, previous, true);
       return this.reply(c, message.id, previous, true);
     }
     const decision = await this.parking.submitEvent({
@@ -267,7 +279,31 @@ export class GateHub {
       at: e.at,
     });
     await this.store.transaction((repos) => repos.lots.raiseGateCounter(gate.id, e.counter));
+    this.seen(gate, e, decision, false);
     this.reply(c, message.id, decision, false);
+  }
+
+  /** Tells the watchers about an applied (or resent) event; a crop that is not a JPEG is dropped. */
+  private seen(gate: Gate, e: LaneEventBody, decision: Decision, duplicate: boolean): void {
+    const { crop: cropText, ...event } = e;
+    let crop = cropText === undefined ? null : Buffer.from(cropText, 'base64');
+    if (crop && !isJpeg(crop)) {
+      this.log.warn({ gateId: gate.id, eventId: e.eventId }, 'lane event crop is not a JPEG; dropped');
+      crop = null;
+    }
+    try {
+      this.activity.laneEvent({
+        gateId: gate.id,
+        lotId: gate.lotId,
+        event,
+        crop,
+        decision,
+        duplicate,
+        receivedAt: this.clock.now(),
+      });
+    } catch (err) {
+      this.log.error({ err }, 'a gate activity watcher failed');
+    }
   }
 
   private reply(c: Connection, re: string, d: Decision, duplicate: boolean): void {

@@ -4,9 +4,28 @@
  * Durability: WAL with `synchronous = FULL`, so a transaction that has
  * resolved survives a crash or power loss. Concurrency: better-sqlite3 is
  * synchronous and one connection serves the process, so transactions are
- * queued one at a time (an async mutex); a transaction's awaits never let
- * another request's statements into it.
+ * queued and run one at a time; a transaction's awaits never let another
+ * unit's statements into it.
+ *
+ * Group commit (the default, `groupCommit: true`): the units queued when the
+ * store gets to run are taken together (at most `maxBatch`) into ONE SQLite
+ * transaction, `BEGIN IMMEDIATE ... COMMIT`, one fsync for all of them. Each
+ * unit still runs alone and in queue order, inside its own SAVEPOINT: a unit
+ * that throws is rolled back to its savepoint and only its promise rejects;
+ * the others are unaffected. Every promise of a batch settles only after its
+ * COMMIT returned, so a unit that resolved is durable, and nothing of a
+ * batch is visible to another connection before that COMMIT. When BEGIN or
+ * COMMIT fails (or SQLite itself rolls the whole transaction back), every
+ * unit of the batch rejects and nothing of the batch is kept. A batch is
+ * started from `setImmediate`, after pending I/O callbacks (such as gate
+ * messages) have queued their units, so under load a batch gathers the
+ * units of everything that arrived meanwhile; under light load it adds no
+ * wait.
+ *
+ * `groupCommit: false` gives each unit its own SQLite transaction (one
+ * fsync per unit).
  */
+import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import type { Tariff } from '../tariffs/tariff.js';
 import { migrations } from './migrations.js';
@@ -44,69 +63,285 @@ export class StorageError extends Error {
   readonly code = 'STORAGE_ERROR';
 }
 
+export interface SqliteStoreOptions {
+  /** run the queued transactions together in one SQLite transaction (one fsync); default true */
+  groupCommit?: boolean;
+  /** at most this many units in one SQLite transaction; default 256 */
+  maxBatch?: number;
+  /** how long to wait for another connection's write lock (ms); default 5000 */
+  busyTimeoutMs?: number;
+}
+
+/** Counters of the commits done so far (for benchmarks and tests). */
+export interface CommitStats {
+  /** SQLite transactions committed */
+  commits: number;
+  /** units (Store.transaction calls) that resolved */
+  units: number;
+  /** units that rejected (their own error, or their batch failed) */
+  failedUnits: number;
+  /** batches whose BEGIN or COMMIT failed */
+  failedBatches: number;
+  /** the most units in one SQLite transaction */
+  largestBatch: number;
+  /** time spent in COMMIT (the fsync), ms */
+  commitMs: number;
+}
+
+interface Unit {
+  work: (repos: Repositories) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export const DEFAULT_MAX_BATCH = 256;
+
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly repos: Repositories;
+  /** holds a copy of the unclosed sessions, which must be dropped when anything rolls back */
+  private readonly sessions: SqliteSessions;
+  private readonly groupCommit: boolean;
+  private readonly maxBatch: number;
+  /** the one-unit-per-transaction chain (groupCommit off) */
   private queue: Promise<unknown> = Promise.resolve();
+  /** units waiting for the next batch (groupCommit on) */
+  private pending: Unit[] = [];
+  /** the batch loop, while it runs or is scheduled */
+  private draining: Promise<void> | null = null;
   private closed = false;
+  private readonly stats: CommitStats = {
+    commits: 0,
+    units: 0,
+    failedUnits: 0,
+    failedBatches: 0,
+    largestBatch: 0,
+    commitMs: 0,
+  };
 
   /** the ledger's tables live in the same database, so a settlement and its record commit together */
   readonly ledgerStore: SqliteLedgerStore;
+  /** each unit of a batch runs between these two (prepared once: they run for every unit) */
+  private readonly savepoint: Database.Statement;
+  private readonly release: Database.Statement;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, options: SqliteStoreOptions) {
     this.db = db;
+    this.groupCommit = options.groupCommit ?? true;
+    const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new StorageError(`maxBatch must be a positive integer`);
+    this.maxBatch = maxBatch;
+    this.savepoint = db.prepare('SAVEPOINT unit');
+    this.release = db.prepare('RELEASE unit');
     this.ledgerStore = new SqliteLedgerStore(db);
+    const statements = new Statements(db);
+    this.sessions = new SqliteSessions(statements);
     this.repos = {
-      drivers: new SqliteDrivers(db),
-      accounts: new SqliteAccounts(db),
-      links: new SqliteLinks(db),
-      operators: new SqliteOperators(db),
-      lots: new SqliteLots(db),
-      sessions: new SqliteSessions(db),
-      settlements: new SqliteSettlements(db, this.ledgerStore),
+      drivers: new SqliteDrivers(statements),
+      accounts: new SqliteAccounts(statements),
+      links: new SqliteLinks(statements),
+      operators: new SqliteOperators(statements),
+      lots: new SqliteLots(statements),
+      sessions: this.sessions,
+      settlements: new SqliteSettlements(statements, this.ledgerStore),
     };
   }
 
   /** Opens (creating if needed) the database at `path` (":memory:" for a throwaway one) and migrates it. */
-  static open(path: string): SqliteStore {
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
     const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
-    migrate(db);
-    return new SqliteStore(db);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+      migrate(db);
+      return new SqliteStore(db, options);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
   }
 
-  /** Runs synchronous `work` in its own write transaction, queued behind any transaction in flight (for the ledger). */
+  /** Runs synchronous `work` as a unit of its own (for the ledger): after every unit queued before it, durable when it resolves. */
   exclusive<T>(work: () => T): Promise<T> {
     return this.transaction(async () => work());
   }
 
   transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    if (!this.groupCommit) return this.transactionAlone(work);
+    if (this.closed) return Promise.reject(new StorageError('the store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.draining) this.draining = this.drain();
+    });
+  }
+
+  /** What has been committed so far. */
+  commitStats(): CommitStats {
+    return { ...this.stats };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue;
+    while (this.draining) await this.draining;
+    if (!this.db.open) return;
+    this.db.close();
+  }
+
+  /** One unit, one SQLite transaction (groupCommit off). */
+  private transactionAlone<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
-      if (this.closed) throw new StorageError('the store is closed');
+      if (!this.db.open) throw new StorageError('the store is closed');
       this.db.exec('BEGIN IMMEDIATE');
       try {
         const result = await work(this.repos);
+        const started = performance.now();
         this.db.exec('COMMIT');
+        this.stats.commitMs += performance.now() - started;
+        this.stats.commits++;
+        this.stats.units++;
+        this.stats.largestBatch = Math.max(this.stats.largestBatch, 1);
         return result;
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        this.sessions.forgetCached();
+        this.stats.failedUnits++;
         throw err;
       }
     };
+    if (this.closed) return Promise.reject(new StorageError('the store is closed'));
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  async close(): Promise<void> {
-    await this.queue;
-    if (this.closed) return;
-    this.closed = true;
-    this.db.close();
+  /** Runs batches until no unit is waiting; each batch starts after pending I/O callbacks had their turn. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const batch = this.pending.splice(0, this.maxBatch);
+        await this.runBatch(batch);
+      }
+    } finally {
+      this.draining = null;
+    }
   }
+
+  private async runBatch(batch: Unit[]): Promise<void> {
+    const outcomes: Outcome[] = [];
+    let batchError: unknown = null;
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      batchError = err;
+    }
+    let ran = 0;
+    if (batchError === null) {
+      for (; ran < batch.length; ran++) {
+        const unit = batch[ran]!;
+        try {
+          this.savepoint.run();
+          const value = await unit.work(this.repos);
+          this.release.run();
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+          if (!this.rollBackUnit()) {
+            // SQLite rolled the whole transaction back (or could not undo the unit): the batch is lost
+            batchError = new StorageError(
+              `the batch was rolled back after a failed unit: ${(error as Error)?.message ?? String(error)}`,
+            );
+            ran++;
+            break;
+          }
+        }
+      }
+    }
+    if (batchError === null) {
+      const started = performance.now();
+      try {
+        this.db.exec('COMMIT');
+      } catch (err) {
+        batchError = err;
+      }
+      this.stats.commitMs += performance.now() - started;
+    }
+    if (batchError !== null && this.db.inTransaction) {
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        // nothing more can be done: the connection rolls back when closed
+      }
+    }
+    if (batchError !== null) this.sessions.forgetCached();
+    if (batchError === null) {
+      this.stats.commits++;
+      this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+    } else {
+      this.stats.failedBatches++;
+    }
+    // units not run (the batch broke before them) go back to the head of the queue
+    if (ran < batch.length && batchError !== null && outcomes.length > 0) {
+      this.pending.unshift(...batch.slice(ran));
+      batch = batch.slice(0, ran);
+    }
+    batch.forEach((unit, i) => {
+      const o = outcomes[i];
+      if (o && !o.ok) {
+        this.stats.failedUnits++;
+        unit.reject(o.error);
+      } else if (batchError !== null) {
+        this.stats.failedUnits++;
+        unit.reject(batchError);
+      } else {
+        this.stats.units++;
+        unit.resolve(o!.ok ? o!.value : undefined);
+      }
+    });
+  }
+
+  /** Undoes the current unit's savepoint; false when the enclosing transaction is gone. */
+  private rollBackUnit(): boolean {
+    this.sessions.forgetCached();
+    if (!this.db.inTransaction) return false;
+    try {
+      this.db.exec('ROLLBACK TO unit');
+      this.db.exec('RELEASE unit');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The repositories' statements, compiled once per SQL text and reused (SQLite re-prepares them after a schema change). */
+class Statements {
+  private readonly cache = new Map<string, Database.Statement>();
+  constructor(private readonly db: Database.Database) {}
+  prepare(sql: string): Database.Statement {
+    let statement = this.cache.get(sql);
+    if (!statement) {
+      if (this.cache.size >= 512) this.cache.clear(); // texts built for lists of varying length
+      statement = this.db.prepare(sql);
+      this.cache.set(sql, statement);
+    }
+    return statement;
+  }
+  /** the same, returning rows as arrays of column values (no per-row objects keyed by column name) */
+  prepareRaw(sql: string): Database.Statement {
+    let statement = this.raw.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql).raw(true);
+      this.raw.set(sql, statement);
+    }
+    return statement;
+  }
+  private readonly raw = new Map<string, Database.Statement>();
 }
 
 function migrate(db: Database.Database): void {
@@ -139,7 +374,7 @@ const numOrNull = (v: unknown): number | null => (v === null ? null : (v as numb
 const strOrNull = (v: unknown): string | null => (v === null ? null : (v as string));
 
 class SqliteDrivers implements DriverRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Statements) {}
   async insert(d: Driver) {
     this.db
       .prepare('INSERT INTO drivers (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)')
@@ -177,7 +412,7 @@ function toDriver(r: Row | undefined): Driver | null {
 }
 
 class SqliteAccounts implements AccountRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Statements) {}
   async insert(a: PaymentAccount) {
     this.db
       .prepare(
@@ -273,7 +508,7 @@ function toEntry(r: Row): JournalEntry {
 }
 
 class SqliteLinks implements LinkRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Statements) {}
   async insert(l: PlateLink) {
     this.db
       .prepare(
@@ -365,7 +600,7 @@ function toDispute(r: Row | undefined): PlateDispute | null {
 }
 
 class SqliteOperators implements OperatorRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Statements) {}
   async insertKey(k: OperatorKey) {
     this.db
       .prepare(
@@ -399,7 +634,7 @@ function toKey(r: Row | undefined): OperatorKey | null {
 }
 
 class SqliteLots implements LotRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Statements) {}
   async insertLot(l: Lot) {
     this.db
       .prepare('INSERT INTO lots (id, name, tariff, created_at) VALUES (?, ?, ?, ?)')
@@ -482,8 +717,25 @@ function toGate(r: Row | undefined): Gate | null {
   };
 }
 
+/**
+ * Sessions. Every lane event reads all the unclosed sessions of its lot (to match an exit, to catch a
+ * second entry), and fetching them from SQLite each time costs as much as the rest of the event, so
+ * the unclosed sessions of the lots read lately are kept in memory, in step with this repository's
+ * writes (it is the only writer of parking_sessions). The copy is dropped whenever a unit or a batch
+ * rolls back (SqliteStore calls `forgetCached`) and whenever another connection has committed
+ * (PRAGMA data_version moved), so it never shows what the database does not hold.
+ */
 class SqliteSessions implements SessionRepository {
-  constructor(private readonly db: Database.Database) {}
+  /** lot id -> its unclosed sessions, ordered by (entryAt, id) as the query orders them */
+  private readonly unclosed = new Map<string, ParkingSession[]>();
+  private dataVersion: unknown = null;
+
+  constructor(private readonly db: Statements) {}
+
+  forgetCached(): void {
+    this.unclosed.clear();
+  }
+
   async insert(s: ParkingSession) {
     this.db
       .prepare(
@@ -505,24 +757,67 @@ class SqliteSessions implements SessionRepository {
         s.paidAt,
         s.passbackFlag ? 1 : 0,
       );
+    const list = this.unclosed.get(s.lotId);
+    if (list && s.status !== 'closed') {
+      // after the last session that sorts before it (ids are ASCII: JS and SQLite order them alike)
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        const m = list[mid]!;
+        if (m.entryAt < s.entryAt || (m.entryAt === s.entryAt && m.id < s.id)) lo = mid + 1;
+        else hi = mid;
+      }
+      list.splice(lo, 0, { ...s });
+    }
   }
   async byId(id: string) {
     return toSession(this.db.prepare('SELECT * FROM parking_sessions WHERE id = ?').get(id) as Row | undefined);
   }
+  /** on every lane event, over every car in the lot: rows come as arrays, the cheapest form to read */
   async unclosedInLot(lotId: string) {
-    return (
-      this.db
-        .prepare("SELECT * FROM parking_sessions WHERE lot_id = ? AND status != 'closed' ORDER BY entry_at, id")
-        .all(lotId) as Row[]
-    ).map((r) => toSession(r)!);
+    const version = (this.db.prepareRaw('PRAGMA data_version').get() as unknown[])[0];
+    if (version !== this.dataVersion) {
+      this.unclosed.clear(); // another connection committed: what we hold may be stale
+      this.dataVersion = version;
+    }
+    let list = this.unclosed.get(lotId);
+    if (!list) {
+      const rows = this.db
+        .prepareRaw(
+          `SELECT ${SESSION_COLUMNS} FROM parking_sessions WHERE lot_id = ? AND status != 'closed' ORDER BY entry_at, id`,
+        )
+        .all(lotId) as unknown[][];
+      list = rows.map(sessionOfValues);
+      this.unclosed.set(lotId, list);
+    }
+    return list.map((s) => ({ ...s }));
   }
   async update(s: ParkingSession) {
-    this.db
+    const { changes } = this.db
       .prepare(
         `UPDATE parking_sessions SET status = ?, exit_event_id = ?, exit_at = ?, fee = ?, paid_at = ?, passback_flag = ?
          WHERE id = ?`,
       )
       .run(s.status, s.exitEventId, s.exitAt, s.fee, s.paidAt, s.passbackFlag ? 1 : 0, s.id);
+    if (changes === 0) return;
+    const list = this.unclosed.get(s.lotId);
+    const i = list ? list.findIndex((x) => x.id === s.id) : -1;
+    if (!list || i < 0) {
+      this.unclosed.clear(); // not where it should be (or not held): start again from the database
+      return;
+    }
+    if (s.status === 'closed') list.splice(i, 1);
+    else
+      list[i] = {
+        ...list[i]!,
+        status: s.status,
+        exitEventId: s.exitEventId,
+        exitAt: s.exitAt,
+        fee: s.fee,
+        paidAt: s.paidAt,
+        passbackFlag: s.passbackFlag,
+      };
   }
   async ofPlates(plates: string[]) {
     if (plates.length === 0) return [];
@@ -643,6 +938,28 @@ function toSession(r: Row | undefined): ParkingSession | null {
   };
 }
 
+const SESSION_COLUMNS =
+  'id, lot_id, plate, entry_event_id, entry_lane_id, entry_at, entry_confidence, status, exit_event_id, exit_at, fee, paid_at, passback_flag';
+
+/** a session from its values in SESSION_COLUMNS order */
+function sessionOfValues(v: unknown[]): ParkingSession {
+  return {
+    id: str(v[0]),
+    lotId: str(v[1]),
+    plate: str(v[2]),
+    entryEventId: str(v[3]),
+    entryLaneId: str(v[4]),
+    entryAt: num(v[5]),
+    entryConfidence: num(v[6]),
+    status: str(v[7]) as ParkingSession['status'],
+    exitEventId: strOrNull(v[8]),
+    exitAt: numOrNull(v[9]),
+    fee: numOrNull(v[10]),
+    paidAt: numOrNull(v[11]),
+    passbackFlag: num(v[12]) === 1,
+  };
+}
+
 function toPending(r: Row | undefined): PendingPayment | null {
   if (!r) return null;
   return {
@@ -679,7 +996,7 @@ function toReview(r: Row | undefined): ReviewItem | null {
 
 class SqliteSettlements implements SettlementRepository {
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: Statements,
     private readonly ledger: SqliteLedgerStore,
   ) {}
   async insert(s: Settlement) {

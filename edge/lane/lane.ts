@@ -20,10 +20,12 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../../cloud/clock.js';
 import type { PlateReader } from '../vision/plate-reader.js';
-import type { Rect } from '../vision/geometry.js';
+import type { Quad, Rect } from '../vision/geometry.js';
 import type { FrameSource } from '../camera/frame-source.js';
 import type { ConfirmingBarrier } from '../barrier/barrier-driver.js';
 import { PlateVote } from './plate-vote.js';
+import type { RawFrame } from './plate-crop.js';
+import { plateCrop } from './plate-crop.js';
 import type { Journal } from '../journal/journal.js';
 import type { OutboxSender } from '../uplink/outbox-sender.js';
 import type { Uplink } from '../uplink/uplink.js';
@@ -112,23 +114,28 @@ export class Lane extends EventEmitter {
       const vote = new PlateVote();
       const evidence = createHash('sha256');
       let frames = 0;
+      /** the frame and box of the most confident read of each text, for the evidence crop */
+      const bestSeen = new Map<string, { confidence: number; frame: RawFrame; box: Quad }>();
       const readUntil = triggeredAt + s.budgetMs * s.readShare;
       while (frames < s.maxFrames && clock.now() < readUntil) {
         const frame = await camera.next();
         if (!frame) break;
         frames++;
         evidence.update(frame.rgb);
-        const reads = await reader.readImage(
-          { data: frame.rgb, width: frame.width, height: frame.height },
-          s.roi ? { roi: s.roi } : {},
-        );
+        const raw: RawFrame = { data: frame.rgb, width: frame.width, height: frame.height, channels: 3 };
+        const reads = await reader.readImage(raw, s.roi ? { roi: s.roi } : {});
         const best = reads[0];
         if (best) {
+          const seen = bestSeen.get(best.text);
+          if (!seen || best.confidence > seen.confidence)
+            bestSeen.set(best.text, { confidence: best.confidence, frame: raw, box: best.box });
           const result = vote.add({ text: best.text, charConfidences: best.charConfidences, format: best.format });
           if (result.confident) break;
         }
       }
       const voted = vote.result;
+      const seen = voted.text ? (bestSeen.get(voted.text) ?? [...bestSeen.values()][0]) : undefined;
+      const crop = seen ? await plateCrop(seen.frame, seen.box).catch(() => null) : null;
       const readAt = clock.now();
       this.stateNow = 'deciding';
       if (!voted.text) {
@@ -159,6 +166,7 @@ export class Lane extends EventEmitter {
           evidenceDigest: evidence.digest('hex'),
           triggeredAt,
           at: readAt,
+          ...(crop ? { crop } : {}),
         }),
         this.deps.uplink.lastAppliedCounter,
         readAt,

@@ -4,6 +4,7 @@
  * JSON, an unknown version or type, or not matching its schema is a
  * `ProtoError` naming what is wrong.
  */
+import { createHash } from 'node:crypto';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { CloudToGate, GateToCloud, LaneEventBody } from './messages.js';
 import {
@@ -89,7 +90,15 @@ export function encodeMessage(message: GateToCloud | CloudToGate): string {
   return JSON.stringify(message);
 }
 
-/** The bytes a gate signs for a lane event: a domain prefix and the fields in a fixed order. */
+/** SHA-256 (hex) of a lane event's plate crop: what the event signature covers for it. */
+export function cropDigest(cropBase64: string): string {
+  return createHash('sha256').update(Buffer.from(cropBase64, 'base64')).digest('hex');
+}
+
+/**
+ * The bytes a gate signs for a lane event: a domain prefix and the fields in a fixed order;
+ * with a plate crop, its SHA-256 is appended (an event without one signs as before).
+ */
 export function laneEventSigningBytes(e: LaneEventBody): Buffer {
   return Buffer.from(
     'platepay-lane-event-v1\n' +
@@ -105,6 +114,7 @@ export function laneEventSigningBytes(e: LaneEventBody): Buffer {
         e.triggeredAt,
         e.at,
         e.offlineAction ?? null,
+        ...(e.crop === undefined ? [] : [cropDigest(e.crop)]),
       ]),
     'utf8',
   );

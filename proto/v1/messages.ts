@@ -20,6 +20,8 @@ import type { Static, TSchema } from '@sinclair/typebox';
 export const PROTOCOL_VERSION = 1;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const MAX_POLICY_BYTES = 4 * 1024 * 1024;
+/** a lane event's plate crop (JPEG) at most; base64 it still fits in one message */
+export const MAX_CROP_BYTES = 32 * 1024;
 
 const Id = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' });
 const GateId = Type.String({ pattern: '^gat_[0-9a-f]{32}$' });
@@ -30,6 +32,9 @@ const Base64 = (bytes: number) =>
     maxLength: Math.ceil(bytes / 3) * 4,
     pattern: '^[A-Za-z0-9+/]+={0,2}$',
   });
+/** standard base64 of at most `bytes` bytes */
+const Base64Up = (bytes: number) =>
+  Type.String({ minLength: 4, maxLength: Math.ceil(bytes / 3) * 4, pattern: '^[A-Za-z0-9+/]+={0,2}$' });
 const Hex = (bytes: number) => Type.String({ pattern: `^[0-9a-f]{${bytes * 2}}$` });
 const Millis = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000 });
 const Envelope = <T extends string>(type: T) => ({
@@ -87,6 +92,11 @@ export const LaneEventBody = Type.Object(
     at: Millis,
     /** set when the lane already decided offline (the cloud still settles the event) */
     offlineAction: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('hold')])),
+    /**
+     * the plate as the camera saw it: a JPEG crop of the read's plate box, base64, at most
+     * MAX_CROP_BYTES; the signature covers its SHA-256 (see laneEventSigningBytes)
+     */
+    crop: Type.Optional(Base64Up(MAX_CROP_BYTES)),
   },
   { additionalProperties: false },
 );

@@ -12,11 +12,13 @@ import {
   ProtoError,
   decodeCloudToGate,
   decodeGateToCloud,
+  cropDigest,
   encodeMessage,
   laneEventSigningBytes,
 } from '../../proto/v1/codec.js';
 import { GateKey, verifyGateSignature } from '../../proto/v1/gate-key.js';
 import type { LaneEventBody } from '../../proto/v1/messages.js';
+import { MAX_CROP_BYTES } from '../../proto/v1/messages.js';
 import { schemaDocument } from '../../proto/v1/schema-document.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -50,6 +52,29 @@ describe('protocol v1', () => {
     assert.ok(!verifyGateSignature(key.publicKey, laneEventSigningBytes({ ...body, plate: '皖A12346' }), signature));
     assert.ok(!verifyGateSignature(GateKey.generate().publicKey, laneEventSigningBytes(body), signature));
     assert.equal(GateKey.parse(key.format()).publicKey, key.publicKey);
+  });
+
+  it("signs a lane event's plate crop by its digest, keeps events without one as before, and bounds its size", () => {
+    const key = GateKey.generate();
+    const crop = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5]).toString('base64');
+    const withCrop: LaneEventBody = { ...body, crop };
+    const signature = key.sign(laneEventSigningBytes(withCrop));
+    const decoded = decodeGateToCloud(encodeMessage({ v: 1, type: 'laneEvent', id: 'm2', event: withCrop, signature }));
+    if (decoded.type !== 'laneEvent') return assert.fail('not a lane event');
+    assert.ok(verifyGateSignature(key.publicKey, laneEventSigningBytes(decoded.event), signature));
+    const otherCrop = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 9, 9, 9]).toString('base64');
+    assert.ok(!verifyGateSignature(key.publicKey, laneEventSigningBytes({ ...body, crop: otherCrop }), signature));
+    assert.ok(!verifyGateSignature(key.publicKey, laneEventSigningBytes(body), signature), 'a dropped crop is noticed');
+    assert.ok(laneEventSigningBytes(withCrop).toString().includes(cropDigest(crop)));
+    assert.ok(laneEventSigningBytes(body).toString().endsWith(',null]'), 'no crop: the bytes are as before');
+    const huge = Buffer.alloc(MAX_CROP_BYTES + 3, 1).toString('base64');
+    assert.throws(
+      () =>
+        decodeGateToCloud(
+          encodeMessage({ v: 1, type: 'laneEvent', id: 'm3', event: { ...body, crop: huge }, signature }),
+        ),
+      (err: unknown) => err instanceof ProtoError && /crop/.test(err.message),
+    );
   });
 
   const bad: Array<[string, string, string]> = [

@@ -1,0 +1,608 @@
+/**
+ * `platepay bench cloud`: exits settled per second by the cloud, and the
+ * decision latency a gate sees, with G gate units connected at once over
+ * the real WebSocket uplink on 127.0.0.1.
+ *
+ * Each run starts a cloud in-process on a fresh SQLite file (WAL,
+ * `synchronous = FULL`, the ledger records committed with each settlement,
+ * checkpoints signed as configured by default), creates lots (car parks
+ * of CARS_PER_LOT cars), an entry and an exit lane per lot and G gates
+ * spread over them, each with its own Ed25519 key registered over the HTTP
+ * API; drivers with funded wallets link the plates (after the gates are
+ * admitted). The gates run in a worker thread (the cloud keeps the main
+ * thread): each opens its own socket, is admitted by signing the
+ * challenge, sends signed entry events for its cars, then signed exit
+ * events, one at a time like a lane (the next car after the decision), all
+ * gates concurrently. Only the exits are measured: exits/s is the number
+ * of exits charged over the wall time from the first exit sent to the last
+ * exit decision received; latency is send -> decision of each exit.
+ *
+ * After each run the database is checked: every exit charged exactly once
+ * (one settlement per exit event and per session, one charge entry each),
+ * one ledger record per settlement, every record in a signed checkpoint,
+ * the books balancing. Anything else fails the bench.
+ *
+ * The headline is at 100 gates with group commit (the default); `baseline`
+ * is the same run with `groupCommit: false` (one transaction, one fsync,
+ * per unit of work). Each run also reports the SQLite commits of its exit
+ * phase, units of work per commit, the share of wall time spent in COMMIT,
+ * and how many allow-list pushes reached the gates meanwhile (the hub
+ * pushes the whole list to every gate every 30 s).
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import WebSocket from 'ws';
+import { parseCloudConfig } from '../cloud/cloud-config.js';
+import { startCloud } from '../cloud/cloud-service.js';
+import type { Cloud } from '../cloud/cloud-service.js';
+import type { CommitStats, SqliteStore } from '../cloud/storage/sqlite-store.js';
+import { authSigningBytes, laneEventSigningBytes } from '../proto/v1/codec.js';
+import { GateKey } from '../proto/v1/gate-key.js';
+import type { CloudToGate, LaneEventBody } from '../proto/v1/messages.js';
+import { provinces } from '../proto/plate-syntax.js';
+
+export interface CloudBenchRun {
+  gates: number;
+  lots: number;
+  /** cars parked in each lot when the exits start */
+  carsPerLot: number;
+  groupCommit: boolean;
+  exits: number;
+  charged: number;
+  seconds: number;
+  exitsPerSecond: number;
+  decisionP50Ms: number;
+  decisionP99Ms: number;
+  decisionMaxMs: number;
+  /** SQLite commits during the exit phase, and units of work per commit */
+  commits: number;
+  unitsPerCommit: number;
+  /** share of the exit phase's wall time spent in COMMIT (fsync) on the cloud's thread */
+  commitShare: number;
+  /**
+   * CPU time of the cloud's thread per exit (Linux: from /proc; null elsewhere), and its share of
+   * the exit phase's wall time: on a machine shared with other work the cloud gets less than a
+   * core, and 1000 / cloudCpuMsPerExit is what one free core would settle
+   */
+  cloudCpuMsPerExit: number | null;
+  cloudCpuShare: number | null;
+  /** allow-list pushes the gates received during the exit phase (the hub pushes every 30 s) */
+  policyPushes: number;
+}
+
+const ADMIN = 'ppkey_bench-admin-key-0123456789abcdef';
+const WORKER_ROLE = 'platepay-cloud-bench-gates';
+/**
+ * Cars per car park: every lane event reads all the unclosed sessions of its lot (exits are matched
+ * against them), so the cars are spread over lots of this size whatever the number of gates; the
+ * gates are spread evenly over the lots.
+ */
+const CARS_PER_LOT = 200;
+const DRIVERS = 20;
+const HOUR = 3_600_000;
+
+const tariff = {
+  currency: 'CNY',
+  freeMinutes: 0,
+  unitMinutes: 60,
+  unitPrice: 500,
+  dailyCap: 3000,
+  bands: [],
+  graceMinutes: 15,
+  utcOffsetMinutes: 480,
+};
+
+/** CPU time (ms) of this process's main thread so far, from /proc on Linux; null elsewhere. */
+function mainThreadCpuMs(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (USER_HZ, 100 on Linux)
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** Chinese plates use no I and no O. */
+const CN_LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
+
+/** Plate number i: a province, a letter, five digits; distinct for i < provinces * 24 * 100000. */
+function plateOf(i: number): string {
+  const p = [...provinces];
+  const province = p[i % p.length]!;
+  const rest = Math.floor(i / p.length);
+  const letter = CN_LETTERS[rest % CN_LETTERS.length]!;
+  return `${province}${letter}${String(Math.floor(rest / CN_LETTERS.length) % 100000).padStart(5, '0')}`;
+}
+
+// ---------------------------------------------------------------- the gates (worker thread)
+
+interface GateSpec {
+  gateId: string;
+  seed: string;
+  entryLane: string;
+  exitLane: string;
+}
+
+type ToWorker =
+  | { cmd: 'connect'; url: string; gates: GateSpec[] }
+  | { cmd: 'run'; kind: 'entry' | 'exit'; plates: string[][]; tag: string }
+  | { cmd: 'close' };
+
+type FromWorker =
+  | { ev: 'connected' }
+  | {
+      ev: 'done';
+      kind: 'entry' | 'exit';
+      firstSentMs: number;
+      lastDecisionMs: number;
+      latencies: number[];
+      reasons: Record<string, number>;
+      settlementIds: string[];
+      errors: string[];
+      policies: number;
+    }
+  | { ev: 'failed'; message: string };
+
+class SimGate {
+  private readonly waiting = new Map<string, (m: CloudToGate) => void>();
+  private next: ((m: CloudToGate) => void) | null = null;
+  counter = 0;
+  policies = 0;
+  private n = 0;
+
+  private constructor(
+    readonly ws: WebSocket,
+    readonly spec: GateSpec,
+    readonly key: GateKey,
+  ) {
+    ws.on('message', (data: Buffer) => {
+      const m = JSON.parse(data.toString()) as CloudToGate;
+      if (m.type === 'policy') {
+        this.policies++;
+        return;
+      }
+      const re = 're' in m ? m.re : null;
+      const w = re !== null ? this.waiting.get(re) : undefined;
+      if (w && re !== null) {
+        this.waiting.delete(re);
+        w(m);
+      } else if (this.next) {
+        const n = this.next;
+        this.next = null;
+        n(m);
+      }
+    });
+  }
+
+  static async connect(url: string, spec: GateSpec): Promise<SimGate> {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const gate = new SimGate(ws, spec, GateKey.fromSeed(Buffer.from(spec.seed, 'base64')));
+    const challenge = await gate.request({
+      v: 1,
+      type: 'hello',
+      id: gate.id(),
+      gateId: spec.gateId,
+      software: 'bench',
+    });
+    if (challenge.type !== 'challenge')
+      throw new Error(`gate ${spec.gateId}: expected a challenge, got ${challenge.type}`);
+    const signature = gate.key.sign(authSigningBytes(spec.gateId, challenge.nonce));
+    const welcome = await gate.request({
+      v: 1,
+      type: 'auth',
+      id: gate.id(),
+      gateId: spec.gateId,
+      nonce: challenge.nonce,
+      signature,
+    });
+    if (welcome.type !== 'welcome') throw new Error(`gate ${spec.gateId} not admitted: ${JSON.stringify(welcome)}`);
+    gate.counter = welcome.lastCounter;
+    return gate;
+  }
+
+  id(): string {
+    return `b${++this.n}`;
+  }
+
+  request(message: { id: string } & Record<string, unknown>): Promise<CloudToGate> {
+    return this.send(JSON.stringify(message), message.id);
+  }
+
+  send(text: string, id: string): Promise<CloudToGate> {
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.ws.send(text);
+    });
+  }
+
+  /** a signed lane event, ready to send */
+  laneEvent(kind: 'entry' | 'exit', plate: string, eventId: string, at: number): { id: string; text: string } {
+    const body: LaneEventBody = {
+      gateId: this.spec.gateId,
+      counter: ++this.counter,
+      eventId,
+      laneId: kind === 'entry' ? this.spec.entryLane : this.spec.exitLane,
+      kind,
+      plate,
+      confidence: 0.99,
+      evidenceDigest: 'ab'.repeat(32),
+      triggeredAt: at,
+      at,
+    };
+    const id = this.id();
+    const signature = this.key.sign(laneEventSigningBytes(body));
+    return { id, text: JSON.stringify({ v: 1, type: 'laneEvent', id, event: body, signature }) };
+  }
+}
+
+async function gateWorker(): Promise<void> {
+  const port = parentPort!;
+  let gates: SimGate[] = [];
+  const post = (m: FromWorker) => port.postMessage(m);
+  port.on('message', (m: ToWorker) => {
+    void (async () => {
+      try {
+        if (m.cmd === 'connect') {
+          gates = new Array<SimGate>(m.gates.length);
+          // a few hundred handshakes at a time: the listen backlog is finite
+          const width = 200;
+          for (let i = 0; i < m.gates.length; i += width) {
+            await Promise.all(
+              m.gates.slice(i, i + width).map(async (spec, j) => {
+                gates[i + j] = await SimGate.connect(m.url, spec);
+              }),
+            );
+          }
+          post({ ev: 'connected' });
+        } else if (m.cmd === 'run') {
+          post(await runPhase(gates, m.kind, m.plates, m.tag));
+        } else {
+          for (const g of gates) g.ws.close();
+          port.close();
+        }
+      } catch (err) {
+        post({ ev: 'failed', message: (err as Error).stack ?? String(err) });
+      }
+    })();
+  });
+}
+
+async function runPhase(
+  gates: SimGate[],
+  kind: 'entry' | 'exit',
+  plates: string[][],
+  tag: string,
+): Promise<FromWorker> {
+  // sign everything first: the clock measures the cloud, not the gates' signing
+  const at = kind === 'entry' ? Date.now() - 3 * HOUR : Date.now();
+  const events = gates.map((g, gi) =>
+    plates[gi]!.map((plate, k) => g.laneEvent(kind, plate, `${tag}-${kind}-${gi}-${k}`, at)),
+  );
+  const policiesBefore = gates.reduce((s, g) => s + g.policies, 0);
+  const latencies: number[] = [];
+  const reasons: Record<string, number> = {};
+  const settlementIds: string[] = [];
+  const errors: string[] = [];
+  const firstSentMs = performance.now();
+  let lastDecisionMs = firstSentMs;
+  await Promise.all(
+    gates.map(async (g, gi) => {
+      for (const e of events[gi]!) {
+        const sent = performance.now();
+        const answer = await g.send(e.text, e.id);
+        const now = performance.now();
+        lastDecisionMs = Math.max(lastDecisionMs, now);
+        if (answer.type !== 'decision') {
+          errors.push(JSON.stringify(answer).slice(0, 300));
+          continue;
+        }
+        latencies.push(now - sent);
+        const reason = answer.decision.duplicate ? `duplicate-${answer.decision.reason}` : answer.decision.reason;
+        reasons[reason] = (reasons[reason] ?? 0) + 1;
+        if (answer.decision.settlementId) settlementIds.push(answer.decision.settlementId);
+      }
+    }),
+  );
+  return {
+    ev: 'done',
+    kind,
+    firstSentMs,
+    lastDecisionMs,
+    latencies,
+    reasons,
+    settlementIds,
+    errors: errors.slice(0, 20),
+    policies: gates.reduce((s, g) => s + g.policies, 0) - policiesBefore,
+  };
+}
+
+class GateFleet {
+  private readonly worker: Worker;
+  private readonly replies: FromWorker[] = [];
+  private waiter: ((m: FromWorker) => void) | null = null;
+  private exited: Error | null = null;
+
+  constructor() {
+    this.worker = new Worker(new URL(import.meta.url), { workerData: { role: WORKER_ROLE } });
+    this.worker.on('message', (m: FromWorker) => this.deliver(m));
+    this.worker.on('error', (err) => {
+      this.exited = err;
+      this.deliver({ ev: 'failed', message: err.stack ?? err.message });
+    });
+  }
+
+  private deliver(m: FromWorker): void {
+    const w = this.waiter;
+    this.waiter = null;
+    if (w) w(m);
+    else this.replies.push(m);
+  }
+
+  private reply(): Promise<FromWorker> {
+    const m = this.replies.shift();
+    if (m) return Promise.resolve(m);
+    if (this.exited) return Promise.resolve({ ev: 'failed', message: this.exited.message });
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  async ask(m: ToWorker): Promise<Extract<FromWorker, { ev: 'connected' | 'done' }>> {
+    this.worker.postMessage(m);
+    const r = await this.reply();
+    if (r.ev === 'failed') throw new Error(`the gates failed: ${r.message}`);
+    return r;
+  }
+
+  async close(): Promise<void> {
+    this.worker.postMessage({ cmd: 'close' } satisfies ToWorker);
+    await this.worker.terminate();
+  }
+}
+
+// ---------------------------------------------------------------- the cloud side (main thread)
+
+/** One run: G gates, `exitsPerGate` cars each (entered, then measured leaving). */
+export async function runOnce(
+  gateCount: number,
+  exitsPerGate: number,
+  groupCommit: boolean,
+  progress: (m: string) => void,
+): Promise<CloudBenchRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'platepay-cloud-bench-'));
+  const database = join(dir, 'cloud.db');
+  const label = `${gateCount} gates, group commit ${groupCommit ? 'on' : 'off'}`;
+  let cloud: Cloud | null = await startCloud(
+    parseCloudConfig({ database, port: 0, adminKey: ADMIN, logLevel: 'silent', groupCommit }, {}),
+    { logger: false },
+  );
+  const fleet = new GateFleet();
+  try {
+    const url = cloud.url!;
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(url + path, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const json = (await res.json()) as { id: string };
+      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+    // lots and lanes, then the gates, each with its own key (registered over the API)
+    const lotCount = Math.min(gateCount, Math.max(1, Math.round((gateCount * exitsPerGate) / CARS_PER_LOT)));
+    const lots: Array<{ id: string; entry: string; exit: string }> = [];
+    for (let l = 0; l < lotCount; l++) {
+      const lot = await api('POST', '/v1/lots', { name: `bench lot ${l}`, tariff });
+      const entry = await api('POST', `/v1/lots/${lot.id}/lanes`, { name: 'in', direction: 'entry' });
+      const exit = await api('POST', `/v1/lots/${lot.id}/lanes`, { name: 'out', direction: 'exit' });
+      lots.push({ id: lot.id, entry: entry.id, exit: exit.id });
+    }
+    const specs: GateSpec[] = new Array<GateSpec>(gateCount);
+    for (let i = 0; i < gateCount; i += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, gateCount - i) }, async (_, j) => {
+          const g = i + j;
+          const key = GateKey.generate();
+          const lot = lots[g % lotCount]!;
+          const gate = await api('POST', `/v1/lots/${lot.id}/gates`, { name: `gate ${g}`, publicKey: key.publicKey });
+          specs[g] = {
+            gateId: gate.id,
+            seed: /platepay-gate-key-v1 (\S+)/.exec(key.format())![1]!,
+            entryLane: lot.entry,
+            exitLane: lot.exit,
+          };
+        }),
+      );
+    }
+    progress(`${label}: connecting the gates`);
+    await fleet.ask({ cmd: 'connect', url: url.replace(/^http/, 'ws') + '/v1/gates/ws', gates: specs });
+    if (cloud.gates.connectedGates !== gateCount) {
+      throw new Error(`${cloud.gates.connectedGates} gates admitted, expected ${gateCount}`);
+    }
+    // drivers with funded wallets link the plates (after the gates are admitted: a gate's first
+    // allow-list is built at admission from every link)
+    const drivers = await Promise.all(
+      Array.from({ length: DRIVERS }, async (_, d) => {
+        const { driver } = await cloud!.drivers.signUp({
+          email: `bench${d}@example.com`,
+          password: 'long enough password',
+          name: `bench ${d}`,
+        });
+        const account = (await cloud!.drivers.accounts(driver))[0]!.id;
+        await cloud!.drivers.topUp(driver, account, 1_000_000_000, 'bench');
+        return { driver, account };
+      }),
+    );
+    const plates = specs.map((_, g) => Array.from({ length: exitsPerGate }, (_, k) => plateOf(g * exitsPerGate + k)));
+    await Promise.all(
+      plates.flat().map((plate, i) => {
+        const d = drivers[i % DRIVERS]!;
+        return cloud!.drivers.linkPlate(d.driver, { plate, accountId: d.account });
+      }),
+    );
+    const tag = `r${Date.now().toString(36)}`;
+    progress(`${label}: ${gateCount * exitsPerGate} entries`);
+    const entries = await fleet.ask({ cmd: 'run', kind: 'entry', plates, tag });
+    if (entries.ev !== 'done' || entries.reasons.entry !== gateCount * exitsPerGate) {
+      throw new Error(
+        `entries: ${JSON.stringify(entries.ev === 'done' ? [entries.reasons, entries.errors] : entries)}`,
+      );
+    }
+    progress(`${label}: ${gateCount * exitsPerGate} exits`);
+    const store = cloud.store as SqliteStore;
+    const before: CommitStats = store.commitStats();
+    const cpuBefore = mainThreadCpuMs();
+    const exits = await fleet.ask({ cmd: 'run', kind: 'exit', plates, tag });
+    const cpuAfter = mainThreadCpuMs();
+    const after: CommitStats = store.commitStats();
+    if (exits.ev !== 'done') throw new Error('no exit results');
+    await fleet.close();
+    await cloud.close();
+    cloud = null;
+
+    const expected = gateCount * exitsPerGate;
+    const charged = exits.reasons.charged ?? 0;
+    const problems: string[] = [];
+    if (exits.errors.length) problems.push(`refusals: ${exits.errors.join(' | ')}`);
+    if (charged !== expected)
+      problems.push(`${charged} of ${expected} exits charged: ${JSON.stringify(exits.reasons)}`);
+    if (new Set(exits.settlementIds).size !== expected) problems.push('the exits did not get distinct settlements');
+    problems.push(...checkDatabase(database, expected, exits.settlementIds));
+    if (problems.length) throw new Error(`cloud bench (${label}) FAILED its checks:\n  ${problems.join('\n  ')}`);
+
+    const seconds = (exits.lastDecisionMs - exits.firstSentMs) / 1000;
+    const latencies = Float64Array.from(exits.latencies).sort();
+    const commits = after.commits - before.commits;
+    return {
+      gates: gateCount,
+      lots: lotCount,
+      carsPerLot: Math.round((gateCount * exitsPerGate) / lotCount),
+      groupCommit,
+      exits: expected,
+      charged,
+      seconds: round(seconds, 3),
+      exitsPerSecond: Math.round(charged / seconds),
+      decisionP50Ms: round(percentile(latencies, 50), 2),
+      decisionP99Ms: round(percentile(latencies, 99), 2),
+      decisionMaxMs: round(latencies[latencies.length - 1] ?? NaN, 2),
+      commits,
+      unitsPerCommit: round(
+        (after.units + after.failedUnits - before.units - before.failedUnits) / Math.max(1, commits),
+      ),
+      commitShare: round((after.commitMs - before.commitMs) / 1000 / seconds, 2),
+      cloudCpuMsPerExit: cpuAfter === null || cpuBefore === null ? null : round((cpuAfter - cpuBefore) / expected, 3),
+      cloudCpuShare: cpuAfter === null || cpuBefore === null ? null : round((cpuAfter - cpuBefore) / 1000 / seconds, 2),
+      policyPushes: exits.policies,
+    };
+  } finally {
+    if (cloud) {
+      await fleet.close().catch(() => undefined);
+      await cloud.close().catch(() => undefined);
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Exactly-once and ledger checks on the database after a run; returns what is wrong. */
+function checkDatabase(path: string, exits: number, settlementIds: string[]): string[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    const one = (sql: string) => Object.values(db.prepare(sql).get() as Record<string, number>)[0]!;
+    const problems: string[] = [];
+    const expect = (what: string, got: number, want: number) => {
+      if (got !== want) problems.push(`${what}: ${got}, expected ${want}`);
+    };
+    expect('settlements', one('SELECT COUNT(*) FROM settlements'), exits);
+    expect('settled exit events', one('SELECT COUNT(DISTINCT exit_event_id) FROM settlements'), exits);
+    expect('settled sessions', one('SELECT COUNT(DISTINCT session_id) FROM settlements'), exits);
+    expect('wallet settlements', one("SELECT COUNT(*) FROM settlements WHERE method = 'wallet'"), exits);
+    expect('charge entries', one("SELECT COUNT(*) FROM journal_entries WHERE kind = 'charge'"), exits);
+    expect(
+      'charges matching a settlement',
+      one('SELECT COUNT(*) FROM settlements s JOIN journal_entries j ON j.id = s.journal_entry_id'),
+      exits,
+    );
+    expect('sessions not closed', one("SELECT COUNT(*) FROM parking_sessions WHERE status != 'closed'"), 0);
+    expect('ledger records', one('SELECT COUNT(*) FROM ledger_records'), exits);
+    expect(
+      'settlements with their ledger record',
+      one('SELECT COUNT(*) FROM settlements s JOIN ledger_records r ON r.ref = s.id'),
+      exits,
+    );
+    expect('records in the tree', one('SELECT COUNT(*) FROM ledger_nodes WHERE level = 0'), exits);
+    expect('largest signed checkpoint', one('SELECT COALESCE(MAX(size), 0) FROM ledger_checkpoints'), exits);
+    expect('sum of all postings', one('SELECT COALESCE(SUM(amount), 0) FROM postings'), 0);
+    const known = db.prepare('SELECT 1 FROM settlements WHERE id = ?');
+    const missing = settlementIds.filter((id) => known.get(id) === undefined).length;
+    expect('decided settlements missing from the database', missing, 0);
+    return problems;
+  } finally {
+    db.close();
+  }
+}
+
+export async function runCloudBench(
+  quick: boolean,
+  progress: (m: string) => void = () => undefined,
+): Promise<Record<string, unknown>> {
+  const plan = quick
+    ? [
+        { gates: 10, exitsPerGate: 20 },
+        { gates: 100, exitsPerGate: 6 },
+      ]
+    : [
+        { gates: 10, exitsPerGate: 60 },
+        { gates: 100, exitsPerGate: 20 },
+        { gates: 1000, exitsPerGate: 5 },
+      ];
+  const loadBefore = loadavg()[0]!;
+  const byGates: CloudBenchRun[] = [];
+  for (const p of plan) {
+    const r = await runOnce(p.gates, p.exitsPerGate, true, progress);
+    progress(`${p.gates} gates: ${r.exitsPerSecond} exits/s, decision p99 ${r.decisionP99Ms} ms`);
+    byGates.push(r);
+  }
+  const at100 = plan.find((p) => p.gates === 100)!;
+  const base = await runOnce(100, at100.exitsPerGate, false, progress);
+  progress(`baseline (group commit off), 100 gates: ${base.exitsPerSecond} exits/s, p99 ${base.decisionP99Ms} ms`);
+  const head = byGates.find((r) => r.gates === 100)!;
+  return {
+    exitsPerSecond: head.exitsPerSecond,
+    decisionP50Ms: head.decisionP50Ms,
+    decisionP99Ms: head.decisionP99Ms,
+    gates: 100,
+    groupCommit: true,
+    carsPerLot: CARS_PER_LOT,
+    byGates,
+    baseline: {
+      exitsPerSecond: base.exitsPerSecond,
+      decisionP50Ms: base.decisionP50Ms,
+      decisionP99Ms: base.decisionP99Ms,
+      gates: 100,
+      groupCommit: false,
+      run: base,
+    },
+    ratio: round(head.exitsPerSecond / base.exitsPerSecond, 2),
+    /** 1-minute load average before and after: the figures are for this machine as busy as it was */
+    loadAverage: [round(loadBefore, 2), round(loadavg()[0]!, 2)],
+  };
+}
+
+if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_ROLE) void gateWorker();

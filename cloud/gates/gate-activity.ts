@@ -1,0 +1,82 @@
+/**
+ * What the gate hub sees, for whoever watches (the operator dashboard):
+ * gates connecting and disconnecting, and every applied lane event with its
+ * decision and the plate crop the gate sent. One feed per store (that is,
+ * per cloud), so the watchers and the hub find each other without being
+ * wired together; listeners run synchronously and must not throw.
+ */
+import { EventEmitter } from 'node:events';
+import type { LaneEventBody } from '../../proto/v1/messages.js';
+import type { Decision } from '../settlement/settler.js';
+import type { Store } from '../storage/repositories.js';
+
+export interface GatePresence {
+  gateId: string;
+  lotId: string;
+  at: number;
+}
+
+export interface LaneEventSeen {
+  gateId: string;
+  lotId: string;
+  /** the signed event, without its crop */
+  event: Omit<LaneEventBody, 'crop'>;
+  /** the plate crop (JPEG) the gate sent, checked to be a JPEG; its digest is covered by the event signature */
+  crop: Buffer | null;
+  decision: Decision;
+  /** a resend of an event applied before */
+  duplicate: boolean;
+  receivedAt: number;
+}
+
+export interface GateActivityEvents {
+  connected: [GatePresence];
+  disconnected: [GatePresence];
+  laneEvent: [LaneEventSeen];
+}
+
+export class GateActivity extends EventEmitter<GateActivityEvents> {
+  /** admitted gates now connected, by gate id (a gate may hold more than one connection) */
+  private readonly online = new Map<string, { lotId: string; since: number; connections: number }>();
+
+  gateConnected(p: GatePresence): void {
+    const o = this.online.get(p.gateId);
+    if (o) o.connections++;
+    else this.online.set(p.gateId, { lotId: p.lotId, since: p.at, connections: 1 });
+    this.emit('connected', p);
+  }
+
+  gateDisconnected(p: GatePresence): void {
+    const o = this.online.get(p.gateId);
+    if (!o) return;
+    if (--o.connections > 0) return;
+    this.online.delete(p.gateId);
+    this.emit('disconnected', p);
+  }
+
+  /** since when the gate is connected, or null */
+  onlineSince(gateId: string): number | null {
+    return this.online.get(gateId)?.since ?? null;
+  }
+
+  laneEvent(e: LaneEventSeen): void {
+    this.emit('laneEvent', e);
+  }
+}
+
+const feeds = new WeakMap<Store, GateActivity>();
+
+/** The activity feed of the cloud that owns `store`. */
+export function gateActivity(store: Store): GateActivity {
+  let feed = feeds.get(store);
+  if (!feed) {
+    feed = new GateActivity();
+    feeds.set(store, feed);
+  }
+  return feed;
+}
+
+/** A JPEG starts with SOI and a marker; anything else is not shown as an image. */
+export function isJpeg(b: Buffer): boolean {
+  return b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+}
