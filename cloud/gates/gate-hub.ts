@@ -238,49 +238,56 @@ export class GateHub {
     this.send(c, await this.policy());
   }
 
+  /**
+   * One lane event: the signature is checked against the key the gate
+   * authenticated with (CPU, outside any transaction); then one transaction
+   * re-reads the gate (revoked meanwhile?) and the lane, checks the counter
+   * and the event's age, applies the event (or finds its first decision)
+   * and raises the gate's counter. A refusal rolls all of it back.
+   */
   private async laneEvent(c: Connection, message: LaneEvent): Promise<void> {
     if (!c.gate) throw new Refusal('NOT_AUTHENTICATED', 'authenticate before sending lane events');
     const e = message.event;
     if (e.gateId !== c.gate.id) throw new Refusal('BAD_SIGNATURE', 'the event names another gate');
-    // re-read the gate: it may have been revoked while connected, and its counter moves
-    const gate = await this.store.transaction((repos) => repos.lots.gateById(e.gateId));
-    if (!gate || gate.revokedAt !== null) throw new Refusal('REVOKED_GATE', `gate ${e.gateId} has been revoked`);
-    if (!verifyGateSignature(gate.publicKey, laneEventSigningBytes(e), message.signature)) {
+    const signedBy = c.gate.publicKey;
+    if (!verifyGateSignature(signedBy, laneEventSigningBytes(e), message.signature)) {
       throw new Refusal('BAD_SIGNATURE', "the event signature does not match the gate's key");
     }
-    const lane = await this.store.transaction((repos) => repos.lots.laneById(e.laneId));
-    if (!lane || lane.lotId !== gate.lotId)
-      throw new Refusal('WRONG_LANE', `lane ${e.laneId} is not in this gate's lot`);
-    if (lane.direction !== e.kind) throw new Refusal('WRONG_LANE', `lane ${e.laneId} is an ${lane.direction} lane`);
-    if (e.counter <= gate.lastCounter) {
-      const previous = await this.parking.storedDecision(e.eventId);
-      if (!previous)
-        throw new Refusal(
-          'REPLAY',
-          `counter ${e.counter} is not above ${gate.lastCounter}, and event ${e.eventId} is new`,
-        );
-      this.seen(gate, e, previous, true);
-      return this.reply(c, message.id, previous, true);
-    }
-    const now = this.clock.now();
-    if (e.at > now + this.options.maxClockSkewMs) throw new Refusal('STALE', 'the event is from the future');
-    if (e.at < now - this.options.maxEventAgeMs) throw new Refusal('STALE', 'the event is too old to apply');
-    const previous = await this.parking.storedDecision(e.eventId);
-    if (previous) {
-      await this.store.transaction((repos) => repos.lots.raiseGateCounter(gate.id, e.counter));
-      this.seen(gate, e, previous, true);
-      return this.reply(c, message.id, previous, true);
-    }
-    const decision = await this.parking.submitEvent({
-      eventId: e.eventId,
-      laneId: e.laneId,
-      plate: e.plate,
-      confidence: e.confidence,
-      at: e.at,
+    const outcome = await this.store.transaction(async (repos) => {
+      const gate = await repos.lots.gateById(e.gateId);
+      if (!gate || gate.revokedAt !== null) throw new Refusal('REVOKED_GATE', `gate ${e.gateId} has been revoked`);
+      if (gate.publicKey !== signedBy) throw new Refusal('BAD_SIGNATURE', "the gate's key has changed");
+      const lane = await repos.lots.laneById(e.laneId);
+      if (!lane || lane.lotId !== gate.lotId)
+        throw new Refusal('WRONG_LANE', `lane ${e.laneId} is not in this gate's lot`);
+      if (lane.direction !== e.kind) throw new Refusal('WRONG_LANE', `lane ${e.laneId} is an ${lane.direction} lane`);
+      const stored = await repos.sessions.eventById(e.eventId);
+      const previous = stored ? (JSON.parse(stored.decision) as Decision) : null;
+      if (e.counter <= gate.lastCounter) {
+        if (!previous)
+          throw new Refusal(
+            'REPLAY',
+            `counter ${e.counter} is not above ${gate.lastCounter}, and event ${e.eventId} is new`,
+          );
+        return { gate, decision: previous, duplicate: true };
+      }
+      const now = this.clock.now();
+      if (e.at > now + this.options.maxClockSkewMs) throw new Refusal('STALE', 'the event is from the future');
+      if (e.at < now - this.options.maxEventAgeMs) throw new Refusal('STALE', 'the event is too old to apply');
+      const decision =
+        previous ??
+        (await this.parking.applyEvent(repos, {
+          eventId: e.eventId,
+          laneId: e.laneId,
+          plate: e.plate,
+          confidence: e.confidence,
+          at: e.at,
+        }));
+      await repos.lots.raiseGateCounter(gate.id, e.counter);
+      return { gate, decision, duplicate: previous !== null };
     });
-    await this.store.transaction((repos) => repos.lots.raiseGateCounter(gate.id, e.counter));
-    this.seen(gate, e, decision, false);
-    this.reply(c, message.id, decision, false);
+    this.seen(outcome.gate, e, outcome.decision, outcome.duplicate);
+    this.reply(c, message.id, outcome.decision, outcome.duplicate);
   }
 
   /** Tells the watchers about an applied (or resent) event; a crop that is not a JPEG is dropped. */

@@ -50,6 +50,15 @@ export class ParkingService {
   ) {}
 
   async submitEvent(input: LaneEventInput): Promise<Decision> {
+    return this.store.transaction((repos) => this.applyEvent(repos, input));
+  }
+
+  /**
+   * Applies a lane event inside the caller's transaction (the gate hub runs
+   * its own checks and the gate's counter in the same one), idempotent by
+   * event id: a resend returns the first decision.
+   */
+  async applyEvent(repos: Repositories, input: LaneEventInput): Promise<Decision> {
     const plate = normalisePlate(input.plate);
     if (!plate) throw badRequest('INVALID_PLATE', 'plate must hold only letters, digits and a province character');
     if (input.at > this.clock.now() + MAX_CLOCK_SKEW_MS) {
@@ -58,35 +67,31 @@ export class ParkingService {
     const requestHash = createHash('sha256')
       .update(JSON.stringify([input.laneId, plate, input.confidence, input.at]))
       .digest('hex');
-    return this.store.transaction(async (repos) => {
-      const previous = await repos.sessions.eventById(input.eventId);
-      if (previous) {
-        if (previous.requestHash !== requestHash) {
-          throw conflict('EVENT_ID_REUSED', `event ${input.eventId} was already submitted with different content`);
-        }
-        return JSON.parse(previous.decision) as Decision;
+    const previous = await repos.sessions.eventById(input.eventId);
+    if (previous) {
+      if (previous.requestHash !== requestHash) {
+        throw conflict('EVENT_ID_REUSED', `event ${input.eventId} was already submitted with different content`);
       }
-      const lane = await repos.lots.laneById(input.laneId);
-      if (!lane) throw notFound('lane', input.laneId);
-      const lot = (await repos.lots.lotById(lane.lotId))!;
-      const event = { ...input, plate };
-      const decision =
-        lane.direction === 'entry'
-          ? await this.entry(repos, lot, lane, event)
-          : await this.exit(repos, lot, lane, event);
-      await repos.sessions.insertEvent({
-        id: input.eventId,
-        laneId: lane.id,
-        kind: lane.direction,
-        plate,
-        confidence: input.confidence,
-        at: input.at,
-        receivedAt: this.clock.now(),
-        requestHash,
-        decision: JSON.stringify(decision),
-      });
-      return decision;
+      return JSON.parse(previous.decision) as Decision;
+    }
+    const lane = await repos.lots.laneById(input.laneId);
+    if (!lane) throw notFound('lane', input.laneId);
+    const lot = (await repos.lots.lotById(lane.lotId))!;
+    const event = { ...input, plate };
+    const decision =
+      lane.direction === 'entry' ? await this.entry(repos, lot, lane, event) : await this.exit(repos, lot, lane, event);
+    await repos.sessions.insertEvent({
+      id: input.eventId,
+      laneId: lane.id,
+      kind: lane.direction,
+      plate,
+      confidence: input.confidence,
+      at: input.at,
+      receivedAt: this.clock.now(),
+      requestHash,
+      decision: JSON.stringify(decision),
     });
+    return decision;
   }
 
   private async entry(repos: Repositories, lot: Lot, lane: Lane, event: LaneEventInput): Promise<Decision> {

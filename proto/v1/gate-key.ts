@@ -52,12 +52,27 @@ export class GateKey {
 }
 
 /** Verifies an Ed25519 signature (base64) by a raw public key (base64); false for anything malformed. */
+/** Parsed public keys by their base64 text: parsing costs as much as verifying (bounded; cleared when full). */
+const parsedKeys = new Map<string, KeyObject>();
+const MAX_PARSED_KEYS = 10_000;
+
+function publicKeyObject(publicKey: string): KeyObject | null {
+  const cached = parsedKeys.get(publicKey);
+  if (cached) return cached;
+  const raw = Buffer.from(publicKey, 'base64');
+  if (raw.length !== 32) return null;
+  const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+  if (parsedKeys.size >= MAX_PARSED_KEYS) parsedKeys.clear();
+  parsedKeys.set(publicKey, key);
+  return key;
+}
+
 export function verifyGateSignature(publicKey: string, data: Buffer, signature: string): boolean {
   try {
-    const raw = Buffer.from(publicKey, 'base64');
     const sig = Buffer.from(signature, 'base64');
-    if (raw.length !== 32 || sig.length !== 64) return false;
-    const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+    if (sig.length !== 64) return false;
+    const key = publicKeyObject(publicKey);
+    if (!key) return false;
     return verify(null, data, key, sig);
   } catch {
     return false;

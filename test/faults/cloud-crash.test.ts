@@ -206,12 +206,14 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
       gates.push({ gateId: gate.id, journal, uplink, outbox, refusals });
     }
 
-    // exits at random moments over a few seconds, while the cloud is killed and restarted
+    // exits at random moments over a few seconds, while the cloud is killed and restarted;
+    // each kill waits for the next exit a gate sends and strikes right after it, so it is in flight
     const random = new SeededRandom(7);
+    let killNow: (() => void) | null = null;
     const sendExits = Promise.all(
       gates.map(async (gate, g) => {
         for (let k = 0; k < EXITS_PER_GATE; k++) {
-          await new Promise((r) => setTimeout(r, random.int(0, 1500)));
+          await new Promise((r) => setTimeout(r, random.int(0, 3000)));
           const car = cars[g * EXITS_PER_GATE + k]!;
           const at = parkedAt + STAY_MS;
           gate.journal.record(
@@ -231,12 +233,27 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
             at,
           );
           gate.outbox.kick();
+          if (killNow) {
+            killNow();
+            killNow = null;
+          }
         }
       }),
     );
     const inFlight: number[] = [];
     for (let k = 0; k < KILLS; k++) {
       await new Promise((r) => setTimeout(r, random.int(200, 900)));
+      const victim = cloud;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          killNow = () => {
+            victim.kill('SIGKILL');
+            resolve();
+          };
+        }),
+        sendExits, // all sent already: kill now
+      ]);
+      killNow = null;
       inFlight.push(gates.reduce((n, g) => n + g.journal.outboxSize, 0));
       await kill(cloud, 'SIGKILL');
       await new Promise((r) => setTimeout(r, random.int(0, 300)));
