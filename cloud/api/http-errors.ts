@@ -31,9 +31,10 @@ export function installErrorHandling(app: FastifyInstance): void {
         fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? 'INVALID_JSON' : 'BAD_REQUEST';
       return reply.status(fe.statusCode).send({ error: { code, message: fe.message } });
     }
-    if (err instanceof StorageError) {
+    const storage = storageFault(err);
+    if (storage) {
       request.log.error({ err }, 'storage error');
-      return reply.status(503).send({ error: { code: 'STORAGE_UNAVAILABLE', message: 'storage is unavailable' } });
+      return reply.status(503).send({ error: storage });
     }
     request.log.error({ err }, 'unhandled error');
     return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
@@ -43,6 +44,27 @@ export function installErrorHandling(app: FastifyInstance): void {
       .status(404)
       .send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
   );
+}
+
+/**
+ * Storage failures as the caller sees them (503, nothing was changed):
+ * a full disk, a read-only database, an I/O error, or a closed store.
+ * Money-moving requests fail until the cause is gone; then they succeed
+ * again with no restart (an event resent with its id is applied once).
+ */
+export function storageFault(err: unknown): { code: string; message: string } | null {
+  if (err instanceof StorageError) return { code: 'STORAGE_UNAVAILABLE', message: 'storage is unavailable' };
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return null;
+  if (code === 'SQLITE_FULL')
+    return { code: 'STORAGE_FULL', message: 'the database disk is full; nothing was changed, retry once space is freed' };
+  if (code.startsWith('SQLITE_READONLY'))
+    return { code: 'STORAGE_READ_ONLY', message: 'the database is read-only; nothing was changed, retry later' };
+  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN'))
+    return { code: 'STORAGE_IO_ERROR', message: 'the database could not be written; nothing was changed, retry later' };
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+    return { code: 'STORAGE_BUSY', message: 'the database is busy; retry' };
+  return null;
 }
 
 export const errorResponse = {

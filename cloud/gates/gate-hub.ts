@@ -39,6 +39,7 @@ import {
   laneEventSigningBytes,
 } from '../../proto/v1/codec.js';
 import { verifyGateSignature } from '../../proto/v1/gate-key.js';
+import { storageFault } from '../api/http-errors.js';
 import type { GateActivity } from './gate-activity.js';
 import { gateActivity, isJpeg } from './gate-activity.js';
 
@@ -199,7 +200,10 @@ export class GateHub {
       if (err instanceof Refusal) return this.refuse(c, message.id, err);
       if (err instanceof ApiError && err.statusCode < 500)
         return this.refuse(c, message.id, new Refusal('REFUSED', err.message));
-      this.log.error({ err }, 'gate message failed');
+      const storage = storageFault(err);
+      this.log.error({ err }, storage ? 'gate message failed: storage' : 'gate message failed');
+      // retryable: the gate keeps the event in its outbox and sends it again
+      if (storage) return this.refuse(c, message.id, new Refusal('INTERNAL', storage.message, true));
       return this.refuse(c, message.id, new Refusal('INTERNAL', 'internal error; send it again later', true));
     }
   }
