@@ -139,7 +139,7 @@ interface GateSpec {
 
 type ToWorker =
   | { cmd: 'connect'; url: string; gates: GateSpec[] }
-  | { cmd: 'run'; kind: 'entry' | 'exit'; plates: string[][]; tag: string }
+  | { cmd: 'run'; kind: 'entry' | 'exit'; plates: string[][]; tag: string; spacingMs?: number }
   | { cmd: 'close' };
 
 type FromWorker =
@@ -273,7 +273,7 @@ async function gateWorker(): Promise<void> {
           }
           post({ ev: 'connected' });
         } else if (m.cmd === 'run') {
-          post(await runPhase(gates, m.kind, m.plates, m.tag));
+          post(await runPhase(gates, m.kind, m.plates, m.tag, m.spacingMs ?? 0));
         } else {
           for (const g of gates) g.ws.close();
           port.close();
@@ -290,6 +290,7 @@ async function runPhase(
   kind: 'entry' | 'exit',
   plates: string[][],
   tag: string,
+  spacingMs: number,
 ): Promise<FromWorker> {
   // sign everything first: the clock measures the cloud, not the gates' signing
   const at = kind === 'entry' ? Date.now() - 3 * HOUR : Date.now();
@@ -306,6 +307,8 @@ async function runPhase(
   await Promise.all(
     gates.map(async (g, gi) => {
       for (const e of events[gi]!) {
+        // paced: a gate sends about one event per spacingMs (a car needs that long at a lane)
+        if (spacingMs > 0) await new Promise((r) => setTimeout(r, spacingMs * (0.5 + Math.random())));
         const sent = performance.now();
         const answer = await g.send(e.text, e.id);
         const now = performance.now();
@@ -384,6 +387,8 @@ export async function runOnce(
   exitsPerGate: number,
   groupCommit: boolean,
   progress: (m: string) => void,
+  /** 0: each gate sends its next exit as soon as it has a decision; else about one exit per spacingMs */
+  exitSpacingMs = 0,
 ): Promise<CloudBenchRun> {
   const dir = await mkdtemp(join(tmpdir(), 'platepay-cloud-bench-'));
   const database = join(dir, 'cloud.db');
@@ -469,7 +474,7 @@ export async function runOnce(
     const store = cloud.store as SqliteStore;
     const before: CommitStats = store.commitStats();
     const cpuBefore = mainThreadCpuMs();
-    const exits = await fleet.ask({ cmd: 'run', kind: 'exit', plates, tag });
+    const exits = await fleet.ask({ cmd: 'run', kind: 'exit', plates, tag, spacingMs: exitSpacingMs });
     const cpuAfter = mainThreadCpuMs();
     const after: CommitStats = store.commitStats();
     if (exits.ev !== 'done') throw new Error('no exit results');
