@@ -8,6 +8,10 @@
  * detector or an external system; answers with the lane's outcome),
  * `POST /lanes/:laneId/gone` (the vehicle left), `GET /lanes` (state, last
  * outcomes, barrier state and, for simulated barriers, the commands sent).
+ *
+ * Status: while connected, the unit tells the cloud (`gateStatus`, one way)
+ * its outbox depth and each lane's state and confirmed barrier state: on
+ * connecting, after every lane outcome and barrier change, and every 5 s.
  */
 import { readFile } from 'node:fs/promises';
 import Fastify from 'fastify';
@@ -16,6 +20,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../cloud/clock.js';
 import { systemClock } from '../cloud/clock.js';
 import { GateKey } from '../proto/v1/gate-key.js';
+import type { BarrierResult, BarrierState } from './barrier/barrier-driver.js';
 import { ConfirmingBarrier } from './barrier/barrier-driver.js';
 import { createBarrierDriver } from './barrier/barrier-config.js';
 import { createCamera } from './camera/camera-config.js';
@@ -28,6 +33,31 @@ import { Lane } from './lane/lane.js';
 import { OutboxSender } from './uplink/outbox-sender.js';
 import { Uplink } from './uplink/uplink.js';
 import { PlateReader } from './vision/plate-reader.js';
+
+/** how often the unit reports its status to the cloud while connected, besides on every change */
+export const STATUS_INTERVAL_MS = 5000;
+
+/** A lane's barrier that emits 'state' when its confirmed state changed (after the driver answered). */
+class ReportingBarrier extends ConfirmingBarrier {
+  private reported: BarrierState = this.state;
+
+  override open(reason: string): Promise<BarrierResult> {
+    return this.watch(super.open(reason));
+  }
+
+  override close(reason: string): Promise<BarrierResult> {
+    return this.watch(super.close(reason));
+  }
+
+  private async watch(command: Promise<BarrierResult>): Promise<BarrierResult> {
+    const result = await command;
+    if (this.state !== this.reported) {
+      this.reported = this.state;
+      this.emit('state', this.state);
+    }
+    return result;
+  }
+}
 
 export interface GateUnit {
   http: FastifyInstance;
@@ -117,6 +147,34 @@ export async function startGateUnit(
   const drainTimer = setInterval(() => outbox.kick(), 2000);
   drainTimer.unref();
 
+  // the status report: changes in one turn of the event loop (a barrier opening, then the lane's
+  // outcome) go out as one message, taken once the lane has settled into its next state
+  let statusPending: NodeJS.Immediate | null = null;
+  let closing = false;
+  const sendStatus = () => {
+    statusPending = null;
+    try {
+      uplink.notify({
+        type: 'gateStatus',
+        at: clock.now(),
+        outboxDepth: journal.outboxSize,
+        lanes: [...lanes.values()].map((l, i) => ({
+          laneId: l.settings.laneId,
+          state: l.state,
+          barrier: barriers[i]!.state,
+        })),
+      });
+    } catch (err) {
+      log.error({ err }, 'gate status report failed');
+    }
+  };
+  const reportStatus = () => {
+    if (!closing) statusPending ??= setImmediate(sendStatus);
+  };
+  const statusTimer = setInterval(reportStatus, STATUS_INTERVAL_MS);
+  statusTimer.unref();
+  uplink.on('connected', reportStatus);
+
   const lanes = new Map<string, Lane>();
   const cameras: FrameSource[] = [];
   const barriers: ConfirmingBarrier[] = [];
@@ -124,8 +182,9 @@ export async function startGateUnit(
   const motionLoops: Array<{ stop: boolean }> = [];
   for (const lc of config.lanes) {
     const camera = createCamera(lc.camera, clock);
-    const barrier = new ConfirmingBarrier(createBarrierDriver(lc.barrier), lc.laneId);
+    const barrier = new ReportingBarrier(createBarrierDriver(lc.barrier), lc.laneId);
     barrier.on('alarm', (a: unknown) => log.error({ alarm: a }, 'barrier alarm'));
+    barrier.on('state', reportStatus);
     cameras.push(camera);
     barriers.push(barrier);
     const lane = new Lane(
@@ -155,6 +214,7 @@ export async function startGateUnit(
         { lane: lc.laneId, action: o.action, reason: o.reason, by: o.decidedBy, ms: o.timings.totalMs },
         'lane decided',
       );
+      reportStatus();
     });
     lanes.set(lc.laneId, lane);
     if (lc.presence === 'motion' && lc.roi) {
@@ -175,7 +235,10 @@ export async function startGateUnit(
             }
             const change = detector.update(frame);
             if (change === 'arrived') void lane.trigger().catch((err: unknown) => log.error({ err }, 'lane failed'));
-            if (change === 'left') lane.vehicleLeft();
+            if (change === 'left') {
+              lane.vehicleLeft();
+              reportStatus();
+            }
           } catch (err) {
             log.error({ err }, 'motion loop failed');
             await new Promise((r) => setTimeout(r, 1000));
@@ -197,6 +260,7 @@ export async function startGateUnit(
     const lane = lanes.get(request.params.laneId);
     if (!lane) return reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'no such lane on this gate' } });
     lane.vehicleLeft();
+    reportStatus();
     return reply.status(204).send();
   });
   http.get('/lanes', async () => ({
@@ -225,6 +289,10 @@ export async function startGateUnit(
     journal,
     async close() {
       clearInterval(drainTimer);
+      closing = true;
+      clearInterval(statusTimer);
+      if (statusPending) clearImmediate(statusPending);
+      statusPending = null;
       for (const l of motionLoops) l.stop = true;
       await http.close();
       await uplink.stop();

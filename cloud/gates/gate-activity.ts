@@ -1,12 +1,14 @@
 /**
  * What the gate hub sees, for whoever watches (the operator dashboard):
- * gates connecting and disconnecting, and every applied lane event with its
- * decision and the plate crop the gate sent. One feed per store (that is,
+ * gates connecting and disconnecting, every applied lane event with its
+ * decision and the plate crop the gate sent, and the status each connected
+ * gate reports (the latest one per gate is kept in memory until the gate
+ * disconnects). One feed per store (that is,
  * per cloud), so the watchers and the hub find each other without being
  * wired together; listeners run synchronously and must not throw.
  */
 import { EventEmitter } from 'node:events';
-import type { LaneEventBody } from '../../proto/v1/messages.js';
+import type { GateStatus, LaneEventBody } from '../../proto/v1/messages.js';
 import type { Decision } from '../settlement/settler.js';
 import type { Store } from '../storage/repositories.js';
 
@@ -29,15 +31,40 @@ export interface LaneEventSeen {
   receivedAt: number;
 }
 
+/** A gate's own report (`gateStatus`), with only the lanes of its lot. */
+export interface GateStatusSeen {
+  gateId: string;
+  lotId: string;
+  /** when the gate took it (gate clock) */
+  at: number;
+  /** lane events the gate holds that the cloud has not answered yet */
+  outboxDepth: number;
+  lanes: GateStatus['lanes'];
+  /** when the hub received it (cloud clock) */
+  receivedAt: number;
+}
+
+/** One lane as a gate last reported it. */
+export interface LaneStatusSeen {
+  gateId: string;
+  state: GateStatus['lanes'][number]['state'];
+  barrier: GateStatus['lanes'][number]['barrier'];
+  at: number;
+  receivedAt: number;
+}
+
 export interface GateActivityEvents {
   connected: [GatePresence];
   disconnected: [GatePresence];
   laneEvent: [LaneEventSeen];
+  status: [GateStatusSeen];
 }
 
 export class GateActivity extends EventEmitter<GateActivityEvents> {
   /** admitted gates now connected, by gate id (a gate may hold more than one connection) */
   private readonly online = new Map<string, { lotId: string; since: number; connections: number }>();
+  /** the latest status of each connected gate */
+  private readonly statuses = new Map<string, GateStatusSeen>();
 
   gateConnected(p: GatePresence): void {
     const o = this.online.get(p.gateId);
@@ -51,6 +78,7 @@ export class GateActivity extends EventEmitter<GateActivityEvents> {
     if (!o) return;
     if (--o.connections > 0) return;
     this.online.delete(p.gateId);
+    this.statuses.delete(p.gateId);
     this.emit('disconnected', p);
   }
 
@@ -61,6 +89,29 @@ export class GateActivity extends EventEmitter<GateActivityEvents> {
 
   laneEvent(e: LaneEventSeen): void {
     this.emit('laneEvent', e);
+  }
+
+  /** A connected gate's report; one from a gate not connected (any more) is dropped. */
+  gateStatus(s: GateStatusSeen): void {
+    if (!this.online.has(s.gateId)) return;
+    this.statuses.set(s.gateId, s);
+    this.emit('status', s);
+  }
+
+  /** the latest status the gate reported while connected, or null */
+  statusOf(gateId: string): GateStatusSeen | null {
+    return this.statuses.get(gateId) ?? null;
+  }
+
+  /** the lane as a connected gate last reported it (the most recent report, if more than one gate does) */
+  laneStatus(laneId: string): LaneStatusSeen | null {
+    let best: LaneStatusSeen | null = null;
+    for (const s of this.statuses.values()) {
+      const lane = s.lanes.find((l) => l.laneId === laneId);
+      if (lane && (!best || s.receivedAt >= best.receivedAt))
+        best = { gateId: s.gateId, state: lane.state, barrier: lane.barrier, at: s.at, receivedAt: s.receivedAt };
+    }
+    return best;
   }
 }
 

@@ -15,8 +15,14 @@
  * nothing; a lower counter with a new id is a replay and is refused. Every
  * refusal is logged and counted; nothing is settled for it.
  *
- * Watchers (the operator dashboard) follow admissions, disconnections and
- * applied lane events, with their plate crops, on `gateActivity(store)`.
+ * Status: an admitted gate reports, one way, its outbox depth and each
+ * lane's state and barrier state (`gateStatus`, not signed: the connection
+ * is authenticated, and it moves no money). Before admission it is refused
+ * (NOT_AUTHENTICATED); lanes not of the gate's lot are left out.
+ *
+ * Watchers (the operator dashboard) follow admissions, disconnections,
+ * applied lane events, with their plate crops, and gate statuses on
+ * `gateActivity(store)`.
  */
 import { randomBytes, createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -29,7 +35,7 @@ import { ApiError } from '../errors.js';
 import type { ParkingService } from '../sessions/parking-service.js';
 import type { Decision } from '../settlement/settler.js';
 import type { Gate, Store } from '../storage/repositories.js';
-import type { CloudToGate, ErrorCode, LaneEvent, LaneEventBody, Policy } from '../../proto/v1/messages.js';
+import type { CloudToGate, ErrorCode, GateStatus, LaneEvent, LaneEventBody, Policy } from '../../proto/v1/messages.js';
 import { MAX_POLICY_BYTES, PROTOCOL_VERSION } from '../../proto/v1/messages.js';
 import {
   ProtoError,
@@ -68,6 +74,10 @@ interface Connection {
   socket: WebSocket;
   gate: Gate | null;
   nonce: string | null;
+  /** the lanes of the admitted gate's lot (read at admission, again when a status names another) */
+  laneIds: Set<string>;
+  /** the foreign lanes last warned about, so a misconfigured gate is not logged every 5 s */
+  foreignWarned: string;
   /** lane events of one gate are handled one at a time, in order */
   queue: Promise<unknown>;
 }
@@ -143,7 +153,14 @@ export class GateHub {
   }
 
   private accept(socket: WebSocket): void {
-    const c: Connection = { socket, gate: null, nonce: null, queue: Promise.resolve() };
+    const c: Connection = {
+      socket,
+      gate: null,
+      nonce: null,
+      laneIds: new Set(),
+      foreignWarned: '',
+      queue: Promise.resolve(),
+    };
     this.connections.add(c);
     const authTimer = setTimeout(() => {
       if (!c.gate) socket.close(4001, 'not authenticated in time');
@@ -191,6 +208,8 @@ export class GateHub {
           return await this.authenticate(c, message.id, message.gateId, message.nonce, message.signature);
         case 'laneEvent':
           return await this.laneEvent(c, message);
+        case 'gateStatus':
+          return await this.gateStatus(c, message);
         case 'ping':
           return this.send(c, { v: 1, type: 'pong', id: this.nextId(), re: message.id });
         case 'pong':
@@ -226,6 +245,7 @@ export class GateHub {
     }
     c.gate = gate;
     const lanes = await this.store.transaction((repos) => repos.lots.lanesOf(gate.lotId));
+    c.laneIds = new Set(lanes.map((l) => l.id));
     this.send(c, {
       v: 1,
       type: 'welcome',
@@ -292,6 +312,46 @@ export class GateHub {
     });
     this.seen(outcome.gate, e, outcome.decision, outcome.duplicate);
     this.reply(c, message.id, outcome.decision, outcome.duplicate);
+  }
+
+  /**
+   * A gate's status report: no answer (it is one way). Lanes not of the gate's lot are left out;
+   * the lot's lanes are read again first in case one was added since the gate connected.
+   */
+  private async gateStatus(c: Connection, m: GateStatus): Promise<void> {
+    const gate = c.gate;
+    if (!gate) throw new Refusal('NOT_AUTHENTICATED', 'authenticate before sending a status');
+    if (m.lanes.some((l) => !c.laneIds.has(l.laneId))) {
+      try {
+        const lanes = await this.store.transaction((repos) => repos.lots.lanesOf(gate.lotId));
+        c.laneIds = new Set(lanes.map((l) => l.id));
+      } catch (err) {
+        this.log.warn({ err, gateId: gate.id }, 'could not re-read the lanes for a gate status; using the known ones');
+      }
+    }
+    const seen = new Set<string>();
+    const lanes = m.lanes.filter((l) => c.laneIds.has(l.laneId) && !seen.has(l.laneId) && seen.add(l.laneId));
+    const foreign = m.lanes
+      .filter((l) => !c.laneIds.has(l.laneId))
+      .map((l) => l.laneId)
+      .join(',');
+    if (foreign !== c.foreignWarned) {
+      c.foreignWarned = foreign;
+      if (foreign)
+        this.log.warn({ gateId: gate.id, lanes: foreign }, "gate status names lanes not of the gate's lot; ignored");
+    }
+    try {
+      this.activity.gateStatus({
+        gateId: gate.id,
+        lotId: gate.lotId,
+        at: m.at,
+        outboxDepth: m.outboxDepth,
+        lanes,
+        receivedAt: this.clock.now(),
+      });
+    } catch (err) {
+      this.log.error({ err }, 'a gate activity watcher failed');
+    }
   }
 
   /** Tells the watchers about an applied (or resent) event; a crop that is not a JPEG is dropped. */

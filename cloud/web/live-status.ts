@@ -1,16 +1,19 @@
 /**
  * The operator dashboard's data: lots with their lanes (latest reads with
- * crops, the last barrier command) and gates (online or not), the open
+ * crops, the last barrier command, and the lane and barrier state the gate
+ * reports) and gates (online or not, their offline queue), the open
  * review queue with the sessions a read could belong to, today's
  * settlements per lot, and the latest ledger checkpoint with its
  * cosignatures. `watch` tells a subscriber when any of it changed: at once
- * for gate activity (connections, lane events), and within a second for
+ * for gate activity (connections, lane events, a gate status that differs
+ * from the gate's last one, or an unchanged one every 30 s, so the report
+ * time stays fresh without a refresh every 5 s per gate), and within a second for
  * what the API changes (review queue, ledger), by polling a cheap
  * fingerprint while anyone watches. Every lane event the gates send is
  * written to the read log here, whether anyone watches or not.
  */
 import type { Clock } from '../clock.js';
-import type { GateActivity, LaneEventSeen } from '../gates/gate-activity.js';
+import type { GateActivity, GateStatusSeen, LaneEventSeen } from '../gates/gate-activity.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { NoteKey } from '../ledger/signed-note.js';
 import { parseNote, verifyCheckpointNote, verifyCosignature } from '../ledger/signed-note.js';
@@ -34,12 +37,16 @@ export type Change = 'gate' | 'read' | 'reviews' | 'ledger';
 const READS_PER_LANE = 6;
 const TODAY_SCAN_LIMIT = 20_000;
 const POLL_MS = 1000;
+/** an unchanged gate status is passed on to the watchers at most this often */
+const SAME_STATUS_MS = 30_000;
 
 export class LiveStatus {
   private readonly watchers = new Set<(change: Change) => void>();
   private poll: NodeJS.Timeout | null = null;
   private fingerprint = '';
   private readonly detach: () => void;
+  /** per gate: what its last status passed on said, and when it was received */
+  private readonly statusSent = new Map<string, { key: string; at: number }>();
 
   constructor(private readonly d: LiveStatusDeps) {
     const onGate = () => this.notify('gate');
@@ -49,11 +56,25 @@ export class LiveStatus {
     };
     d.activity.on('connected', onGate);
     d.activity.on('disconnected', onGate);
+    const onStatus = (s: GateStatusSeen) => {
+      const key = JSON.stringify([s.outboxDepth, s.lanes]);
+      const last = this.statusSent.get(s.gateId);
+      if (last && last.key === key && s.receivedAt - last.at < SAME_STATUS_MS) return;
+      this.statusSent.set(s.gateId, { key, at: s.receivedAt });
+      this.notify('gate');
+    };
+    const onGone = (p: { gateId: string }) => this.statusSent.delete(p.gateId);
+    d.activity.on('connected', onGate);
+    d.activity.on('disconnected', onGate);
+    d.activity.on('disconnected', onGone);
     d.activity.on('laneEvent', onRead);
+    d.activity.on('status', onStatus);
     this.detach = () => {
       d.activity.off('connected', onGate);
       d.activity.off('disconnected', onGate);
+      d.activity.off('disconnected', onGone);
       d.activity.off('laneEvent', onRead);
+      d.activity.off('status', onStatus);
     };
   }
 
@@ -144,6 +165,7 @@ export class LiveStatus {
           lanes: lanes.map((lane) => {
             const reads = this.d.reads.recent(lane.id, READS_PER_LANE);
             const last = reads[0];
+            const reported = this.d.activity.laneStatus(lane.id);
             return {
               id: lane.id,
               name: lane.name,
@@ -152,11 +174,22 @@ export class LiveStatus {
               barrier: last
                 ? { action: last.action, reason: last.reason, plate: last.plate, at: last.receivedAt }
                 : null,
+              /** the lane's state and its barrier's confirmed state, as a connected gate last reported them */
+              reported: reported
+                ? {
+                    gateId: reported.gateId,
+                    state: reported.state,
+                    barrier: reported.barrier,
+                    at: reported.at,
+                    receivedAt: reported.receivedAt,
+                  }
+                : null,
               reads: reads.map(publicRead),
             };
           }),
           gates: gates.map((g) => {
             const since = this.d.activity.onlineSince(g.id);
+            const status = this.d.activity.statusOf(g.id);
             return {
               id: g.id,
               name: g.name,
@@ -164,6 +197,8 @@ export class LiveStatus {
               onlineSince: since,
               revoked: g.revokedAt !== null,
               lastCounter: g.lastCounter,
+              /** the gate's last report while connected: its offline queue (lane events not yet answered) */
+              status: status ? { outboxDepth: status.outboxDepth, at: status.at, receivedAt: status.receivedAt } : null,
             };
           }),
           today: { settlements: mine.length, totals, latest: mine.slice(0, 10) },

@@ -80,6 +80,8 @@ export interface LaneDeps {
 export class Lane extends EventEmitter {
   private stateNow: LaneState = 'idle';
   private holdTimer: NodeJS.Timeout | null = null;
+  /** the barrier was opened for the car now in the lane: close it once the car has left */
+  private openedForCar = false;
   private eventCounter = 0;
 
   constructor(
@@ -95,6 +97,11 @@ export class Lane extends EventEmitter {
 
   /** The vehicle has left the lane (presence sensor or motion): ready for the next car. */
   vehicleLeft(): void {
+    if (this.openedForCar) {
+      this.openedForCar = false;
+      // an unconfirmed close raises the barrier's alarm; the lane goes on
+      void this.deps.barrier.close('vehicle left').catch(() => undefined);
+    }
     if (this.stateNow !== 'occupied') return;
     if (this.holdTimer) clearTimeout(this.holdTimer);
     this.holdTimer = null;
@@ -220,6 +227,7 @@ export class Lane extends EventEmitter {
       this.stateNow = 'barrier';
       const r = await this.deps.barrier.open(`${d.reason} ${d.plate}`);
       barrierAcked = r.ok;
+      this.openedForCar = true;
       barrierAt = clock.now();
     }
     if (d.eventId) this.deps.journal.setOutcome(d.eventId, { action: d.action, reason: d.reason, barrierAcked });

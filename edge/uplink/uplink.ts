@@ -6,10 +6,12 @@
  * Events: 'connected' (welcome), 'disconnected', 'policy' (a snapshot).
  * `request` never hangs: it rejects with `UplinkError` when offline, when
  * the answer does not come within its timeout, or when the cloud refuses.
+ * `notify` sends a one-way message (no answer) when online, and skips it
+ * silently when not.
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import type { CloudToGate, DecisionBody, LaneEventBody, Policy, Welcome } from '../../proto/v1/messages.js';
+import type { CloudToGate, DecisionBody, GateStatus, LaneEventBody, Policy, Welcome } from '../../proto/v1/messages.js';
 import { PROTOCOL_VERSION } from '../../proto/v1/messages.js';
 import {
   ProtoError,
@@ -197,6 +199,16 @@ export class Uplink extends EventEmitter {
       this.pending.set(message.id, { resolve, reject, timer });
       this.send(message);
     });
+  }
+
+  /**
+   * Sends a one-way message (no answer is expected) when admitted; offline it is skipped, not
+   * queued. The envelope (`v`, `id`) is filled in. Returns whether it was sent.
+   */
+  notify(message: Omit<GateStatus, 'v' | 'id'>): boolean {
+    if (!this.online) return false;
+    this.send({ ...message, v: PROTOCOL_VERSION, id: this.nextId() });
+    return true;
   }
 
   /** Signs and sends a lane event; resolves with the cloud's decision. */

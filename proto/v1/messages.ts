@@ -12,7 +12,7 @@
  * `auth` (Ed25519 signature over the nonce); cloud -> `welcome` and a
  * `policy` snapshot. Then gate -> `laneEvent` (each signed), cloud ->
  * `decision`; either side -> `ping`/`pong`; cloud -> `error` for anything
- * refused.
+ * refused. One-way, no answer: gate -> `gateStatus` (after admission only).
  */
 import { Type } from '@sinclair/typebox';
 import type { Static, TSchema } from '@sinclair/typebox';
@@ -143,6 +143,41 @@ export const Ping = Type.Object({ ...Envelope('ping') }, { additionalProperties:
 export const Pong = Type.Object({ ...Envelope('pong'), re: Id }, { additionalProperties: false });
 export const Ack = Type.Object({ ...Envelope('ack'), re: Id }, { additionalProperties: false });
 
+/**
+ * What the gate reports about itself, one way (no answer): sent after admission, after every lane
+ * outcome and barrier change, and every few seconds. Not signed: the connection is authenticated,
+ * and it changes no money (the dashboard shows it).
+ */
+export const GateStatus = Type.Object(
+  {
+    ...Envelope('gateStatus'),
+    /** when the gate took this status (gate clock) */
+    at: Millis,
+    /** lane events journaled but not yet answered by the cloud (the offline queue) */
+    outboxDepth: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    lanes: Type.Array(
+      Type.Object(
+        {
+          laneId: LaneId,
+          /** the lane's state machine (edge/lane/lane.ts) */
+          state: Type.Union([
+            Type.Literal('idle'),
+            Type.Literal('reading'),
+            Type.Literal('deciding'),
+            Type.Literal('barrier'),
+            Type.Literal('occupied'),
+          ]),
+          /** the barrier as its driver last confirmed it; 'unknown' after a failed or unanswered command */
+          barrier: Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('unknown')]),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 16 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const ErrorCode = Type.Union(
   [
     'BAD_MESSAGE',
@@ -172,7 +207,7 @@ export const ErrorMessage = Type.Object(
   { additionalProperties: false },
 );
 
-export const GateToCloud = Type.Union([Hello, Auth, LaneEvent, Ping, Pong]);
+export const GateToCloud = Type.Union([Hello, Auth, LaneEvent, GateStatus, Ping, Pong]);
 export const CloudToGate = Type.Union([Challenge, Welcome, Decision, Policy, Ping, Pong, Ack, ErrorMessage]);
 
 export type Hello = Static<typeof Hello>;
@@ -187,6 +222,7 @@ export type Policy = Static<typeof Policy>;
 export type Ping = Static<typeof Ping>;
 export type Pong = Static<typeof Pong>;
 export type Ack = Static<typeof Ack>;
+export type GateStatus = Static<typeof GateStatus>;
 export type ErrorCode = Static<typeof ErrorCode>;
 export type ErrorMessage = Static<typeof ErrorMessage>;
 export type GateToCloud = Static<typeof GateToCloud>;
@@ -206,5 +242,6 @@ export const schemas: Record<string, TSchema> = {
   Ping,
   Pong,
   Ack,
+  GateStatus,
   ErrorMessage,
 };

@@ -3,12 +3,15 @@
  * that signs the challenge with its key is admitted; events must be signed,
  * fresh, in order and for the gate's own lanes. Wrong keys, forged
  * signatures, replays, unknown and revoked gates are refused, counted in
- * /metrics, and change nothing in the database.
+ * /metrics, and change nothing in the database. A gate status is taken only
+ * from an admitted gate, without lanes of another lot.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import type { CloudToGate, LaneEventBody } from '../../proto/v1/messages.js';
+import type { CloudToGate, GateStatus, LaneEventBody } from '../../proto/v1/messages.js';
+import type { GateStatusSeen } from '../../cloud/gates/gate-activity.js';
 import { authSigningBytes, laneEventSigningBytes } from '../../proto/v1/codec.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
 import { ADMIN_KEY, TestCloud, setUpLot } from './cloud-harness.js';
@@ -166,6 +169,50 @@ describe('gate hub', () => {
     const metrics = await t.call('GET', '/metrics');
     assert.match(metrics.body, /platepay_gate_refusals_total\{code="REPLAY"\} 1/);
     assert.match(metrics.body, /platepay_gate_refusals_total\{code="BAD_SIGNATURE"\} 2/);
+  });
+
+  it('takes a gate status only from an admitted gate, leaving out lanes of another lot', async () => {
+    const status = (g: RawGate, laneIds: string[]): GateStatus => ({
+      v: 1,
+      type: 'gateStatus',
+      id: g.id(),
+      at: t.clock.now(),
+      outboxDepth: 2,
+      lanes: laneIds.map((laneId) => ({ laneId, state: 'idle', barrier: 'closed' })),
+    });
+    const activity = t.cloud.gates.activity;
+
+    const stranger = await RawGate.connect(t.url);
+    stranger.send(status(stranger, [lanes.entry]));
+    const refused = await stranger.next();
+    assert.equal(refused.type === 'error' && refused.code, 'NOT_AUTHENTICATED');
+    stranger.close();
+    assert.equal(activity.statusOf(gateId), null);
+
+    const g = await RawGate.connect(t.url);
+    assert.equal((await g.handshake(gateId, key)).type, 'welcome');
+    const reported = once(activity, 'status');
+    g.send(status(g, [lanes.entry, otherLotLane, lanes.exit]));
+    const [seen] = (await reported) as [GateStatusSeen];
+    assert.equal(seen.gateId, gateId);
+    assert.equal(seen.outboxDepth, 2);
+    assert.deepEqual(
+      seen.lanes.map((l) => l.laneId),
+      [lanes.entry, lanes.exit],
+    );
+    assert.equal(activity.laneStatus(otherLotLane), null, 'a lane of another lot is ignored');
+    assert.equal(activity.laneStatus(lanes.entry)?.barrier, 'closed');
+    // one way: nothing answers it, so the next message is the answer to a ping
+    const ping = g.id();
+    g.send({ v: 1, type: 'ping', id: ping });
+    const pong = await g.next();
+    assert.ok(pong.type === 'pong' && pong.re === ping, JSON.stringify(pong));
+    // dropped once the gate is gone
+    const gone = once(activity, 'disconnected');
+    g.close();
+    await gone;
+    assert.equal(activity.statusOf(gateId), null);
+    assert.equal(activity.laneStatus(lanes.entry), null);
   });
 
   it('refuses a revoked gate, also on a connection it opened before', async () => {

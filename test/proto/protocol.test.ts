@@ -17,7 +17,7 @@ import {
   laneEventSigningBytes,
 } from '../../proto/v1/codec.js';
 import { GateKey, verifyGateSignature } from '../../proto/v1/gate-key.js';
-import type { LaneEventBody } from '../../proto/v1/messages.js';
+import type { GateStatus, LaneEventBody } from '../../proto/v1/messages.js';
 import { MAX_CROP_BYTES } from '../../proto/v1/messages.js';
 import { schemaDocument } from '../../proto/v1/schema-document.js';
 
@@ -75,6 +75,30 @@ describe('protocol v1', () => {
         ),
       (err: unknown) => err instanceof ProtoError && /crop/.test(err.message),
     );
+  });
+
+  it('decodes a gate status, and refuses one with a lane state or barrier it does not know', () => {
+    const status: GateStatus = {
+      v: 1,
+      type: 'gateStatus',
+      id: 's1',
+      at: 1_790_000_000_000,
+      outboxDepth: 0,
+      lanes: [{ laneId: body.laneId, state: 'occupied', barrier: 'open' }],
+    };
+    assert.deepEqual(decodeGateToCloud(encodeMessage(status)), status);
+    const lane = status.lanes[0]!;
+    for (const [wrong, says] of [
+      [{ ...status, lanes: [{ ...lane, barrier: 'ajar' }] }, /barrier/],
+      [{ ...status, lanes: [{ ...lane, state: 'parked' }] }, /state/],
+      [{ ...status, outboxDepth: -1 }, /outboxDepth/],
+      [{ ...status, lanes: [{ ...lane, extra: 1 }] }, /lanes/],
+    ] as const) {
+      assert.throws(
+        () => decodeGateToCloud(JSON.stringify(wrong)),
+        (err: unknown) => err instanceof ProtoError && err.code === 'BAD_MESSAGE' && says.test(err.message),
+      );
+    }
   });
 
   const bad: Array<[string, string, string]> = [

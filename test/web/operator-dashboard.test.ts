@@ -2,7 +2,8 @@
  * The operator dashboard in a real browser (Debian's Chromium through
  * playwright-core): signed in with an operator key, it shows the gate
  * online and, live (server-sent events, no reload), each read of a real
- * gate unit with its plate crop and confidence and the barrier command; an
+ * gate unit with its plate crop and confidence and the barrier command, and
+ * what the gate itself reports (its offline queue, each barrier's state); an
  * exit read that fits no stay lands in the review queue with its crop, the
  * operator matches it to the right stay and charges it, and the queue, the
  * day's settlements and the cosigned checkpoint update without a reload;
@@ -60,7 +61,12 @@ describe('operator dashboard', { skip: skipBrowser, timeout: 300_000 }, () => {
     await page.getByLabel('API key').fill(operatorKey);
     await page.getByRole('button', { name: 'Open dashboard' }).click();
     await page.locator('#live[data-state="live"]').waitFor();
-    await page.locator('.gate[data-online="true"]').filter({ hasText: 'north-gate' }).waitFor();
+    const gate = page.locator('.gate[data-online="true"]').filter({ hasText: 'north-gate' });
+    await gate.waitFor();
+    // the gate's own report: nothing waiting for the cloud, both barriers closed at rest
+    await gate.locator('.gate-report[data-outbox="0"]').filter({ hasText: 'offline queue: 0' }).waitFor();
+    await lane('entry').locator('.barrier[data-barrier="closed"]').filter({ hasText: 'closed' }).waitFor();
+    await lane('exit').locator('.barrier[data-barrier="closed"]').waitFor();
     await lane('entry').getByText('No reads yet.').waitFor();
   });
 
@@ -71,12 +77,16 @@ describe('operator dashboard', { skip: skipBrowser, timeout: 300_000 }, () => {
     await read.waitFor(); // pushed, not reloaded
     await loaded(read.locator('img.crop'));
     assert.match(await read.innerText(), /\d+(\.\d)?%/);
-    assert.match(await lane('entry').locator('.barrier').innerText(), /opened/);
+    // the cloud said open, and the gate reports the barrier it confirmed open
+    await lane('entry').locator('.last-decision').filter({ hasText: 'opened' }).waitFor();
+    await lane('entry').locator('.barrier[data-barrier="open"]').filter({ hasText: 'open' }).waitFor();
 
     const exit = await s.trigger('exit');
     assert.deepEqual([exit.plate, exit.action, exit.reason], [MISREAD, 'hold', 'review']);
     await loaded(review(MISREAD).locator('img.crop'));
-    assert.match(await lane('exit').locator('.barrier').innerText(), /held/);
+    await lane('exit').locator('.last-decision').filter({ hasText: 'held' }).waitFor();
+    assert.match(await lane('exit').locator('.barrier').innerText(), /closed/);
+    await page.locator('.gate-report[data-outbox="0"]').waitFor();
     assert.match(await review(MISREAD).innerText(), /no-session/);
     await screenshot(page, 'operator-review-desktop');
     await page.setViewportSize(PHONE);

@@ -1,5 +1,5 @@
 // The operator dashboard: lots, gates and lanes with their latest reads (plate crop, confidence,
-// decision), the review queue with buttons to resolve, today's settlements and the latest ledger
+// decision; the lane and barrier state the gate reports, and its offline queue), the review queue with buttons to resolve, today's settlements and the latest ledger
 // checkpoint. It listens to /web/api/operator/stream (server-sent events over fetch, so the API key
 // travels in the Authorization header) and re-reads the dashboard when something changed.
 import { api, h, money, time, clock, say } from './ui.js';
@@ -252,6 +252,19 @@ function renderLot(lot) {
             { class: 'gate-state' },
             g.revoked ? 'revoked' : g.online ? `online since ${clock(g.onlineSince)}` : 'offline',
           ),
+          g.online && g.status
+            ? h(
+                'span',
+                { class: 'gate-report muted', dataset: { outbox: String(g.status.outboxDepth) } },
+                ' · ',
+                h(
+                  'span',
+                  { class: g.status.outboxDepth > 0 ? 'badge wait' : null },
+                  `offline queue: ${g.status.outboxDepth}`,
+                ),
+                ` · reported ${clock(g.status.receivedAt)}`,
+              )
+            : null,
         ),
       ),
     ),
@@ -259,21 +272,33 @@ function renderLot(lot) {
   );
 }
 
+/** the barrier as the gate reports it: open, closed, or unknown (a command failed or went unanswered) */
+const BARRIER_BADGE = { open: 'ok', closed: 'neutral', unknown: 'bad' };
+
 function renderLane(lane) {
   const b = lane.barrier;
+  const r = lane.reported;
+  const lastDecision = [
+    b
+      ? h('span', { class: `badge ${b.action === 'open' ? 'ok' : 'bad'}` }, b.action === 'open' ? 'opened' : 'held')
+      : h('span', { class: 'muted' }, 'no car yet'),
+    b ? ` ${b.plate} · ${b.reason} · ${clock(b.at)}` : '',
+  ];
   return h(
     'div',
     { class: 'lane', dataset: { lane: lane.id } },
     h('h4', {}, `${lane.name} `, h('span', { class: 'muted' }, `(${lane.direction})`)),
-    h(
-      'p',
-      { class: 'barrier' },
-      'Barrier: ',
-      b
-        ? h('span', { class: `badge ${b.action === 'open' ? 'ok' : 'bad'}` }, b.action === 'open' ? 'opened' : 'held')
-        : h('span', { class: 'muted' }, 'no car yet'),
-      b ? ` ${b.plate} · ${b.reason} · ${clock(b.at)}` : '',
-    ),
+    // the gate's own report when there is one; else the cloud's last decision stands in for it
+    r
+      ? h(
+          'p',
+          { class: 'barrier', dataset: { barrier: r.barrier, laneState: r.state } },
+          'Barrier: ',
+          h('span', { class: `badge ${BARRIER_BADGE[r.barrier] ?? 'bad'}` }, r.barrier),
+          h('span', { class: 'muted' }, ` · lane ${r.state} · reported ${clock(r.receivedAt)}`),
+        )
+      : h('p', { class: 'barrier' }, 'Barrier: ', ...lastDecision),
+    r ? h('p', { class: 'last-decision' }, 'Last decision: ', ...lastDecision) : null,
     lane.reads.length
       ? h(
           'div',
