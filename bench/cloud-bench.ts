@@ -34,12 +34,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { parseCloudConfig } from '../cloud/cloud-config.js';
 import { startCloud } from '../cloud/cloud-service.js';
 import type { Cloud } from '../cloud/cloud-service.js';
+import type { Driver } from '../cloud/storage/repositories.js';
 import type { CommitStats, SqliteStore } from '../cloud/storage/sqlite-store.js';
 import { authSigningBytes, laneEventSigningBytes } from '../proto/v1/codec.js';
 import { GateKey } from '../proto/v1/gate-key.js';
@@ -381,25 +384,53 @@ class GateFleet {
 
 // ---------------------------------------------------------------- the cloud side (main thread)
 
-/** One run: G gates, `exitsPerGate` cars each (entered, then measured leaving). */
-export async function runOnce(
+/** A cloud on a temp SQLite file with lots, lanes, G admitted gates (in the worker) and funded drivers. */
+interface BenchSite {
+  dir: string;
+  database: string;
+  cloud: Cloud;
+  fleet: GateFleet;
+  specs: GateSpec[];
+  drivers: Array<{ driver: Driver; account: string }>;
+  /** closes the gates, then the cloud (once; the database is complete after it) */
+  stop(): Promise<void>;
+  /** stops what is still running (ignoring errors) and removes the temp folder */
+  dispose(): Promise<void>;
+}
+
+async function startSite(
   gateCount: number,
-  exitsPerGate: number,
+  lotCount: number,
   groupCommit: boolean,
+  label: string,
   progress: (m: string) => void,
-  /** 0: each gate sends its next exit as soon as it has a decision; else about one exit per spacingMs */
-  exitSpacingMs = 0,
-): Promise<CloudBenchRun> {
+): Promise<BenchSite> {
   const dir = await mkdtemp(join(tmpdir(), 'platepay-cloud-bench-'));
   const database = join(dir, 'cloud.db');
-  const label = `${gateCount} gates, group commit ${groupCommit ? 'on' : 'off'}`;
-  let cloud: Cloud | null = await startCloud(
-    parseCloudConfig({ database, port: 0, adminKey: ADMIN, logLevel: 'silent', groupCommit }, {}),
-    { logger: false },
-  );
-  const fleet = new GateFleet();
+  let cloud: Cloud | null = null;
+  let fleet: GateFleet | null = null;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      await fleet?.close();
+    } finally {
+      await cloud?.close();
+    }
+  };
+  const dispose = async () => {
+    await stop().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
-    const url = cloud.url!;
+    const c = await startCloud(
+      parseCloudConfig({ database, port: 0, adminKey: ADMIN, logLevel: 'silent', groupCommit }, {}),
+      { logger: false },
+    );
+    cloud = c;
+    fleet = new GateFleet();
+    const url = c.url!;
     const api = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(url + path, {
         method,
@@ -411,7 +442,6 @@ export async function runOnce(
       return json;
     };
     // lots and lanes, then the gates, each with its own key (registered over the API)
-    const lotCount = Math.min(gateCount, Math.max(1, Math.round((gateCount * exitsPerGate) / CARS_PER_LOT)));
     const lots: Array<{ id: string; entry: string; exit: string }> = [];
     for (let l = 0; l < lotCount; l++) {
       const lot = await api('POST', '/v1/lots', { name: `bench lot ${l}`, tariff });
@@ -438,30 +468,63 @@ export async function runOnce(
     }
     progress(`${label}: connecting the gates`);
     await fleet.ask({ cmd: 'connect', url: url.replace(/^http/, 'ws') + '/v1/gates/ws', gates: specs });
-    if (cloud.gates.connectedGates !== gateCount) {
-      throw new Error(`${cloud.gates.connectedGates} gates admitted, expected ${gateCount}`);
+    if (c.gates.connectedGates !== gateCount) {
+      throw new Error(`${c.gates.connectedGates} gates admitted, expected ${gateCount}`);
     }
-    // drivers with funded wallets link the plates (after the gates are admitted: a gate's first
-    // allow-list is built at admission from every link)
+    // drivers with funded wallets (they link the plates after the gates are admitted: a gate's
+    // first allow-list is built at admission from every link)
     const drivers = await Promise.all(
       Array.from({ length: DRIVERS }, async (_, d) => {
-        const { driver } = await cloud!.drivers.signUp({
+        const { driver } = await c.drivers.signUp({
           email: `bench${d}@example.com`,
           password: 'long enough password',
           name: `bench ${d}`,
         });
-        const account = (await cloud!.drivers.accounts(driver))[0]!.id;
-        await cloud!.drivers.topUp(driver, account, 1_000_000_000, 'bench');
+        const account = (await c.drivers.accounts(driver))[0]!.id;
+        await c.drivers.topUp(driver, account, 1_000_000_000, 'bench');
         return { driver, account };
       }),
     );
-    const plates = specs.map((_, g) => Array.from({ length: exitsPerGate }, (_, k) => plateOf(g * exitsPerGate + k)));
-    await Promise.all(
-      plates.flat().map((plate, i) => {
-        const d = drivers[i % DRIVERS]!;
-        return cloud!.drivers.linkPlate(d.driver, { plate, accountId: d.account });
-      }),
+    return { dir, database, cloud: c, fleet, specs, drivers, stop, dispose };
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}
+
+/** Links the plates to the drivers' wallets (round robin); returns the links, for unlinkPlates. */
+async function linkPlates(site: BenchSite, plates: string[]): Promise<Array<{ driver: Driver; linkId: string }>> {
+  return Promise.all(
+    plates.map(async (plate, i) => {
+      const d = site.drivers[i % site.drivers.length]!;
+      const link = await site.cloud.drivers.linkPlate(d.driver, { plate, accountId: d.account });
+      return { driver: d.driver, linkId: link.id };
+    }),
+  );
+}
+
+async function unlinkPlates(site: BenchSite, links: Array<{ driver: Driver; linkId: string }>): Promise<void> {
+  await Promise.all(links.map((l) => site.cloud.drivers.unlinkPlate(l.driver, l.linkId)));
+}
+
+/** One run: G gates, `exitsPerGate` cars each (entered, then measured leaving). */
+export async function runOnce(
+  gateCount: number,
+  exitsPerGate: number,
+  groupCommit: boolean,
+  progress: (m: string) => void,
+  /** 0: each gate sends its next exit as soon as it has a decision; else about one exit per spacingMs */
+  exitSpacingMs = 0,
+): Promise<CloudBenchRun> {
+  const label = `${gateCount} gates, group commit ${groupCommit ? 'on' : 'off'}`;
+  const lotCount = Math.min(gateCount, Math.max(1, Math.round((gateCount * exitsPerGate) / CARS_PER_LOT)));
+  const site = await startSite(gateCount, lotCount, groupCommit, label, progress);
+  try {
+    const { cloud, fleet, database } = site;
+    const plates = site.specs.map((_, g) =>
+      Array.from({ length: exitsPerGate }, (_, k) => plateOf(g * exitsPerGate + k)),
     );
+    await linkPlates(site, plates.flat());
     const tag = `r${Date.now().toString(36)}`;
     progress(`${label}: ${gateCount * exitsPerGate} entries`);
     const entries = await fleet.ask({ cmd: 'run', kind: 'entry', plates, tag });
@@ -478,9 +541,7 @@ export async function runOnce(
     const cpuAfter = mainThreadCpuMs();
     const after: CommitStats = store.commitStats();
     if (exits.ev !== 'done') throw new Error('no exit results');
-    await fleet.close();
-    await cloud.close();
-    cloud = null;
+    await site.stop();
 
     const expected = gateCount * exitsPerGate;
     const charged = exits.reasons.charged ?? 0;
@@ -517,11 +578,7 @@ export async function runOnce(
       policyPushes: exits.policies,
     };
   } finally {
-    if (cloud) {
-      await fleet.close().catch(() => undefined);
-      await cloud.close().catch(() => undefined);
-    }
-    await rm(dir, { recursive: true, force: true });
+    await site.dispose();
   }
 }
 
@@ -608,6 +665,182 @@ export async function runCloudBench(
     /** 1-minute load average before and after: the figures are for this machine as busy as it was */
     loadAverage: [round(loadBefore, 2), round(loadavg()[0]!, 2)],
   };
+}
+
+// ---------------------------------------------------------------- the soak (`bench cloud --soak`)
+
+export interface CloudSoakSample {
+  /** seconds since the soak traffic started */
+  atS: number;
+  /** the cloud's (main thread's) heap after a forced full GC, and the whole process's RSS */
+  heapUsedMiB: number;
+  rssMiB: number;
+  /** exits charged per second, and the exits' decision p99, over the interval since the last sample */
+  exitsPerSecond: number;
+  decisionP99Ms: number;
+}
+
+export interface CloudSoakResult {
+  minutes: number;
+  gates: number;
+  samples: CloudSoakSample[];
+  /** mean heapUsed of the last third of the samples minus that of the first third (after the warm-up) */
+  heapGrowthMiB: number;
+  /** the growth allowed: max(10% of the first third, 16 MiB) */
+  heapLimitMiB: number;
+  flat: boolean;
+  exits: number;
+  /** exits answered `charged` */
+  charged: number;
+  /** every exit charged exactly once, one ledger record each, all in a signed checkpoint */
+  chargedOnce: boolean;
+  problems: string[];
+  /** 1-minute load average before and after */
+  loadAverage: [number, number];
+}
+
+const SOAK_GATES = 100;
+/** cars per gate per round: a round is their entries, then their exits */
+const SOAK_CARS_PER_ROUND = 3;
+/** each gate sends about one event per second */
+const SOAK_SPACING_MS = 1000;
+const SOAK_SAMPLE_MS = 15_000;
+const SOAK_WARMUP_SAMPLES = 2;
+const MiB = 2 ** 20;
+
+/** A full, forced GC: `gc` when node runs with --expose-gc, else exposed at run time. */
+function forcedGc(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (typeof exposed === 'function') return exposed;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/** Did the heap stay flat? Compares the mean of the last third of the samples with the first third. */
+function heapVerdict(samples: CloudSoakSample[]): { growthMiB: number; limitMiB: number; flat: boolean } {
+  const steady = samples.length > SOAK_WARMUP_SAMPLES + 1 ? samples.slice(SOAK_WARMUP_SAMPLES) : samples;
+  if (steady.length < 2) return { growthMiB: NaN, limitMiB: NaN, flat: false };
+  const third = Math.max(1, Math.floor(steady.length / 3));
+  const mean = (xs: CloudSoakSample[]) => xs.reduce((s, x) => s + x.heapUsedMiB, 0) / xs.length;
+  const first = mean(steady.slice(0, third));
+  const growthMiB = mean(steady.slice(-third)) - first;
+  const limitMiB = Math.max(0.1 * first, 16);
+  return { growthMiB: round(growthMiB), limitMiB: round(limitMiB), flat: growthMiB <= limitMiB };
+}
+
+/**
+ * The soak: one cloud, 100 gates connected the whole time, cars entering and leaving in rounds at
+ * about one event per gate per second for `minutes`. Each round links fresh plates (so every exit
+ * closes a session and is charged), and unlinks them after their exits (the allow-list stays the
+ * same size). About every 15 s, between rounds, and after the last round, the cloud's heap is
+ * measured after a forced GC.
+ */
+export async function runCloudSoak(
+  minutes: number,
+  progress: (m: string) => void = () => undefined,
+): Promise<CloudSoakResult> {
+  const loadBefore = loadavg()[0]!;
+  const perRound = SOAK_GATES * SOAK_CARS_PER_ROUND;
+  const lotCount = Math.max(1, Math.round(perRound / CARS_PER_LOT));
+  const label = `soak, ${SOAK_GATES} gates`;
+  const site = await startSite(SOAK_GATES, lotCount, true, label, progress);
+  const gc = forcedGc();
+  // a read-only connection of our own: each round's settlements must be in the database
+  const monitor = new Database(site.database, { readonly: true });
+  try {
+    const known = monitor.prepare('SELECT 1 FROM settlements WHERE id = ?');
+    const problems: string[] = [];
+    const problem = (m: string) => {
+      if (problems.length < 20) problems.push(m);
+    };
+    const samples: CloudSoakSample[] = [];
+    const base = `s${Date.now().toString(36)}`;
+    let plateNo = 0;
+    let exits = 0;
+    let charged = 0;
+    let intervalCharged = 0;
+    let intervalLatencies: number[] = [];
+    progress(`${label}: ${minutes} min of traffic, ~${SOAK_GATES} events/s, a sample every ${SOAK_SAMPLE_MS / 1000} s`);
+    const start = performance.now();
+    const end = start + minutes * 60_000;
+    let intervalStart = start;
+    let nextSample = start + SOAK_SAMPLE_MS;
+    for (let r = 0; performance.now() < end; r++) {
+      const roundStart = performance.now();
+      const plates = site.specs.map(() => Array.from({ length: SOAK_CARS_PER_ROUND }, () => plateOf(plateNo++)));
+      const links = await linkPlates(site, plates.flat());
+      const tag = `${base}r${r}`;
+      const entries = await site.fleet.ask({ cmd: 'run', kind: 'entry', plates, tag, spacingMs: SOAK_SPACING_MS });
+      if (entries.ev !== 'done' || entries.reasons.entry !== perRound) {
+        problem(
+          `round ${r} entries: ${JSON.stringify(entries.ev === 'done' ? [entries.reasons, entries.errors] : entries)}`,
+        );
+      }
+      const out = await site.fleet.ask({ cmd: 'run', kind: 'exit', plates, tag, spacingMs: SOAK_SPACING_MS });
+      if (out.ev !== 'done') throw new Error('no exit results');
+      const roundCharged = out.reasons.charged ?? 0;
+      exits += perRound;
+      charged += roundCharged;
+      if (roundCharged !== perRound || out.errors.length) {
+        problem(
+          `round ${r}: ${roundCharged} of ${perRound} exits charged: ${JSON.stringify([out.reasons, out.errors])}`,
+        );
+      }
+      if (new Set(out.settlementIds).size !== out.settlementIds.length) problem(`round ${r}: a settlement id twice`);
+      const missing = out.settlementIds.filter((id) => known.get(id) === undefined).length;
+      if (missing) problem(`round ${r}: ${missing} decided settlements missing from the database`);
+      await unlinkPlates(site, links);
+      intervalCharged += roundCharged;
+      for (const l of out.latencies) intervalLatencies.push(l);
+
+      // sample at the round boundary nearest to 15 s after the last sample (between rounds: no
+      // event is in flight while the GC runs)
+      const now = performance.now();
+      if (now + (now - roundStart) / 2 >= nextSample || now >= end) {
+        gc();
+        const mem = process.memoryUsage();
+        const latencies = Float64Array.from(intervalLatencies).sort();
+        const sample: CloudSoakSample = {
+          atS: round((now - start) / 1000),
+          heapUsedMiB: round(mem.heapUsed / MiB),
+          rssMiB: round(mem.rss / MiB),
+          exitsPerSecond: round(intervalCharged / ((now - intervalStart) / 1000)),
+          decisionP99Ms: round(percentile(latencies, 99), 2),
+        };
+        samples.push(sample);
+        progress(
+          `${sample.atS} s: heap ${sample.heapUsedMiB} MiB, rss ${sample.rssMiB} MiB, ` +
+            `${sample.exitsPerSecond} exits/s, p99 ${sample.decisionP99Ms} ms (${exits} exits so far)`,
+        );
+        intervalCharged = 0;
+        intervalLatencies = [];
+        intervalStart = performance.now(); // the GC is not the cloud's time
+        nextSample = now + SOAK_SAMPLE_MS;
+      }
+    }
+    progress(`${label}: ${exits} exits; closing and checking the database`);
+    await site.stop();
+    const dbProblems = checkDatabase(site.database, exits, []);
+    if (charged !== exits) problem(`${charged} of ${exits} exits charged`);
+    for (const p of dbProblems) problem(p);
+    const verdict = heapVerdict(samples);
+    return {
+      minutes,
+      gates: SOAK_GATES,
+      samples,
+      heapGrowthMiB: verdict.growthMiB,
+      heapLimitMiB: verdict.limitMiB,
+      flat: verdict.flat,
+      exits,
+      charged,
+      chargedOnce: problems.length === 0,
+      problems,
+      loadAverage: [round(loadBefore, 2), round(loadavg()[0]!, 2)],
+    };
+  } finally {
+    monitor.close();
+    await site.dispose();
+  }
 }
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_ROLE) void gateWorker();

@@ -2,16 +2,19 @@
  * `platepay bench [NAME] [--quick] [--json]`: benchmarks that print a table
  * and save `bench/results/NAME.json` (name, machine, date, revision, the
  * headline figures and their baseline; see DESIGN.md "Benchmark results").
+ * `platepay bench cloud --soak [--minutes N]`: the memory soak instead
+ * (`bench/results/cloud-soak.json`; exit status 1 when it fails).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseCommandArgs, UsageError } from './args.js';
+import { parseCommandArgs, positiveInteger, UsageError } from './args.js';
 import { runLedgerBench } from '../bench/ledger-bench.js';
 import { runGateBench } from '../bench/gate-bench.js';
 import { runRecognitionBench } from '../bench/recognition-bench.js';
-import { runCloudBench } from '../bench/cloud-bench.js';
+import { runCloudBench, runCloudSoak } from '../bench/cloud-bench.js';
+import type { CloudSoakResult } from '../bench/cloud-bench.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
@@ -44,6 +47,7 @@ const benches: Record<
 };
 
 const help = `usage: platepay bench [NAME|all] [--quick] [--json]
+       platepay bench cloud --soak [--minutes N] [--json]
 
 benchmarks:
 ${Object.entries(benches)
@@ -52,6 +56,14 @@ ${Object.entries(benches)
 
 Each prints its figures and writes bench/results/NAME.json. --quick uses
 smaller sizes; --json prints the result document on stdout.
+
+--soak (cloud only): instead of the bench, one cloud with 100 gates
+connected and cars entering and leaving at ~1 event per gate per second
+for --minutes N (default 10); the cloud's heap after a forced GC is
+sampled every ~15 s. Writes bench/results/cloud-soak.json; exits 1 when
+the heap grew (last third of the samples vs the first, after 2 warm-up
+samples) by more than max(10%, 16 MiB), or an exit was not charged
+exactly once. Not run in CI.
 `;
 
 function machine() {
@@ -80,12 +92,22 @@ export const benchCommand = {
     const { values, positionals } = parseCommandArgs(argv, {
       quick: { type: 'boolean' },
       json: { type: 'boolean' },
+      soak: { type: 'boolean' },
+      minutes: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
       process.stdout.write(help);
       return 0;
     }
+    if (values.soak) {
+      if (positionals.length !== 1 || positionals[0] !== 'cloud') {
+        throw new UsageError('--soak is for the cloud benchmark: platepay bench cloud --soak [--minutes N]');
+      }
+      if (values.quick) throw new UsageError('--quick does not apply to --soak (use --minutes)');
+      return soak(positiveInteger(values.minutes, '--minutes') ?? 10, Boolean(values.json));
+    }
+    if (values.minutes !== undefined) throw new UsageError('--minutes goes with --soak');
     const name = positionals[0] ?? 'all';
     const names = name === 'all' ? Object.keys(benches) : [name];
     for (const n of names) if (!benches[n]) throw new UsageError(`unknown benchmark "${n}"\n\n${help}`);
@@ -112,3 +134,39 @@ export const benchCommand = {
     return 0;
   },
 };
+
+/** `bench cloud --soak`: prints the samples and the verdict, writes cloud-soak.json; 1 when it failed. */
+async function soak(minutes: number, json: boolean): Promise<number> {
+  const progress = (m: string) => {
+    if (!json) process.stderr.write(`[cloud-soak] ${m}\n`);
+  };
+  const result: CloudSoakResult = await runCloudSoak(minutes, progress);
+  const doc = {
+    name: 'cloud-soak',
+    machine: machine(),
+    date: new Date().toISOString(),
+    revision: revision(),
+    ...result,
+  };
+  await mkdir(RESULTS, { recursive: true });
+  await writeFile(`${RESULTS}cloud-soak.json`, JSON.stringify(doc, null, 2) + '\n');
+  const ok = result.flat && result.chargedOnce;
+  if (json) {
+    process.stdout.write(JSON.stringify(doc) + '\n');
+    return ok ? 0 : 1;
+  }
+  const rows = [
+    ['at s', 'heap MiB', 'rss MiB', 'exits/s', 'p99 ms'],
+    ...result.samples.map((x) => [x.atS, x.heapUsedMiB, x.rssMiB, x.exitsPerSecond, x.decisionP99Ms].map(String)),
+  ];
+  const out = rows.map((r) => r.map((c) => c.padStart(9)).join(' ')).join('\n');
+  process.stdout.write(
+    `cloud soak, ${result.gates} gates, ${minutes} min:\n${out}\n` +
+      `heap growth ${result.heapGrowthMiB} MiB (limit ${result.heapLimitMiB} MiB): ${result.flat ? 'flat' : 'NOT FLAT'}\n` +
+      `${result.charged} of ${result.exits} exits charged; ` +
+      `${result.chargedOnce ? 'each exactly once, ledger size matches' : 'CHECKS FAILED'}\n` +
+      result.problems.map((p) => `  ${p}\n`).join('') +
+      `${ok ? 'PASS' : 'FAIL'} (bench/results/cloud-soak.json)\n`,
+  );
+  return ok ? 0 : 1;
+}
