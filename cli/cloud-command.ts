@@ -3,14 +3,14 @@ import { parseCommandArgs, positiveInteger } from './args.js';
 import { loadCloudConfig } from '../cloud/cloud-config.js';
 import { startCloud } from '../cloud/cloud-service.js';
 
-const help = `usage: platepay cloud [--config FILE] [--port N] [--db FILE]
+const help = `usage: platepay cloud [--config FILE] [--port N] [--db FILE|URL]
 
 Runs the cloud service: the driver and operator HTTP API, with its OpenAPI
 document at /docs/json (and a docs UI at /docs), /health and /metrics.
 
   --config FILE  JSON settings (see README "Cloud configuration")
   --port N       listen port (overrides the config; 0 picks a free port)
-  --db FILE      SQLite database file (overrides the config)
+  --db DB        SQLite database file, or postgres://user:password@host:port/db (overrides the config)
 
 Secrets from the environment: PLATEPAY_ADMIN_KEY (an admin API key,
 "ppkey_..."), PLATEPAY_PLATE_KEY (64 hex characters keying plate hashes).
@@ -34,7 +34,9 @@ export const cloudCommand = {
     if (values.db !== undefined) overrides.database = values.db;
     const config = loadCloudConfig(values.config ?? null, overrides);
     const cloud = await startCloud(config);
-    process.stderr.write(`platepay cloud listening on ${cloud.url} (database ${config.database})\n`);
+    process.stderr.write(
+      `platepay cloud listening on ${cloud.url} (database ${config.database.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')})\n`,
+    );
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

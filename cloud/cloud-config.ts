@@ -17,7 +17,7 @@ import type { WitnessEndpoint } from './ledger/witness-client.js';
 export interface CloudConfig {
   host: string;
   port: number;
-  /** SQLite file (":memory:" for a throwaway database) */
+  /** SQLite file (":memory:" for a throwaway database), or a PostgreSQL URL (postgres://...) */
   database: string;
   /** an admin API key installed at start (must start with "ppkey_"), or null */
   adminKey: string | null;
@@ -85,6 +85,16 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
     return v;
   };
   const database = str('database', defaults.database)!;
+  const postgres = /^postgres(ql)?:\/\//i.test(database);
+  if (postgres) {
+    // several instances share the database: they must share the keys too, so none may be generated here
+    if ((str('plateKey', null) ?? env.PLATEPAY_PLATE_KEY ?? null) === null) {
+      throw new ConfigError('config.plateKey: required with a PostgreSQL database (or env PLATEPAY_PLATE_KEY)');
+    }
+    if ((str('ledgerKey', null) ?? env.PLATEPAY_LEDGER_KEY ?? null) === null) {
+      throw new ConfigError('config.ledgerKey: required with a PostgreSQL database (or env PLATEPAY_LEDGER_KEY)');
+    }
+  }
   const adminKey = str('adminKey', null) ?? env.PLATEPAY_ADMIN_KEY ?? null;
   if (adminKey !== null && !/^ppkey_[A-Za-z0-9_-]{20,200}$/.test(adminKey)) {
     throw new ConfigError('config.adminKey: expected "ppkey_" followed by at least 20 base64url characters');

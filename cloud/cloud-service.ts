@@ -27,7 +27,7 @@ import { OperatorKeys } from './operators/operator-keys.js';
 import { Wallet } from './payments/wallet.js';
 import { ParkingService } from './sessions/parking-service.js';
 import { Settler } from './settlement/settler.js';
-import { SqliteStore } from './storage/sqlite-store.js';
+import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/repositories.js';
 
 export interface Cloud {
@@ -65,7 +65,8 @@ export const loggerOptions = (level: string) => ({
 
 export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Promise<Cloud> {
   const clock = deps.clock ?? systemClock;
-  const store = SqliteStore.open(config.database, { groupCommit: config.groupCommit });
+  const backend = await openStore({ database: config.database, groupCommit: config.groupCommit });
+  const store = backend.store;
   const keys = new OperatorKeys(store, clock);
   if (config.adminKey) await keys.ensureAdmin(config.adminKey);
   const parkingRef: { parking?: ParkingService } = {};
@@ -80,7 +81,7 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     defaultCreditLimit: config.defaultCreditLimit,
   });
   const lots = new LotService(store, clock);
-  const ledger = new Ledger(store.ledgerStore, config.ledgerKey, (work) => store.exclusive(work), clock, {
+  const ledger = new Ledger(backend.ledgerStore, config.ledgerKey, backend.ledgerWrite, clock, {
     origin: config.ledgerOrigin,
     batchSize: 1024,
     batchMs: config.ledgerBatchMs,
@@ -89,6 +90,8 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
   let checkpointing: Promise<void> = Promise.resolve();
   const checkpointNow = (): Promise<void> => {
     checkpointing = checkpointing.then(async () => {
+      // on PostgreSQL only the sequencer instance checkpoints; the others refresh their copy of the log
+      if (!(await backend.ledgerTurn())) return;
       const fresh = await ledger.checkpoint();
       const latest = fresh ?? ledger.latest();
       if (latest && config.witnesses.length) await witnesses.collect(latest);
@@ -135,6 +138,8 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     checkpointNow().catch((err: unknown) => app.log.error({ err }, 'ledger checkpoint failed'));
   }, config.ledgerBatchMs);
   ticker.unref();
+  // the first checkpoint (on a new ledger: of the empty tree) now rather than one tick later
+  checkpointNow().catch((err: unknown) => app.log.error({ err }, 'ledger checkpoint failed'));
 
   const cloud: Cloud = {
     app,

@@ -57,7 +57,10 @@ export function storageFault(err: unknown): { code: string; message: string } | 
   const code = (err as { code?: unknown })?.code;
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return null;
   if (code === 'SQLITE_FULL')
-    return { code: 'STORAGE_FULL', message: 'the database disk is full; nothing was changed, retry once space is freed' };
+    return {
+      code: 'STORAGE_FULL',
+      message: 'the database disk is full; nothing was changed, retry once space is freed',
+    };
   if (code.startsWith('SQLITE_READONLY'))
     return { code: 'STORAGE_READ_ONLY', message: 'the database is read-only; nothing was changed, retry later' };
   if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN'))

@@ -55,7 +55,34 @@ export class LedgerStoreError extends Error {
   readonly code = 'LEDGER_STORE';
 }
 
-export class SqliteLedgerStore implements SubtreeSource {
+type CheckpointRow = { size: number; note: string; createdAt: number };
+
+/**
+ * What the ledger reads and writes, synchronously: SQLite
+ * (`SqliteLedgerStore`) or, for PostgreSQL, an in-memory copy of the log
+ * that is read from and written back to the database around each write
+ * (`cloud/storage/pg-ledger-store.ts`). Writes are made inside the
+ * ledger's WriteSerializer.
+ */
+export interface LedgerStore extends SubtreeSource {
+  recordCount(): number;
+  treeSize(): number;
+  appendRecords(records: ReadonlyArray<{ ref: string | null; record: string }>, at: number): number;
+  records(start: number, end: number): LedgerRecord[];
+  recordByRef(ref: string): LedgerRecord | null;
+  integrate(max?: number): { oldSize: number; newSize: number };
+  appendAndIntegrate(records: ReadonlyArray<{ ref: string | null; record: string }>, at: number): number;
+  leafHashes(start: number, end: number): Hash[];
+  insertCheckpoint(size: number, note: string, at: number): void;
+  latestCheckpoint(): CheckpointRow | null;
+  checkpointAtLeast(size: number): CheckpointRow | null;
+  checkpointOf(size: number): CheckpointRow | null;
+  checkpoints(): CheckpointRow[];
+  putCosignature(size: number, witness: string, line: string): void;
+  cosignatures(size: number): Array<{ witness: string; line: string }>;
+}
+
+export class SqliteLedgerStore implements LedgerStore {
   private readonly stmt;
 
   constructor(private readonly db: Database.Database) {

@@ -19,7 +19,7 @@
 import type { Clock } from '../clock.js';
 import type { Hash } from './merkle.js';
 import { consistencyProof, inclusionProof, treeRoot } from './merkle.js';
-import type { LedgerRecord, SqliteLedgerStore } from './ledger-store.js';
+import type { LedgerRecord, LedgerStore } from './ledger-store.js';
 import type { Checkpoint, NoteSigningKey } from './signed-note.js';
 import { addSignatureLines, formatCheckpoint, parseCheckpoint, parseNote, signNote } from './signed-note.js';
 
@@ -73,7 +73,7 @@ export class Ledger {
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly store: SqliteLedgerStore,
+    private readonly store: LedgerStore,
     readonly key: NoteSigningKey,
     private readonly write: WriteSerializer,
     private readonly clock: Clock,

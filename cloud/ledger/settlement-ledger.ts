@@ -9,14 +9,14 @@ import type { Repositories, Settlement } from '../storage/repositories.js';
 import { canonicalRecord, settlementRecord } from './settlement-record.js';
 
 export interface SettlementLedger {
-  /** appends the settlement's record; returns its index in the log */
-  append(repos: Repositories, settlement: Settlement, plate: string): Promise<number>;
+  /** appends the settlement's record; returns its index in the log (null: placed after the commit) */
+  append(repos: Repositories, settlement: Settlement, plate: string): Promise<number | null>;
 }
 
 export class RecordTableLedger implements SettlementLedger {
   constructor(private readonly plateKey: Buffer) {}
 
-  async append(repos: Repositories, settlement: Settlement, plate: string): Promise<number> {
+  async append(repos: Repositories, settlement: Settlement, plate: string): Promise<number | null> {
     const record = canonicalRecord(settlementRecord(settlement, plate, this.plateKey));
     return repos.settlements.appendLedgerRecord(settlement.id, record, settlement.createdAt);
   }

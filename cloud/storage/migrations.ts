@@ -1,12 +1,31 @@
 /**
- * Versioned schema migrations, applied in order and recorded in
- * `schema_migrations`. A migration, once released, is never edited: a change
- * is a new migration with the next version.
+ * Versioned schema migrations for both backends, in one place: each
+ * migration has its SQL for SQLite and for PostgreSQL, applied in order and
+ * recorded in `schema_migrations`. A migration, once released, is never
+ * edited (its SQLite text stays byte for byte what existing databases ran):
+ * a change is a new migration with the next version, written for both.
+ *
+ * The PostgreSQL text is the same schema with its types: times, amounts and
+ * counters are BIGINT (ms since the epoch do not fit in INTEGER), REAL is
+ * DOUBLE PRECISION, BLOB is BYTEA. Booleans stay 0/1 integers so both
+ * backends read rows alike.
  */
+import { LEDGER_SCHEMA } from '../ledger/ledger-store.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
 export interface Migration {
   version: number;
   name: string;
+  /** the SQLite text (released versions: never edited) */
   sql: string;
+  /** the PostgreSQL text */
+  postgres: string;
+}
+
+/** The SQL of `m` for `dialect`. */
+export function migrationSql(m: Migration, dialect: Dialect): string {
+  return dialect === 'sqlite' ? m.sql : m.postgres;
 }
 
 export const migrations: readonly Migration[] = [
@@ -173,10 +192,212 @@ export const migrations: readonly Migration[] = [
       );
       CREATE INDEX settlements_driver ON settlements(driver_id);
     `,
+    postgres: `
+      CREATE TABLE drivers (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE driver_tokens (
+        token_hash TEXT PRIMARY KEY,
+        driver_id TEXT NOT NULL REFERENCES drivers(id),
+        expires_at BIGINT NOT NULL
+      );
+      CREATE TABLE payment_accounts (
+        id TEXT PRIMARY KEY,
+        driver_id TEXT REFERENCES drivers(id),
+        kind TEXT NOT NULL CHECK (kind IN ('wallet', 'system')),
+        currency TEXT NOT NULL,
+        credit_limit BIGINT NOT NULL CHECK (credit_limit >= 0),
+        label TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE UNIQUE INDEX payment_accounts_system ON payment_accounts(label, currency) WHERE kind = 'system';
+      CREATE TABLE journal_entries (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('topup', 'charge', 'refund')),
+        reference TEXT NOT NULL UNIQUE,
+        currency TEXT NOT NULL,
+        amount BIGINT NOT NULL CHECK (amount > 0),
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE postings (
+        entry_id TEXT NOT NULL REFERENCES journal_entries(id),
+        account_id TEXT NOT NULL REFERENCES payment_accounts(id),
+        amount BIGINT NOT NULL,
+        PRIMARY KEY (entry_id, account_id)
+      );
+      CREATE INDEX postings_account ON postings(account_id);
+      CREATE TABLE plate_links (
+        id TEXT PRIMARY KEY,
+        plate TEXT NOT NULL,
+        account_id TEXT NOT NULL REFERENCES payment_accounts(id),
+        driver_id TEXT NOT NULL REFERENCES drivers(id),
+        created_at BIGINT NOT NULL,
+        removed_at BIGINT
+      );
+      CREATE UNIQUE INDEX plate_links_one_active ON plate_links(plate) WHERE removed_at IS NULL;
+      CREATE INDEX plate_links_driver ON plate_links(driver_id);
+      CREATE TABLE plate_disputes (
+        id TEXT PRIMARY KEY,
+        plate TEXT NOT NULL,
+        claimant_driver_id TEXT NOT NULL REFERENCES drivers(id),
+        claimant_account_id TEXT NOT NULL REFERENCES payment_accounts(id),
+        holder_link_id TEXT NOT NULL REFERENCES plate_links(id),
+        reason TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'transferred', 'rejected')),
+        created_at BIGINT NOT NULL,
+        resolved_at BIGINT
+      );
+      CREATE TABLE operator_keys (
+        id TEXT PRIMARY KEY,
+        key_hash TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'auditor')),
+        label TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+      CREATE TABLE lots (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        tariff TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE lanes (
+        id TEXT PRIMARY KEY,
+        lot_id TEXT NOT NULL REFERENCES lots(id),
+        name TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('entry', 'exit')),
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE gates (
+        id TEXT PRIMARY KEY,
+        lot_id TEXT NOT NULL REFERENCES lots(id),
+        name TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+      CREATE TABLE parking_sessions (
+        id TEXT PRIMARY KEY,
+        lot_id TEXT NOT NULL REFERENCES lots(id),
+        plate TEXT NOT NULL,
+        entry_event_id TEXT NOT NULL UNIQUE,
+        entry_lane_id TEXT NOT NULL REFERENCES lanes(id),
+        entry_at BIGINT NOT NULL,
+        entry_confidence DOUBLE PRECISION NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'awaiting_payment', 'paid', 'closed')),
+        exit_event_id TEXT UNIQUE,
+        exit_at BIGINT,
+        fee BIGINT,
+        paid_at BIGINT,
+        passback_flag INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX parking_sessions_unclosed ON parking_sessions(lot_id) WHERE status != 'closed';
+      CREATE INDEX parking_sessions_plate ON parking_sessions(plate);
+      CREATE TABLE lane_events (
+        id TEXT PRIMARY KEY,
+        lane_id TEXT NOT NULL REFERENCES lanes(id),
+        kind TEXT NOT NULL CHECK (kind IN ('entry', 'exit')),
+        plate TEXT NOT NULL,
+        confidence DOUBLE PRECISION NOT NULL,
+        at BIGINT NOT NULL,
+        received_at BIGINT NOT NULL,
+        request_hash TEXT NOT NULL,
+        decision TEXT NOT NULL
+      );
+      CREATE TABLE pending_payments (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES parking_sessions(id),
+        plate TEXT NOT NULL,
+        amount BIGINT NOT NULL CHECK (amount > 0),
+        currency TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'paid')),
+        created_at BIGINT NOT NULL,
+        paid_at BIGINT,
+        paid_by_account_id TEXT REFERENCES payment_accounts(id)
+      );
+      CREATE INDEX pending_payments_plate ON pending_payments(plate);
+      CREATE TABLE review_items (
+        id TEXT PRIMARY KEY,
+        lot_id TEXT NOT NULL REFERENCES lots(id),
+        lane_id TEXT NOT NULL REFERENCES lanes(id),
+        event_id TEXT NOT NULL UNIQUE,
+        plate TEXT NOT NULL,
+        confidence DOUBLE PRECISION NOT NULL,
+        at BIGINT NOT NULL,
+        reason TEXT NOT NULL,
+        candidate_session_ids TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+        created_at BIGINT NOT NULL,
+        resolution TEXT,
+        resolved_at BIGINT
+      );
+      CREATE TABLE settlements (
+        id TEXT PRIMARY KEY,
+        exit_event_id TEXT NOT NULL UNIQUE,
+        session_id TEXT NOT NULL UNIQUE REFERENCES parking_sessions(id),
+        lot_id TEXT NOT NULL REFERENCES lots(id),
+        account_id TEXT REFERENCES payment_accounts(id),
+        driver_id TEXT REFERENCES drivers(id),
+        amount BIGINT NOT NULL CHECK (amount >= 0),
+        currency TEXT NOT NULL,
+        entry_at BIGINT NOT NULL,
+        exit_at BIGINT NOT NULL,
+        method TEXT NOT NULL,
+        journal_entry_id TEXT REFERENCES journal_entries(id),
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX settlements_driver ON settlements(driver_id);
+    `,
   },
   {
     version: 2,
     name: 'gate event counters (replay protection)',
     sql: `ALTER TABLE gates ADD COLUMN last_counter INTEGER NOT NULL DEFAULT 0;`,
+    postgres: `ALTER TABLE gates ADD COLUMN last_counter BIGINT NOT NULL DEFAULT 0;`,
+  },
+  {
+    version: 3,
+    name: 'ledger tables (records, subtree hashes, checkpoints, cosignatures)',
+    // SQLite: the ledger store has always created them (IF NOT EXISTS), so this only records them here
+    sql: LEDGER_SCHEMA,
+    postgres: `
+      CREATE TABLE ledger_records (
+        idx BIGINT PRIMARY KEY,
+        ref TEXT UNIQUE,
+        record TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE ledger_nodes (
+        level INTEGER NOT NULL,
+        idx BIGINT NOT NULL,
+        hash BYTEA NOT NULL,
+        PRIMARY KEY (level, idx)
+      );
+      CREATE TABLE ledger_checkpoints (
+        size BIGINT PRIMARY KEY,
+        note TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE SEQUENCE ledger_cosignatures_rev;
+      CREATE TABLE ledger_cosignatures (
+        size BIGINT NOT NULL REFERENCES ledger_checkpoints(size),
+        witness TEXT NOT NULL,
+        line TEXT NOT NULL,
+        rev BIGINT NOT NULL DEFAULT nextval('ledger_cosignatures_rev'),
+        PRIMARY KEY (size, witness)
+      );
+      CREATE INDEX ledger_cosignatures_rev_idx ON ledger_cosignatures(rev);
+      -- records committed by settlements, waiting for the sequencer to give them their index
+      CREATE TABLE ledger_queue (
+        seq BIGSERIAL PRIMARY KEY,
+        ref TEXT NOT NULL UNIQUE,
+        record TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+    `,
   },
 ];

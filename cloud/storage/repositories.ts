@@ -289,8 +289,13 @@ export interface SettlementRepository {
   byId(id: string): Promise<Settlement | null>;
   byExitEvent(exitEventId: string): Promise<Settlement | null>;
   ofDriver(driverId: string): Promise<Settlement[]>;
-  /** appends a record at the end of the ledger and returns its index */
-  appendLedgerRecord(settlementId: string, record: string, at: number): Promise<number>;
+  /**
+   * appends a record to the ledger, committed with the transaction; returns its index, or null
+   * where the log gives it its place after the commit (PostgreSQL: the ledger sequencer, on its
+   * next tick, so that concurrent settlements do not contend for the next index)
+   */
+  appendLedgerRecord(settlementId: string, record: string, at: number): Promise<number | null>;
+  /** the settlement's record once it has its place in the log */
   ledgerRecordOf(settlementId: string): Promise<LedgerRecordRow | null>;
   ledgerSize(): Promise<number>;
 }

@@ -26,6 +26,8 @@
  * fsync per unit).
  */
 import { performance } from 'node:perf_hooks';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Tariff } from '../tariffs/tariff.js';
 import { migrations } from './migrations.js';
@@ -57,7 +59,7 @@ import type {
   StoredLaneEvent,
 } from './repositories.js';
 
-type Row = Record<string, unknown>;
+export type Row = Record<string, unknown>;
 
 export class StorageError extends Error {
   readonly code = 'STORAGE_ERROR';
@@ -151,7 +153,12 @@ export class SqliteStore implements Store {
 
   /** Opens (creating if needed) the database at `path` (":memory:" for a throwaway one) and migrates it. */
   static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
-    const db = new Database(path);
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+    } catch (err) {
+      throw openError(path, err);
+    }
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
@@ -161,7 +168,7 @@ export class SqliteStore implements Store {
       return new SqliteStore(db, options);
     } catch (err) {
       db.close();
-      throw err;
+      throw openError(path, err);
     }
   }
 
@@ -344,6 +351,27 @@ class Statements {
   private readonly raw = new Map<string, Database.Statement>();
 }
 
+/** Why a database could not be opened, in words an operator can act on (a read-only disk, a missing folder). */
+function openError(path: string, err: unknown): Error {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !/^SQLITE_(CANTOPEN|READONLY|IOERR)/.test(code)) return err as Error;
+  const folder = dirname(resolvePath(path));
+  let why = (err as Error).message;
+  try {
+    accessSync(folder, fsConstants.W_OK);
+  } catch (e) {
+    const c = (e as NodeJS.ErrnoException).code;
+    why =
+      c === 'EROFS'
+        ? 'its folder is on a read-only filesystem'
+        : c === 'ENOENT'
+          ? 'its folder does not exist'
+          : `its folder is not writable (${c})`;
+  }
+  if (code.startsWith('SQLITE_READONLY')) why = 'the file is read-only';
+  return new StorageError(`cannot open the database ${path} for writing: ${why}`);
+}
+
 function migrate(db: Database.Database): void {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
@@ -400,7 +428,7 @@ class SqliteDrivers implements DriverRepository {
   }
 }
 
-function toDriver(r: Row | undefined): Driver | null {
+export function toDriver(r: Row | undefined): Driver | null {
   if (!r) return null;
   return {
     id: str(r.id),
@@ -483,7 +511,7 @@ class SqliteAccounts implements AccountRepository {
   }
 }
 
-function toAccount(r: Row | undefined): PaymentAccount | null {
+export function toAccount(r: Row | undefined): PaymentAccount | null {
   if (!r) return null;
   return {
     id: str(r.id),
@@ -496,7 +524,7 @@ function toAccount(r: Row | undefined): PaymentAccount | null {
   };
 }
 
-function toEntry(r: Row): JournalEntry {
+export function toEntry(r: Row): JournalEntry {
   return {
     id: str(r.id),
     kind: str(r.kind) as JournalEntry['kind'],
@@ -572,7 +600,7 @@ class SqliteLinks implements LinkRepository {
   }
 }
 
-function toLink(r: Row | undefined): PlateLink | null {
+export function toLink(r: Row | undefined): PlateLink | null {
   if (!r) return null;
   return {
     id: str(r.id),
@@ -584,7 +612,7 @@ function toLink(r: Row | undefined): PlateLink | null {
   };
 }
 
-function toDispute(r: Row | undefined): PlateDispute | null {
+export function toDispute(r: Row | undefined): PlateDispute | null {
   if (!r) return null;
   return {
     id: str(r.id),
@@ -621,7 +649,7 @@ class SqliteOperators implements OperatorRepository {
   }
 }
 
-function toKey(r: Row | undefined): OperatorKey | null {
+export function toKey(r: Row | undefined): OperatorKey | null {
   if (!r) return null;
   return {
     id: str(r.id),
@@ -683,7 +711,7 @@ class SqliteLots implements LotRepository {
   }
 }
 
-function toLot(r: Row | undefined): Lot | null {
+export function toLot(r: Row | undefined): Lot | null {
   if (!r) return null;
   return {
     id: str(r.id),
@@ -693,7 +721,7 @@ function toLot(r: Row | undefined): Lot | null {
   };
 }
 
-function toLane(r: Row | undefined): Lane | null {
+export function toLane(r: Row | undefined): Lane | null {
   if (!r) return null;
   return {
     id: str(r.id),
@@ -704,7 +732,7 @@ function toLane(r: Row | undefined): Lane | null {
   };
 }
 
-function toGate(r: Row | undefined): Gate | null {
+export function toGate(r: Row | undefined): Gate | null {
   if (!r) return null;
   return {
     id: str(r.id),
@@ -919,7 +947,7 @@ class SqliteSessions implements SessionRepository {
   }
 }
 
-function toSession(r: Row | undefined): ParkingSession | null {
+export function toSession(r: Row | undefined): ParkingSession | null {
   if (!r) return null;
   return {
     id: str(r.id),
@@ -938,7 +966,7 @@ function toSession(r: Row | undefined): ParkingSession | null {
   };
 }
 
-const SESSION_COLUMNS =
+export const SESSION_COLUMNS =
   'id, lot_id, plate, entry_event_id, entry_lane_id, entry_at, entry_confidence, status, exit_event_id, exit_at, fee, paid_at, passback_flag';
 
 /** a session from its values in SESSION_COLUMNS order */
@@ -960,7 +988,7 @@ function sessionOfValues(v: unknown[]): ParkingSession {
   };
 }
 
-function toPending(r: Row | undefined): PendingPayment | null {
+export function toPending(r: Row | undefined): PendingPayment | null {
   if (!r) return null;
   return {
     id: str(r.id),
@@ -975,7 +1003,7 @@ function toPending(r: Row | undefined): PendingPayment | null {
   };
 }
 
-function toReview(r: Row | undefined): ReviewItem | null {
+export function toReview(r: Row | undefined): ReviewItem | null {
   if (!r) return null;
   return {
     id: str(r.id),
@@ -1046,7 +1074,7 @@ class SqliteSettlements implements SettlementRepository {
   }
 }
 
-function toSettlement(r: Row | undefined): Settlement | null {
+export function toSettlement(r: Row | undefined): Settlement | null {
   if (!r) return null;
   return {
     id: str(r.id),

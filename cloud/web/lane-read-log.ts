@@ -81,7 +81,9 @@ export class LaneReadLog {
 
   /** The evidence file for a service database path. */
   static pathFor(database: string): string {
-    return database === ':memory:' || database === '' ? ':memory:' : `${database}.evidence`;
+    // on PostgreSQL (several instances, no local database file) each instance keeps its reads in memory
+    if (database === ':memory:' || database === '' || /^postgres(ql)?:\/\//i.test(database)) return ':memory:';
+    return `${database}.evidence`;
   }
 
   add(e: LaneEventSeen): void {

@@ -2,15 +2,101 @@
  * A real cloud service for tests: SQLite in a temporary folder, listening on
  * 127.0.0.1 on a free port, with a clock the test moves, and a tiny JSON
  * client over real HTTP (fetch).
+ *
+ * With PLATEPAY_TEST_DATABASE=postgres://user:password@host:port/db (a role
+ * that may create databases; `bash scripts/postgres-for-tests.sh start`
+ * prints one), every TestCloud runs on PostgreSQL instead, in a database of
+ * its own that is created at start and dropped at stop.
  */
 import Database from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../cloud/clock.js';
 import { parseCloudConfig } from '../../cloud/cloud-config.js';
 import type { Cloud } from '../../cloud/cloud-service.js';
 import { startCloud } from '../../cloud/cloud-service.js';
+import { formatSigningKey, generateSigningKey } from '../../cloud/ledger/signed-note.js';
+import { PgStore } from '../../cloud/storage/pg-store.js';
+import type { Store } from '../../cloud/storage/repositories.js';
+import { SqliteStore } from '../../cloud/storage/sqlite-store.js';
+
+/** the PostgreSQL server the tests run on, or null for SQLite */
+export const TEST_POSTGRES: string | null = process.env.PLATEPAY_TEST_DATABASE || null;
+/** the backend the tests run on, for test names and skips */
+export const TEST_BACKEND: 'sqlite' | 'postgres' = TEST_POSTGRES ? 'postgres' : 'sqlite';
+/** a ledger key for PostgreSQL runs (several instances must share one, so none is generated there) */
+export const TEST_LEDGER_KEY = formatSigningKey(generateSigningKey('platepay.local/ledger'));
+
+/** `url` with another database name */
+export function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Creates a fresh PostgreSQL database on the test server; returns its URL. */
+export async function createTestDatabase(): Promise<string> {
+  if (!TEST_POSTGRES) throw new Error('PLATEPAY_TEST_DATABASE is not set');
+  const name = `platepay_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return withDatabase(TEST_POSTGRES, name);
+}
+
+/** Drops a database made by createTestDatabase (its connections are ended). */
+export async function dropTestDatabase(url: string): Promise<void> {
+  if (!TEST_POSTGRES) return;
+  const name = new URL(url).pathname.slice(1);
+  if (!/^platepay_t_[0-9a-f]+$/.test(name)) throw new Error(`not a test database: ${name}`);
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+let sharedDatabase: Promise<string> | null = null;
+
+/**
+ * A Store for repository-level tests: a fresh in-memory SQLite, or with PLATEPAY_TEST_DATABASE a
+ * PgStore in a fresh schema of a database this test process shares between its stores (made on
+ * first use, dropped when the process ends).
+ */
+export async function openTestStore(): Promise<Store> {
+  if (!TEST_POSTGRES) return SqliteStore.open(':memory:');
+  if (!sharedDatabase) {
+    sharedDatabase = createTestDatabase();
+    let dropped = false;
+    process.on('beforeExit', () => {
+      if (dropped) return;
+      dropped = true;
+      void sharedDatabase!.then(dropTestDatabase).catch(() => undefined);
+    });
+  }
+  const url = await sharedDatabase;
+  const schema = `s_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(url);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return PgStore.open(u.toString(), { poolSize: 2 });
+}
 
 export class ManualClock implements Clock {
   constructor(private t: number) {}
@@ -40,24 +126,38 @@ export class TestCloud {
     readonly dir: string,
     clock: ManualClock,
     private readonly extraConfig: Record<string, unknown>,
+    /** the PostgreSQL database of this cloud, or null on SQLite */
+    readonly postgresUrl: string | null,
   ) {
     this.clock = clock;
   }
 
   static async start(clock = new ManualClock(T0), extraConfig: Record<string, unknown> = {}): Promise<TestCloud> {
     const dir = await mkdtemp(join(tmpdir(), 'platepay-cloud-'));
-    const t = new TestCloud(dir, clock, extraConfig);
+    const url = TEST_POSTGRES ? await createTestDatabase() : null;
+    const t = new TestCloud(dir, clock, extraConfig, url);
     await t.restart();
     return t;
   }
 
   /** the config the service runs with, as a JSON file for the CLI */
   get configJson(): Record<string, unknown> {
-    return { database: this.dbPath, adminKey: ADMIN_KEY, plateKey: PLATE_KEY, ...this.extraConfig };
+    return {
+      database: this.dbPath,
+      adminKey: ADMIN_KEY,
+      plateKey: PLATE_KEY,
+      ...this.backendConfig,
+      ...this.extraConfig,
+    };
   }
 
+  /** the SQLite file, or the PostgreSQL URL */
   get dbPath(): string {
-    return join(this.dir, 'cloud.db');
+    return this.postgresUrl ?? join(this.dir, 'cloud.db');
+  }
+
+  private get backendConfig(): Record<string, unknown> {
+    return this.postgresUrl ? { ledgerKey: TEST_LEDGER_KEY } : {};
   }
 
   get url(): string {
@@ -74,6 +174,7 @@ export class TestCloud {
         adminKey: ADMIN_KEY,
         plateKey: PLATE_KEY,
         logLevel: 'silent',
+        ...this.backendConfig,
         ...this.extraConfig,
       },
       {},
@@ -83,6 +184,7 @@ export class TestCloud {
 
   async stop(): Promise<void> {
     if (this.cloud) await this.cloud.close();
+    if (this.postgresUrl) await dropTestDatabase(this.postgresUrl);
     await rm(this.dir, { recursive: true, force: true });
   }
 
@@ -114,6 +216,7 @@ export class TestCloud {
 
   /** Every row of every table, to show that a refused request changed nothing. */
   snapshot(): string {
+    if (this.postgresUrl) return postgresSnapshot(this.postgresUrl);
     const db = new Database(this.dbPath, { readonly: true, fileMustExist: true });
     try {
       const tables = (
@@ -126,6 +229,20 @@ export class TestCloud {
       db.close();
     }
   }
+}
+
+/**
+ * Every row of every table of a PostgreSQL database, read synchronously (psql in a child process, so
+ * `snapshot()` is synchronous on both backends): one line per row, tables by name, rows in text order.
+ */
+function postgresSnapshot(url: string): string {
+  const script = `SELECT format('SELECT %L AS t, x::text AS r FROM %I x ORDER BY 2', table_name, table_name)
+    FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name \\gexec`;
+  return execFileSync('psql', [url, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1'], {
+    input: script,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
 }
 
 export const tariff = {

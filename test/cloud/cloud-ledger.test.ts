@@ -15,7 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import { formatVerifierKey, generateSigningKey, verifyCheckpointNote } from '../../cloud/ledger/signed-note.js';
 import { Witness } from '../../cloud/ledger/witness.js';
 import { buildWitnessServer } from '../../cloud/ledger/witness-server.js';
-import { ADMIN_KEY, TestCloud, eventId, setUpLot, signUp } from './cloud-harness.js';
+import { ADMIN_KEY, TEST_BACKEND, TestCloud, eventId, setUpLot, signUp } from './cloud-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'platepay.js');
@@ -90,25 +90,31 @@ describe('cloud ledger with a witness', () => {
     const verified = verifyCheckpointNote(receipts.body.receipts[2].checkpoint, logKey, [witnessKey]);
     assert.deepEqual(verified.cosignedBy, ['bank-a']);
 
+    // `ledger export` and `ledger reconcile` open the database file: SQLite only
+    const byFile = TEST_BACKEND === 'sqlite';
     const configFile = join(t.dir, 'cloud.json');
     await writeFile(configFile, JSON.stringify(t.configJson));
     const out = join(t.dir, 'export');
-    const exported = await runCli(['ledger', 'export', '--config', configFile, '--out', out]);
-    assert.equal(exported.code, 0, exported.stderr);
-    const ok = await runCli([
-      'ledger',
-      'verify',
-      '--dir',
-      out,
-      '--log-key',
-      formatVerifierKey(logKey),
-      '--witness-key',
-      formatVerifierKey(witnessKey),
-      '--quorum',
-      '1',
-    ]);
-    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    assert.match(ok.stdout, /ok: 3 records/);
+    const exported = byFile ? await runCli(['ledger', 'export', '--config', configFile, '--out', out]) : null;
+    if (exported) assert.equal(exported.code, 0, exported.stderr);
+    const ok = !byFile
+      ? null
+      : await runCli([
+          'ledger',
+          'verify',
+          '--dir',
+          out,
+          '--log-key',
+          formatVerifierKey(logKey),
+          '--witness-key',
+          formatVerifierKey(witnessKey),
+          '--quorum',
+          '1',
+        ]);
+    if (ok) {
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      assert.match(ok.stdout, /ok: 3 records/);
+    }
 
     const auditor = (await t.call('POST', '/v1/keys', { token: ADMIN_KEY, body: { role: 'auditor', label: 'bank' } }))
       .body.secret;
@@ -127,6 +133,7 @@ describe('cloud ledger with a witness', () => {
     ]);
     assert.equal(byUrl.code, 0, byUrl.stdout + byUrl.stderr);
     assert.equal(JSON.parse(byUrl.stdout).records, 3);
+    if (!byFile) return;
     const reconciled = await runCli(['ledger', 'reconcile', '--config', configFile, '--dir', out, '--json']);
     assert.equal(reconciled.code, 0, reconciled.stdout + reconciled.stderr);
     assert.deepEqual(JSON.parse(reconciled.stdout), { matched: 3, oursOnly: [], theirsOnly: [] });

@@ -1,5 +1,5 @@
 /**
- * The built-in wallet on real SQLite: top-ups, charges within the credit
+ * The built-in wallet on real SQLite (or PostgreSQL, see cloud-harness.ts): top-ups, charges within the credit
  * limit, declines beyond it, refunds, idempotency by reference, and the
  * double-entry invariant (all postings sum to zero) over random sequences.
  */
@@ -7,20 +7,22 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Wallet } from '../../cloud/payments/wallet.js';
-import { SqliteStore } from '../../cloud/storage/sqlite-store.js';
 import type { Repositories } from '../../cloud/storage/repositories.js';
-import { ManualClock, T0 } from './cloud-harness.js';
+import { randomBytes } from 'node:crypto';
+import { ManualClock, T0, openTestStore } from './cloud-harness.js';
 
 async function walletWith(creditLimit: number) {
-  const store = SqliteStore.open(':memory:');
+  const store = await openTestStore();
   const clock = new ManualClock(T0);
   const wallet = new Wallet(clock);
-  const accountId = 'acc_' + '1'.repeat(32);
+  const own = randomBytes(16).toString('hex');
+  const accountId = 'acc_' + own;
+  const driverId = 'drv_' + own;
   await store.transaction(async (r) => {
-    await r.drivers.insert({ id: 'drv_1', email: 'a@b.c', name: 'A', passwordHash: 'x', createdAt: T0 });
+    await r.drivers.insert({ id: driverId, email: `${own}@b.c`, name: 'A', passwordHash: 'x', createdAt: T0 });
     await r.accounts.insert({
       id: accountId,
-      driverId: 'drv_1',
+      driverId,
       kind: 'wallet',
       currency: 'CNY',
       creditLimit,

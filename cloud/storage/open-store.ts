@@ -1,0 +1,55 @@
+/**
+ * Opens the storage backend that `config.database` names: a PostgreSQL URL
+ * (`postgres://user:password@host:port/db`) selects PostgreSQL, on which
+ * several cloud instances may run together; anything else is a SQLite file
+ * (or ":memory:"), the embedded default.
+ *
+ * Besides the Store, a backend gives the signed ledger its synchronous
+ * store, the serializer its writes go through, and `ledgerTurn`: called on
+ * every ledger tick, it says whether this instance may hash records and
+ * sign checkpoints now (SQLite: always; PostgreSQL: while it holds the
+ * sequencer lock, taken over when the holder's session ends).
+ */
+import type { LedgerStore } from '../ledger/ledger-store.js';
+import type { WriteSerializer } from '../ledger/ledger.js';
+import { isPostgresUrl, PgStore } from './pg-store.js';
+import type { Store } from './repositories.js';
+import { SqliteStore } from './sqlite-store.js';
+
+export interface OpenedStore {
+  kind: 'sqlite' | 'postgres';
+  store: Store;
+  ledgerStore: LedgerStore;
+  ledgerWrite: WriteSerializer;
+  /** may this instance write the ledger now (refreshing its copy of the log when it may not) */
+  ledgerTurn(): Promise<boolean>;
+}
+
+export interface OpenStoreOptions {
+  database: string;
+  /** SQLite only: group commit (see SqliteStore) */
+  groupCommit?: boolean;
+  /** PostgreSQL only: connections in this instance's pool */
+  poolSize?: number;
+}
+
+export async function openStore(options: OpenStoreOptions): Promise<OpenedStore> {
+  if (isPostgresUrl(options.database)) {
+    const store = await PgStore.open(options.database, { poolSize: options.poolSize });
+    return {
+      kind: 'postgres',
+      store,
+      ledgerStore: store.ledger.copy,
+      ledgerWrite: store.ledger.write,
+      ledgerTurn: () => store.ledger.turn(),
+    };
+  }
+  const store = SqliteStore.open(options.database, { groupCommit: options.groupCommit });
+  return {
+    kind: 'sqlite',
+    store,
+    ledgerStore: store.ledgerStore,
+    ledgerWrite: (work) => store.exclusive(work),
+    ledgerTurn: async () => true,
+  };
+}
