@@ -13,7 +13,7 @@ import type { CtcMatrix, CtcRead, PlateAlphabet } from './ctc-decoder.js';
 import { decodeFormat, decodeGreedy } from './ctc-decoder.js';
 import type { PlateColour } from './plate-colour.js';
 import type { CompiledFormat, PlateFormat } from '../../proto/plate-syntax.js';
-import { fitsFormat } from '../../proto/plate-syntax.js';
+import { fitsFormat, provinces } from '../../proto/plate-syntax.js';
 import { differsOnlyByLookAlikes } from '../../proto/look-alikes.js';
 
 export interface FormatTuning {
@@ -36,6 +36,11 @@ export interface FormatTuning {
    * many for one of them to make a character certain.
    */
   confusionBonus: number;
+  /**
+   * plate colour counts only when some time step gives province characters
+   * at least this probability (0: always)
+   */
+  colourNeedsProvince: number;
 }
 
 export const defaultFormatTuning: FormatTuning = {
@@ -45,7 +50,8 @@ export const defaultFormatTuning: FormatTuning = {
   colourStrong: 0.4,
   colourWeak: 0.05,
   uncolouredCnPenalty: 3,
-  confusionBonus: 3,
+  confusionBonus: 1.5,
+  colourNeedsProvince: 0.2,
 };
 
 export interface FormatChoice {
@@ -65,13 +71,16 @@ export function chooseFormat(
   tuning: FormatTuning = defaultFormatTuning,
 ): FormatChoice | null {
   const free = decodeGreedy(m, alphabet);
+  // plate colour is evidence of a Chinese plate only where the model sees a province character somewhere:
+  // blue and green also colour US and European plates (blue text, state artwork, the EU band)
+  const colourCue = colour && provinceEvidence(m, alphabet) >= tuning.colourNeedsProvince ? colour : null;
   const freeFitsSpecific = formats.some((f) => f.format.specific && fitsFormat(free.text, f));
   let best: FormatChoice | null = null;
   for (const f of formats) {
     const read = decodeFormat(m, alphabet, f);
     if (!read) continue;
     const fitCost = free.logScore - read.logScore;
-    let value = -fitCost / tuning.temperature + prior(f.format, colour, tuning);
+    let value = -fitCost / tuning.temperature + prior(f.format, colourCue, tuning);
     if (
       f.format.specific &&
       f.format.region !== 'US' &&
@@ -85,10 +94,27 @@ export function chooseFormat(
   return best;
 }
 
+/** The highest probability any one time step gives the province characters together. */
+function provinceEvidence(m: CtcMatrix, alphabet: PlateAlphabet): number {
+  const cols = [...provinces].map((c) => alphabet.column(c));
+  let best = 0;
+  for (let t = 0; t < m.steps; t++) {
+    let p = 0;
+    for (const c of cols) p += m.probs[t * m.columns + c]!;
+    if (p > best) best = p;
+  }
+  return best;
+}
+
+/** How much a strip looks like a Chinese plate by colour: its blue fraction, or 1.5 x its green fraction. */
+function plateEvidence(colour: PlateColour): number {
+  return Math.max(colour.blue, 1.5 * colour.green);
+}
+
 function prior(format: PlateFormat, colour: PlateColour | null, tuning: FormatTuning): number {
   let p = (format.specific ? 0 : -tuning.genericPenalty) - (format.extraPenalty ?? 0);
   if (colour) {
-    const evidence = Math.max(colour.blue, 1.5 * colour.green);
+    const evidence = plateEvidence(colour);
     const isCn = format.region === 'CN';
     if (evidence >= tuning.colourStrong) p += isCn ? tuning.colourBonus : -tuning.colourBonus;
     else if (evidence < tuning.colourWeak && isCn) p -= tuning.uncolouredCnPenalty;

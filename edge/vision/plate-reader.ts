@@ -1,7 +1,11 @@
 /**
  * PlateReader: frame in, plate reads out.
  *
- *   image -> TextDetector (text lines as rotated quads)
+ *   image -> TextDetector (text lines as rotated quads): on a large frame a
+ *            coarse pass (long side 640) finds the likely plates and only
+ *            their surroundings are detected again at full scale (960);
+ *            the whole frame is detected at full scale only when that
+ *            gives no confident read
  *         -> candidate lines (plate-like shapes; neighbours joined, since a
  *            detector often splits "ABC 1234" or "皖A·931Y9" at the gap)
  *         -> Rectifier (perspective warp to 48 px strips)
@@ -20,7 +24,7 @@ import { chooseFormat, defaultFormatTuning } from './format-choice.js';
 import { plateColour } from './plate-colour.js';
 import type { PlateColour } from './plate-colour.js';
 import type { Quad, Rect } from './geometry.js';
-import { growQuad, quadBounds, quadSize, rectIou } from './geometry.js';
+import { growQuad, quadBounds, quadSize, rectIntersection, rectIou } from './geometry.js';
 import type { ImageInput, ImageLimits, RgbImage } from './image-input.js';
 import { decodeImage, defaultImageLimits } from './image-input.js';
 import { ModelFiles } from './model-files.js';
@@ -28,8 +32,8 @@ import { createSession } from './onnx-session.js';
 import { loadOpenCv } from './opencv.js';
 import type { OpenCv } from './opencv.js';
 import { rectify, resizeWhole } from './rectifier.js';
-import type { DetectorOptions, TextBox } from './text-detector.js';
-import { TextDetector, defaultDetectorOptions } from './text-detector.js';
+import type { DetectorOptions, DetectorTimings, TextBox } from './text-detector.js';
+import { TextDetector, clampRoi, defaultDetectorOptions } from './text-detector.js';
 import { TextRecognizer, defaultRecognizerOptions } from './text-recognizer.js';
 import type { RecognizerOptions } from './text-recognizer.js';
 
@@ -61,10 +65,23 @@ export interface PlateReaderOptions {
   maxCandidates: number;
   /** margins added around each text line before it is read, as fractions of its height */
   stripPadding: { x: number; y: number };
-  /** text lines are read this many at a time, most plate-like first (default 2) */
+  /** text lines are read this many at a time, most plate-like first (default 1) */
   roundSize: number;
-  /** reading stops after a round that produced a read ranked at least this high */
+  /**
+   * reading stops after a round that produced a read ranked at least this
+   * high that fits a specific plate format (a generic fit may be part of a
+   * plate, e.g. the digits of a split line)
+   */
   confidentScore: number;
+  /**
+   * a first detection pass at this long side finds the likely plates, which
+   * are then detected again at full scale on their own; only when that
+   * gives no confident read is the whole frame detected at full scale
+   * (0: always detect the whole frame at full scale)
+   */
+  coarseSide: number;
+  /** the coarse pass's most plate-like lines that are looked at again */
+  coarseRegions: number;
   limits: ImageLimits;
   /** how formats are weighed against each other (see format-choice.ts) */
   formatTuning: FormatTuning;
@@ -101,8 +118,10 @@ export const defaultPlateReaderOptions: PlateReaderOptions = {
   regions: allRegions,
   maxCandidates: 8,
   stripPadding: { x: 0.08, y: -0.08 },
-  roundSize: 2,
+  roundSize: 1,
   confidentScore: 1.5,
+  coarseSide: 640,
+  coarseRegions: 3,
   limits: defaultImageLimits,
   formatTuning: defaultFormatTuning,
   recognizer: {},
@@ -152,20 +171,55 @@ export class PlateReader {
 
   async readImage(image: RgbImage, options: ReadOptions = {}, trace?: ReadTrace): Promise<PlateRead[]> {
     const detTimings = { preMs: 0, runMs: 0, postMs: 0 };
-    const boxes = await this.detector.detect(image, options.roi, detTimings);
-    const candidates = this.candidateLines(boxes);
+    const session = new ReadSession(image, trace);
+    const area = clampRoi(options.roi, image);
+    const fineScale = this.detector.scaleFor(area);
+    const coarseScale = this.detector.scaleFor(area, this.options.coarseSide);
+    let confident = false;
+    if (this.options.coarseSide > 0 && coarseScale < 0.8 * fineScale) {
+      // a cheap pass finds where text is; the most plate-like places are then detected again at full scale
+      const coarse = await this.detect(image, area, detTimings, coarseScale, trace);
+      const lines = this.candidateLines(coarse);
+      for (const region of plateRegions(lines.slice(0, this.options.coarseRegions), area)) {
+        const boxes = await this.detect(image, region, detTimings, fineScale, trace);
+        if (await this.readLines(session, this.candidateLines(boxes))) {
+          confident = true;
+          break;
+        }
+      }
+    }
+    if (!confident) {
+      const boxes = await this.detect(image, area, detTimings, undefined, trace);
+      await this.readLines(session, this.candidateLines(boxes));
+    }
     if (trace) {
       trace.detPreMs += detTimings.preMs;
       trace.detRunMs += detTimings.runMs;
       trace.detPostMs += detTimings.postMs;
-      trace.boxes.push(...boxes.map((b) => b.quad));
     }
-    const maxHeight = Math.max(1, ...candidates.map((c) => c.height));
-    const scored: Array<{ read: PlateRead; score: number }> = [];
-    // the most plate-like lines first, a few at a time; stop once a read is clearly a plate
+    return session.best();
+  }
+
+  private async detect(image: RgbImage, area: Rect, timings: DetectorTimings, scale?: number, trace?: ReadTrace) {
+    const boxes = await this.detector.detect(image, area, timings, scale);
+    trace?.boxes.push(...boxes.map((b) => b.quad));
+    return boxes;
+  }
+
+  /**
+   * Reads candidate lines a few at a time, most plate-like first, skipping
+   * lines already read; stops after a round that produced a read that fits
+   * a specific format and is ranked at least `confidentScore`. Returns
+   * whether it did.
+   */
+  private async readLines(session: ReadSession, candidates: CandidateLine[]): Promise<boolean> {
+    const { image, trace } = session;
+    const fresh = candidates.filter((c) => !session.hasRead(c.quad));
+    const maxHeight = Math.max(session.maxHeight, ...fresh.map((c) => c.height));
+    session.maxHeight = maxHeight;
     const { roundSize, confidentScore } = this.options;
-    for (let start = 0; start < candidates.length; start += roundSize) {
-      const round = candidates.slice(start, start + roundSize);
+    for (let start = 0; start < fresh.length; start += roundSize) {
+      const round = fresh.slice(start, start + roundSize);
       const t0 = performance.now();
       const crops = rectify(
         this.cv,
@@ -175,13 +229,18 @@ export class PlateReader {
       const matrices = await this.recognizer.recognize(crops);
       if (trace) trace.recMs += performance.now() - t0;
       round.forEach((cand, i) => {
+        session.readQuads.push(cand.quad);
         const colour = plateColour(crops[i]!.data);
         const best = this.choose(matrices[i]!, colour);
         if (!best) return;
         const score =
           rankScore(best.read, best.format, best.fitCost, cand.height / maxHeight, cand.detScore) -
           (looksLikeOverlay(best.read.text, cand.quad, image.height) ? 5 : 0);
-        scored.push({ score, read: toPlateRead(best.read, best.format, cand.quad) });
+        session.scored.push({
+          score,
+          specific: best.format.specific,
+          read: toPlateRead(best.read, best.format, cand.quad),
+        });
         trace?.candidates.push({
           quad: cand.quad,
           text: best.read.text,
@@ -191,16 +250,9 @@ export class PlateReader {
           colour,
         });
       });
-      if (scored.some((s) => s.score >= confidentScore)) break;
+      if (session.scored.some((s) => s.specific && s.score >= confidentScore)) return true;
     }
-    scored.sort((a, b) => b.score - a.score);
-    // one read per place in the frame: drop reads whose boxes overlap a better one
-    const kept: typeof scored = [];
-    for (const s of scored) {
-      const b = quadBounds(s.read.box);
-      if (!kept.some((k) => rectIou(quadBounds(k.read.box), b) > 0.3 || sameLine(k.read.box, s.read.box))) kept.push(s);
-    }
-    return kept.map((k) => k.read);
+    return false;
   }
 
   /** Reads an image that is already one plate (a crop), e.g. from a plate-crop dataset. */
@@ -224,7 +276,7 @@ export class PlateReader {
   }
 
   /** Text lines worth reading: plate-like shapes, plus neighbouring lines joined. */
-  private candidateLines(boxes: TextBox[]): Array<{ quad: Quad; height: number; detScore: number }> {
+  private candidateLines(boxes: TextBox[]): CandidateLine[] {
     const lines = boxes
       .map((b) => ({ quad: b.quad, detScore: b.score, ...quadSize(b.quad) }))
       .filter((l) => l.height >= 6 && l.width / l.height >= 0.8 && l.width / l.height <= 16);
@@ -245,6 +297,7 @@ export class PlateReader {
     all.sort((a, b) => b.height * b.detScore - a.height * a.detScore);
     return all.slice(0, this.options.maxCandidates).map((l) => ({
       quad: growQuad(l.quad, this.options.stripPadding.x * l.height, this.options.stripPadding.y * l.height),
+      line: l.quad,
       height: l.height,
       detScore: l.detScore,
     }));
@@ -253,6 +306,79 @@ export class PlateReader {
   async close(): Promise<void> {
     // sessions are released with the process; kept for interface symmetry with I/O owners
   }
+}
+
+/** A text line worth reading: its strip (the line with margins), the line itself, height and detector score. */
+interface CandidateLine {
+  quad: Quad;
+  line: Quad;
+  height: number;
+  detScore: number;
+}
+
+/** What one call to readImage has read so far. */
+class ReadSession {
+  readonly scored: Array<{ read: PlateRead; score: number; specific: boolean }> = [];
+  readonly readQuads: Quad[] = [];
+  /** the tallest candidate line seen so far (heights are ranked relative to it) */
+  maxHeight = 1;
+
+  constructor(
+    readonly image: RgbImage,
+    readonly trace: ReadTrace | undefined,
+  ) {}
+
+  /** A line counts as read when a strip read before covers nearly the same place. */
+  hasRead(q: Quad): boolean {
+    const b = quadBounds(q);
+    return this.readQuads.some((r) => rectIou(quadBounds(r), b) > 0.8);
+  }
+
+  /** One read per place in the frame, best first: reads whose boxes overlap a better one are dropped. */
+  best(): PlateRead[] {
+    const sorted = [...this.scored].sort((a, b) => b.score - a.score);
+    const kept: typeof sorted = [];
+    for (const s of sorted) {
+      const b = quadBounds(s.read.box);
+      if (!kept.some((k) => rectIou(quadBounds(k.read.box), b) > 0.3 || sameLine(k.read.box, s.read.box))) kept.push(s);
+    }
+    return kept.map((k) => k.read);
+  }
+}
+
+/**
+ * Where to look again at full scale after a coarse pass: around each
+ * candidate line, a margin of one line height above and below and of 1.5
+ * at each end (where a split plate's other half may be); clipped to the
+ * area, overlapping regions merged, in the order of the lines given.
+ */
+function plateRegions(lines: readonly CandidateLine[], area: Rect): Rect[] {
+  const regions: Rect[] = [];
+  for (const l of lines) {
+    const b = quadBounds(l.line);
+    const mx = 1.5 * l.height;
+    const my = 1.0 * l.height;
+    const x0 = Math.max(area.x, Math.floor(b.x - mx));
+    const y0 = Math.max(area.y, Math.floor(b.y - my));
+    const x1 = Math.min(area.x + area.width, Math.ceil(b.x + b.width + mx));
+    const y1 = Math.min(area.y + area.height, Math.ceil(b.y + b.height + my));
+    if (x1 - x0 < 8 || y1 - y0 < 8) continue;
+    let r: Rect = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+    const overlapping = regions.findIndex((o) => rectIntersection(o, r) > 0);
+    if (overlapping >= 0) {
+      const o = regions[overlapping]!;
+      const ux = Math.min(o.x, r.x);
+      const uy = Math.min(o.y, r.y);
+      r = {
+        x: ux,
+        y: uy,
+        width: Math.max(o.x + o.width, r.x + r.width) - ux,
+        height: Math.max(o.y + o.height, r.y + r.height) - uy,
+      };
+      regions[overlapping] = r;
+    } else regions.push(r);
+  }
+  return regions;
 }
 
 function toPlateRead(read: CtcRead, format: PlateFormat, box: Quad): PlateRead {

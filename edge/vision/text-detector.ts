@@ -61,17 +61,29 @@ export class TextDetector {
     readonly options: DetectorOptions = defaultDetectorOptions,
   ) {}
 
-  async detect(image: RgbImage, roi?: Rect, timings?: DetectorTimings): Promise<TextBox[]> {
+  /**
+   * Text boxes in the image (or the region of interest), in image pixels.
+   * By default the region is scaled so its longer side is at most
+   * `maxSide`, stretched to multiples of 32. With `scale` the region is
+   * scaled by exactly that factor and padded (not stretched) to multiples
+   * of 32, so a small part of a frame can be detected at the same scale as
+   * a pass over the whole frame.
+   */
+  async detect(image: RgbImage, roi?: Rect, timings?: DetectorTimings, scale?: number): Promise<TextBox[]> {
     const t0 = performance.now();
     const area = clampRoi(roi, image);
-    const { tensor, width, height, scaleX, scaleY } = this.preprocess(image, area);
+    const { tensor, width, height, scaleX, scaleY } =
+      scale === undefined ? this.preprocess(image, area) : this.preprocessAtScale(image, area, scale);
     const t1 = performance.now();
     const out = await this.session.run({ [this.session.inputNames[0]!]: tensor });
     const prob = out[this.session.outputNames[0]!]!.data as Float32Array;
     const t2 = performance.now();
     const boxes = this.boxesFromMap(prob, width, height).map((b) => ({
       score: b.score,
-      quad: b.quad.map((p) => ({ x: p.x * scaleX + area.x, y: p.y * scaleY + area.y })) as Quad,
+      quad: b.quad.map((p) => ({
+        x: Math.min(p.x * scaleX, area.width) + area.x,
+        y: Math.min(p.y * scaleY, area.height) + area.y,
+      })) as Quad,
     }));
     if (timings) {
       timings.preMs += t1 - t0;
@@ -81,22 +93,57 @@ export class TextDetector {
     return boxes;
   }
 
+  /** The scale at which a region of this size is detected by default (long side <= maxSide). */
+  scaleFor(area: { width: number; height: number }, maxSide = this.options.maxSide): number {
+    return Math.min(1, maxSide / Math.max(area.width, area.height));
+  }
+
   /** Resizes the region to multiples of 32 with the long side <= maxSide and normalises it to a BGR CHW tensor. */
   private preprocess(image: RgbImage, area: Rect) {
-    const cv = this.cv;
-    const scale = Math.min(1, this.options.maxSide / Math.max(area.width, area.height));
+    const scale = this.scaleFor(area);
     const width = Math.max(32, Math.round((area.width * scale) / 32) * 32);
     const height = Math.max(32, Math.round((area.height * scale) / 32) * 32);
-    const src = new cv.Mat(image.height, image.width, cv.CV_8UC3);
+    const tensor = this.toTensor(image, area, width, height, width, height);
+    return { tensor, width, height, scaleX: area.width / width, scaleY: area.height / height };
+  }
+
+  /** Resizes the region by exactly `scale` and pads it (mean colour) on the right and bottom to multiples of 32. */
+  private preprocessAtScale(image: RgbImage, area: Rect, scale: number) {
+    const inner = {
+      width: Math.max(1, Math.round(area.width * scale)),
+      height: Math.max(1, Math.round(area.height * scale)),
+    };
+    const width = Math.max(32, Math.ceil(inner.width / 32) * 32);
+    const height = Math.max(32, Math.ceil(inner.height / 32) * 32);
+    const tensor = this.toTensor(image, area, inner.width, inner.height, width, height);
+    return { tensor, width, height, scaleX: area.width / inner.width, scaleY: area.height / inner.height };
+  }
+
+  /**
+   * The region resized to innerWidth x innerHeight, in the top-left corner
+   * of a width x height BGR CHW tensor with PaddleOCR's mean/std; the rest
+   * is 0 (the mean colour).
+   */
+  private toTensor(
+    image: RgbImage,
+    area: Rect,
+    innerWidth: number,
+    innerHeight: number,
+    width: number,
+    height: number,
+  ) {
+    const cv = this.cv;
+    // only the region's rows are copied into OpenCV's heap
+    const src = new cv.Mat(area.height, area.width, cv.CV_8UC3);
     const resized = new cv.Mat();
     try {
-      src.data.set(image.data);
-      const view = src.roi(new cv.Rect(area.x, area.y, area.width, area.height));
-      try {
-        cv.resize(view, resized, new cv.Size(width, height), 0, 0, cv.INTER_LINEAR);
-      } finally {
-        view.delete();
+      const rowBytes = area.width * 3;
+      const dst = src.data as Uint8Array;
+      for (let y = 0; y < area.height; y++) {
+        const start = ((area.y + y) * image.width + area.x) * 3;
+        dst.set(image.data.subarray(start, start + rowBytes), y * rowBytes);
       }
+      cv.resize(src, resized, new cv.Size(innerWidth, innerHeight), 0, 0, cv.INTER_LINEAR);
       const px = resized.data as Uint8Array;
       const plane = width * height;
       const data = new Float32Array(3 * plane);
@@ -107,16 +154,13 @@ export class TextDetector {
         const s = STD[c]!;
         const a = 1 / (255 * s);
         const b = -m / s;
-        const base = c * plane;
-        for (let i = 0, j = srcChannel; i < plane; i++, j += 3) data[base + i] = px[j]! * a + b;
+        for (let y = 0; y < innerHeight; y++) {
+          const out = c * plane + y * width;
+          for (let x = 0, j = y * innerWidth * 3 + srcChannel; x < innerWidth; x++, j += 3)
+            data[out + x] = px[j]! * a + b;
+        }
       }
-      return {
-        tensor: new ort.Tensor('float32', data, [1, 3, height, width]),
-        width,
-        height,
-        scaleX: area.width / width,
-        scaleY: area.height / height,
-      };
+      return new ort.Tensor('float32', data, [1, 3, height, width]);
     } finally {
       src.delete();
       resized.delete();

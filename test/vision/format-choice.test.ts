@@ -128,6 +128,18 @@ describe('chooseFormat: plate colour and the province character', () => {
     });
   }
 
+  it('plate colour without any province character in the strip is not a Chinese plate (a US plate with blue paint)', () => {
+    // the model sees no province character anywhere: a Latin 6-character plate, e.g. blue text on white
+    const latin = matrixOfRows(rowsOfText('AYE132'), alphabet);
+    const choice = chooseFormat(latin, alphabet, formats, BLUE);
+    assert.ok(choice, 'no choice');
+    assert.notEqual(choice.format.region, 'CN', describeChoice(choice));
+    assert.equal(choice.read.text, 'AYE132', describeChoice(choice));
+    // the rule is the tuning's: with it off, the blue cue invents a province
+    const off = chooseFormat(latin, alphabet, formats, BLUE, { ...defaultFormatTuning, colourNeedsProvince: 0 });
+    assert.equal(off?.format.region, 'CN', describeChoice(off));
+  });
+
   it('the colour thresholds come from the tuning', () => {
     // with no colour bonus and no uncoloured penalty, the blue strip's fit cost alone decides
     const neutral = { ...defaultFormatTuning, colourBonus: 0, uncolouredCnPenalty: 0 };

@@ -18,7 +18,7 @@ import type { RenderedScene, SceneSpec } from '../../bench/scenes/scene-renderer
 import { plainText, randomSceneSpec, renderScene } from '../../bench/scenes/scene-renderer.js';
 import type { ImageInput } from '../../edge/vision/image-input.js';
 import type { PlateRead } from '../../edge/vision/plate-reader.js';
-import { PlateReader } from '../../edge/vision/plate-reader.js';
+import { PlateReader, newReadTrace } from '../../edge/vision/plate-reader.js';
 
 const STYLES: readonly PlateStyle[] = ['cn-blue', 'cn-green', 'us', 'eu'];
 const REGION_OF_STYLE: Record<PlateStyle, PlateRead['region']> = {
@@ -99,6 +99,21 @@ describe('PlateReader reads rendered scenes', () => {
       assertReadsPlate(scene, reads, style);
     });
   }
+});
+
+describe('PlateReader detection passes', () => {
+  it('a coarse pass with full-scale regions reads what one full-scale pass reads, and traces both', async () => {
+    const fullOnly = await PlateReader.create({ threads: 2, coarseSide: 0 });
+    for (const style of STYLES) {
+      const scene = await renderScene({ ...randomSceneSpec(style, 6, 'easy'), plateWidth: 160 });
+      const trace = newReadTrace();
+      const coarse = await reader.read(scene.jpeg, {}, trace);
+      const full = await fullOnly.read(scene.jpeg);
+      assert.equal(coarse[0]?.text, scene.text, `${style} coarse-to-fine: ${describeReads(coarse)}`);
+      assert.equal(full[0]?.text, scene.text, `${style} full scale: ${describeReads(full)}`);
+      assert.ok(trace.boxes.length > 0 && trace.candidates.length > 0, `${style}: nothing traced`);
+    }
+  });
 });
 
 describe('PlateReader with a region of interest', () => {
