@@ -173,7 +173,8 @@ export class PlateReader {
     const detTimings = { preMs: 0, runMs: 0, postMs: 0 };
     const session = new ReadSession(image, trace);
     const area = clampRoi(options.roi, image);
-    const fineScale = this.detector.scaleFor(area);
+    // a region of interest crops, it does not zoom: text keeps the size it has in a full-frame pass
+    const fineScale = Math.min(this.detector.scaleFor(area), this.detector.scaleFor(image));
     const coarseScale = this.detector.scaleFor(area, this.options.coarseSide);
     let confident = false;
     if (this.options.coarseSide > 0 && coarseScale < 0.8 * fineScale) {
@@ -189,7 +190,7 @@ export class PlateReader {
       }
     }
     if (!confident) {
-      const boxes = await this.detect(image, area, detTimings, undefined, trace);
+      const boxes = await this.detect(image, area, detTimings, fineScale, trace);
       await this.readLines(session, this.candidateLines(boxes));
     }
     if (trace) {
