@@ -48,11 +48,13 @@ export const defaultImageLimits: ImageLimits = {
 };
 
 function isRawFrame(input: ImageInput): input is RawFrame {
-  return typeof input === 'object' && !(input instanceof Uint8Array) && 'width' in input;
+  return typeof input === 'object' && input !== null && !(input instanceof Uint8Array) && 'width' in input;
 }
 
 export async function decodeImage(input: ImageInput, limits: ImageLimits = defaultImageLimits): Promise<RgbImage> {
   if (isRawFrame(input)) return fromRawFrame(input, limits);
+  if (typeof input !== 'string' && !(input instanceof Uint8Array))
+    throw new ImageInputError(`expected a file path, an image buffer or a raw frame, got ${describe(input)}`);
   let bytes: Uint8Array;
   let what: string;
   if (typeof input === 'string') {
@@ -136,4 +138,10 @@ function fromRawFrame(frame: RawFrame, limits: ImageLimits): RgbImage {
 
 function cleanSharpMessage(err: unknown): string {
   return ((err as Error).message ?? String(err)).replace(/\s+/g, ' ').trim();
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object without width' : typeof value;
 }
