@@ -28,7 +28,17 @@
  * phase, units of work per commit, the share of wall time spent in COMMIT,
  * and how many allow-list pushes reached the gates meanwhile (the hub
  * pushes the whole list to every gate every 30 s).
+ *
+ * With `--db postgres://...` (`runCloudBench(quick, progress, { postgres })`)
+ * each run is on PostgreSQL instead, in a fresh database created for it on
+ * that server (and dropped after), with 1 or 2 cloud instances in this
+ * process on that database (sharing plateKey and ledgerKey), the gates
+ * alternating between them: 100 gates, group commit not applying. The
+ * checks are the same, through `pg` queries, once `ledger_queue` has
+ * drained into the signed log; the commit figures are PgStore's
+ * (transactions committed, retried after a serialization failure, failed).
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -38,10 +48,13 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import WebSocket from 'ws';
 import { parseCloudConfig } from '../cloud/cloud-config.js';
 import { startCloud } from '../cloud/cloud-service.js';
 import type { Cloud } from '../cloud/cloud-service.js';
+import { formatSigningKey, generateSigningKey } from '../cloud/ledger/signed-note.js';
+import type { PgStore, PgStoreStats } from '../cloud/storage/pg-store.js';
 import type { Driver } from '../cloud/storage/repositories.js';
 import type { CommitStats, SqliteStore } from '../cloud/storage/sqlite-store.js';
 import { authSigningBytes, laneEventSigningBytes } from '../proto/v1/codec.js';
@@ -55,6 +68,9 @@ export interface CloudBenchRun {
   /** cars parked in each lot when the exits start */
   carsPerLot: number;
   groupCommit: boolean;
+  /** PostgreSQL runs only: the backend and the number of cloud instances */
+  backend?: 'postgres';
+  instances?: number;
   exits: number;
   charged: number;
   seconds: number;
@@ -62,11 +78,14 @@ export interface CloudBenchRun {
   decisionP50Ms: number;
   decisionP99Ms: number;
   decisionMaxMs: number;
-  /** SQLite commits during the exit phase, and units of work per commit */
+  /** SQLite commits during the exit phase, and units of work per commit (PostgreSQL: transactions, 1 each) */
   commits: number;
   unitsPerCommit: number;
-  /** share of the exit phase's wall time spent in COMMIT (fsync) on the cloud's thread */
-  commitShare: number;
+  /** share of the exit phase's wall time spent in COMMIT (fsync) on the cloud's thread (null on PostgreSQL) */
+  commitShare: number | null;
+  /** PostgreSQL only: transaction attempts aborted (serialization failure) and run again, and failures */
+  retries?: number;
+  failed?: number;
   /**
    * CPU time of the cloud's thread per exit (Linux: from /proc; null elsewhere), and its share of
    * the exit phase's wall time: on a machine shared with other work the cloud gets less than a
@@ -134,6 +153,8 @@ function plateOf(i: number): string {
 // ---------------------------------------------------------------- the gates (worker thread)
 
 interface GateSpec {
+  /** the cloud this gate connects to (else the `connect` command's url) */
+  url?: string;
   gateId: string;
   seed: string;
   entryLane: string;
@@ -270,7 +291,7 @@ async function gateWorker(): Promise<void> {
           for (let i = 0; i < m.gates.length; i += width) {
             await Promise.all(
               m.gates.slice(i, i + width).map(async (spec, j) => {
-                gates[i + j] = await SimGate.connect(m.url, spec);
+                gates[i + j] = await SimGate.connect(spec.url ?? m.url, spec);
               }),
             );
           }
@@ -384,11 +405,25 @@ class GateFleet {
 
 // ---------------------------------------------------------------- the cloud side (main thread)
 
-/** A cloud on a temp SQLite file with lots, lanes, G admitted gates (in the worker) and funded drivers. */
+/** PostgreSQL runs: the server (a URL whose role may create databases) and the cloud instances per run. */
+export interface PgBench {
+  server: string;
+  instances: 1 | 2;
+}
+
+/**
+ * A cloud on a temp SQLite file (or on a fresh PostgreSQL database, with 1 or 2 instances) with
+ * lots, lanes, G admitted gates (in the worker) and funded drivers.
+ */
 interface BenchSite {
   dir: string;
+  /** the SQLite file, or the PostgreSQL database's URL */
   database: string;
+  /** the instance the API calls go to */
   cloud: Cloud;
+  /** every instance (one on SQLite) */
+  clouds: Cloud[];
+  postgres: boolean;
   fleet: GateFleet;
   specs: GateSpec[];
   drivers: Array<{ driver: Driver; account: string }>;
@@ -404,10 +439,12 @@ async function startSite(
   groupCommit: boolean,
   label: string,
   progress: (m: string) => void,
+  postgres?: PgBench,
 ): Promise<BenchSite> {
   const dir = await mkdtemp(join(tmpdir(), 'platepay-cloud-bench-'));
-  const database = join(dir, 'cloud.db');
-  let cloud: Cloud | null = null;
+  let database = join(dir, 'cloud.db');
+  let created: string | null = null;
+  const clouds: Cloud[] = [];
   let fleet: GateFleet | null = null;
   let stopped = false;
   const stop = async () => {
@@ -416,19 +453,39 @@ async function startSite(
     try {
       await fleet?.close();
     } finally {
-      await cloud?.close();
+      await Promise.all(clouds.map((c) => c.close()));
     }
   };
   const dispose = async () => {
     await stop().catch(() => undefined);
+    if (postgres && created) await dropDatabase(postgres.server, created).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const c = await startCloud(
-      parseCloudConfig({ database, port: 0, adminKey: ADMIN, logLevel: 'silent', groupCommit }, {}),
-      { logger: false },
-    );
-    cloud = c;
+    if (postgres) {
+      created = `platepay_bench_${randomBytes(6).toString('hex')}`;
+      database = await createDatabase(postgres.server, created);
+      // every instance must share these
+      const keys = {
+        plateKey: randomBytes(32).toString('hex'),
+        ledgerKey: formatSigningKey(generateSigningKey('platepay.local/ledger')),
+      };
+      for (let i = 0; i < postgres.instances; i++) {
+        clouds.push(
+          await startCloud(parseCloudConfig({ database, port: 0, adminKey: ADMIN, logLevel: 'silent', ...keys }, {}), {
+            logger: false,
+          }),
+        );
+      }
+    } else {
+      clouds.push(
+        await startCloud(
+          parseCloudConfig({ database, port: 0, adminKey: ADMIN, logLevel: 'silent', groupCommit }, {}),
+          { logger: false },
+        ),
+      );
+    }
+    const c = clouds[0]!;
     fleet = new GateFleet();
     const url = c.url!;
     const api = async (method: string, path: string, body?: unknown) => {
@@ -458,6 +515,10 @@ async function startSite(
           const lot = lots[g % lotCount]!;
           const gate = await api('POST', `/v1/lots/${lot.id}/gates`, { name: `gate ${g}`, publicKey: key.publicKey });
           specs[g] = {
+            // on several instances the gates alternate between them
+            ...(clouds.length > 1
+              ? { url: clouds[g % clouds.length]!.url!.replace(/^http/, 'ws') + '/v1/gates/ws' }
+              : {}),
             gateId: gate.id,
             seed: /platepay-gate-key-v1 (\S+)/.exec(key.format())![1]!,
             entryLane: lot.entry,
@@ -468,9 +529,8 @@ async function startSite(
     }
     progress(`${label}: connecting the gates`);
     await fleet.ask({ cmd: 'connect', url: url.replace(/^http/, 'ws') + '/v1/gates/ws', gates: specs });
-    if (c.gates.connectedGates !== gateCount) {
-      throw new Error(`${c.gates.connectedGates} gates admitted, expected ${gateCount}`);
-    }
+    const admitted = clouds.reduce((s, x) => s + x.gates.connectedGates, 0);
+    if (admitted !== gateCount) throw new Error(`${admitted} gates admitted, expected ${gateCount}`);
     // drivers with funded wallets (they link the plates after the gates are admitted: a gate's
     // first allow-list is built at admission from every link)
     const drivers = await Promise.all(
@@ -485,7 +545,7 @@ async function startSite(
         return { driver, account };
       }),
     );
-    return { dir, database, cloud: c, fleet, specs, drivers, stop, dispose };
+    return { dir, database, cloud: c, clouds, postgres: Boolean(postgres), fleet, specs, drivers, stop, dispose };
   } catch (err) {
     await dispose();
     throw err;
@@ -515,10 +575,14 @@ export async function runOnce(
   progress: (m: string) => void,
   /** 0: each gate sends its next exit as soon as it has a decision; else about one exit per spacingMs */
   exitSpacingMs = 0,
+  /** on PostgreSQL (a fresh database on this server) with 1 or 2 instances, instead of SQLite */
+  postgres?: PgBench,
 ): Promise<CloudBenchRun> {
-  const label = `${gateCount} gates, group commit ${groupCommit ? 'on' : 'off'}`;
+  const label = postgres
+    ? `${gateCount} gates, PostgreSQL, ${postgres.instances} instance${postgres.instances > 1 ? 's' : ''}`
+    : `${gateCount} gates, group commit ${groupCommit ? 'on' : 'off'}`;
   const lotCount = Math.min(gateCount, Math.max(1, Math.round((gateCount * exitsPerGate) / CARS_PER_LOT)));
-  const site = await startSite(gateCount, lotCount, groupCommit, label, progress);
+  const site = await startSite(gateCount, lotCount, groupCommit, label, progress, postgres);
   try {
     const { cloud, fleet, database } = site;
     const plates = site.specs.map((_, g) =>
@@ -534,6 +598,7 @@ export async function runOnce(
       );
     }
     progress(`${label}: ${gateCount * exitsPerGate} exits`);
+    if (postgres) return await postgresRun(site, label, lotCount, exitsPerGate, plates, tag, exitSpacingMs, progress);
     const store = cloud.store as SqliteStore;
     const before: CommitStats = store.commitStats();
     const cpuBefore = mainThreadCpuMs();
@@ -582,6 +647,171 @@ export async function runOnce(
   }
 }
 
+/** The exit phase of a PostgreSQL run, its checks and its figures (the cloud's CPU is every instance's). */
+async function postgresRun(
+  site: BenchSite,
+  label: string,
+  lotCount: number,
+  exitsPerGate: number,
+  plates: string[][],
+  tag: string,
+  exitSpacingMs: number,
+  progress: (m: string) => void,
+): Promise<CloudBenchRun> {
+  const gateCount = site.specs.length;
+  const stores = site.clouds.map((c) => c.store as PgStore);
+  const stats = (): PgStoreStats =>
+    stores
+      .map((x) => x.commitStats())
+      .reduce((a, b) => ({
+        commits: a.commits + b.commits,
+        retries: a.retries + b.retries,
+        failed: a.failed + b.failed,
+      }));
+  const before = stats();
+  const cpuBefore = mainThreadCpuMs();
+  const exits = await site.fleet.ask({ cmd: 'run', kind: 'exit', plates, tag, spacingMs: exitSpacingMs });
+  const cpuAfter = mainThreadCpuMs();
+  const after = stats();
+  if (exits.ev !== 'done') throw new Error('no exit results');
+  const expected = gateCount * exitsPerGate;
+  // the sequencer moves the queued records into the log every ledgerBatchMs: wait for it (running)
+  progress(`${label}: waiting for ledger_queue to drain`);
+  const drained = await waitForLedger(site.database, expected, LEDGER_DRAIN_TIMEOUT_MS);
+  await site.stop();
+
+  const charged = exits.reasons.charged ?? 0;
+  const problems: string[] = [];
+  if (!drained) problems.push(`the ledger did not catch up within ${LEDGER_DRAIN_TIMEOUT_MS / 1000} s`);
+  if (exits.errors.length) problems.push(`refusals: ${exits.errors.join(' | ')}`);
+  if (charged !== expected) problems.push(`${charged} of ${expected} exits charged: ${JSON.stringify(exits.reasons)}`);
+  if (new Set(exits.settlementIds).size !== expected) problems.push('the exits did not get distinct settlements');
+  problems.push(...(await checkPostgres(site.database, expected, exits.settlementIds)));
+  if (problems.length) throw new Error(`cloud bench (${label}) FAILED its checks:\n  ${problems.join('\n  ')}`);
+
+  const seconds = (exits.lastDecisionMs - exits.firstSentMs) / 1000;
+  const latencies = Float64Array.from(exits.latencies).sort();
+  return {
+    gates: gateCount,
+    lots: lotCount,
+    carsPerLot: Math.round(expected / lotCount),
+    groupCommit: false,
+    backend: 'postgres',
+    instances: site.clouds.length,
+    exits: expected,
+    charged,
+    seconds: round(seconds, 3),
+    exitsPerSecond: Math.round(charged / seconds),
+    decisionP50Ms: round(percentile(latencies, 50), 2),
+    decisionP99Ms: round(percentile(latencies, 99), 2),
+    decisionMaxMs: round(latencies[latencies.length - 1] ?? NaN, 2),
+    commits: after.commits - before.commits,
+    unitsPerCommit: 1,
+    commitShare: null,
+    retries: after.retries - before.retries,
+    failed: after.failed - before.failed,
+    cloudCpuMsPerExit: cpuAfter === null || cpuBefore === null ? null : round((cpuAfter - cpuBefore) / expected, 3),
+    cloudCpuShare: cpuAfter === null || cpuBefore === null ? null : round((cpuAfter - cpuBefore) / 1000 / seconds, 2),
+    policyPushes: exits.policies,
+  };
+}
+
+const LEDGER_DRAIN_TIMEOUT_MS = 120_000;
+
+/** `server` with the database `name` */
+function withDatabase(server: string, name: string): string {
+  const u = new URL(server);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Creates the database `name` on the server (its role may create databases); returns its URL. */
+async function createDatabase(server: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return withDatabase(server, name);
+}
+
+async function dropDatabase(server: string, name: string): Promise<void> {
+  if (!/^platepay_bench_[0-9a-f]+$/.test(name)) throw new Error(`not a bench database: ${name}`);
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Waits until `ledger_queue` is empty and a signed checkpoint covers `records`; false on timeout. */
+async function waitForLedger(url: string, records: number, timeoutMs: number): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await client.query<{ queued: string; signed: string }>(
+        'SELECT (SELECT COUNT(*) FROM ledger_queue) AS queued, ' +
+          '(SELECT COALESCE(MAX(size), 0) FROM ledger_checkpoints) AS signed',
+      );
+      if (Number(rows[0]!.queued) === 0 && Number(rows[0]!.signed) >= records) return true;
+      if (performance.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** checkDatabase's checks on a PostgreSQL database (after the ledger queue drained). */
+async function checkPostgres(url: string, exits: number, settlementIds: string[]): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const one = async (sql: string, params: unknown[] = []) =>
+      Number(Object.values((await client.query(sql, params)).rows[0] as Record<string, unknown>)[0]);
+    const problems: string[] = [];
+    const expect = (what: string, got: number, want: number) => {
+      if (got !== want) problems.push(`${what}: ${got}, expected ${want}`);
+    };
+    expect('settlements', await one('SELECT COUNT(*) FROM settlements'), exits);
+    expect('settled exit events', await one('SELECT COUNT(DISTINCT exit_event_id) FROM settlements'), exits);
+    expect('settled sessions', await one('SELECT COUNT(DISTINCT session_id) FROM settlements'), exits);
+    expect('wallet settlements', await one("SELECT COUNT(*) FROM settlements WHERE method = 'wallet'"), exits);
+    expect('charge entries', await one("SELECT COUNT(*) FROM journal_entries WHERE kind = 'charge'"), exits);
+    expect(
+      'charges matching a settlement',
+      await one('SELECT COUNT(*) FROM settlements s JOIN journal_entries j ON j.id = s.journal_entry_id'),
+      exits,
+    );
+    expect('sessions not closed', await one("SELECT COUNT(*) FROM parking_sessions WHERE status != 'closed'"), 0);
+    expect('records still queued', await one('SELECT COUNT(*) FROM ledger_queue'), 0);
+    expect('ledger records', await one('SELECT COUNT(*) FROM ledger_records'), exits);
+    expect(
+      'settlements with their ledger record',
+      await one('SELECT COUNT(*) FROM settlements s JOIN ledger_records r ON r.ref = s.id'),
+      exits,
+    );
+    expect('records in the tree', await one('SELECT COUNT(*) FROM ledger_nodes WHERE level = 0'), exits);
+    expect('largest signed checkpoint', await one('SELECT COALESCE(MAX(size), 0) FROM ledger_checkpoints'), exits);
+    expect('sum of all postings', await one('SELECT COALESCE(SUM(amount), 0) FROM postings'), 0);
+    expect(
+      'decided settlements missing from the database',
+      settlementIds.length -
+        (await one('SELECT COUNT(*) FROM settlements WHERE id = ANY($1::text[])', [settlementIds])),
+      0,
+    );
+    return problems;
+  } finally {
+    await client.end();
+  }
+}
+
 /** Exactly-once and ledger checks on the database after a run; returns what is wrong. */
 function checkDatabase(path: string, exits: number, settlementIds: string[]): string[] {
   const db = new Database(path, { readonly: true });
@@ -623,7 +853,10 @@ function checkDatabase(path: string, exits: number, settlementIds: string[]): st
 export async function runCloudBench(
   quick: boolean,
   progress: (m: string) => void = () => undefined,
+  options: { postgres?: { server: string; instances?: 1 | 2 } } = {},
 ): Promise<Record<string, unknown>> {
+  if (options.postgres)
+    return runCloudPostgresBench(quick, progress, options.postgres.server, options.postgres.instances);
   const plan = quick
     ? [
         { gates: 10, exitsPerGate: 20 },
@@ -663,6 +896,56 @@ export async function runCloudBench(
     },
     ratio: round(head.exitsPerSecond / base.exitsPerSecond, 2),
     /** 1-minute load average before and after: the figures are for this machine as busy as it was */
+    loadAverage: [round(loadBefore, 2), round(loadavg()[0]!, 2)],
+  };
+}
+
+/**
+ * `bench cloud --db postgres://...`: 100 gates on PostgreSQL with 1 or 2 cloud instances (both when
+ * `instances` is not given), each run on a fresh database; the headline is the last instance count.
+ */
+async function runCloudPostgresBench(
+  quick: boolean,
+  progress: (m: string) => void,
+  server: string,
+  instances?: 1 | 2,
+): Promise<Record<string, unknown>> {
+  const exitsPerGate = quick ? 6 : 20;
+  const counts: Array<1 | 2> = instances ? [instances] : [1, 2];
+  const loadBefore = loadavg()[0]!;
+  const byInstances: CloudBenchRun[] = [];
+  for (const n of counts) {
+    const r = await runOnce(100, exitsPerGate, false, progress, 0, { server, instances: n });
+    progress(
+      `PostgreSQL, ${n} instance${n > 1 ? 's' : ''}, 100 gates: ${r.exitsPerSecond} exits/s, ` +
+        `decision p50 ${r.decisionP50Ms} ms, p99 ${r.decisionP99Ms} ms, ${r.retries} retries`,
+    );
+    byInstances.push(r);
+  }
+  const head = byInstances[byInstances.length - 1]!;
+  const server_ = new URL(server);
+  return {
+    backend: 'postgres',
+    /** the server, without its password */
+    server: `${server_.hostname}:${server_.port || '5432'}`,
+    exitsPerSecond: head.exitsPerSecond,
+    decisionP50Ms: head.decisionP50Ms,
+    decisionP99Ms: head.decisionP99Ms,
+    gates: 100,
+    instances: head.instances,
+    carsPerLot: CARS_PER_LOT,
+    ...(counts.length > 1
+      ? {
+          byInstances: byInstances.map((r) => ({
+            instances: r.instances,
+            exitsPerSecond: r.exitsPerSecond,
+            decisionP50Ms: r.decisionP50Ms,
+            decisionP99Ms: r.decisionP99Ms,
+            retries: r.retries,
+            run: r,
+          })),
+        }
+      : { run: head }),
     loadAverage: [round(loadBefore, 2), round(loadavg()[0]!, 2)],
   };
 }

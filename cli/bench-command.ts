@@ -4,6 +4,8 @@
  * headline figures and their baseline; see DESIGN.md "Benchmark results").
  * `platepay bench cloud --soak [--minutes N]`: the memory soak instead
  * (`bench/results/cloud-soak.json`; exit status 1 when it fails).
+ * `platepay bench cloud --db postgres://... [--instances 1|2]`: the cloud
+ * bench on PostgreSQL (`bench/results/cloud-postgres.json`).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { runGateBench } from '../bench/gate-bench.js';
 import { runRecognitionBench } from '../bench/recognition-bench.js';
 import { runCloudBench, runCloudSoak } from '../bench/cloud-bench.js';
 import type { CloudSoakResult } from '../bench/cloud-bench.js';
+import { isPostgresUrl } from '../cloud/storage/pg-store.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
@@ -47,6 +50,7 @@ const benches: Record<
 };
 
 const help = `usage: platepay bench [NAME|all] [--quick] [--json]
+       platepay bench cloud --db postgres://... [--instances 1|2] [--quick] [--json]
        platepay bench cloud --soak [--minutes N] [--json]
 
 benchmarks:
@@ -56,6 +60,13 @@ ${Object.entries(benches)
 
 Each prints its figures and writes bench/results/NAME.json. --quick uses
 smaller sizes; --json prints the result document on stdout.
+
+--db postgres://user:password@host:port/db (cloud only): the cloud bench
+on PostgreSQL, 100 gates, with --instances 1 or 2 cloud instances in this
+process on one database (the gates alternate between them; both counts,
+one after the other, when --instances is not given). Each run creates a
+fresh database on that server (the role must be allowed to CREATE
+DATABASE) and drops it afterwards. Writes bench/results/cloud-postgres.json.
 
 --soak (cloud only): instead of the bench, one cloud with 100 gates
 connected and cars entering and leaving at ~1 event per gate per second
@@ -94,11 +105,44 @@ export const benchCommand = {
       json: { type: 'boolean' },
       soak: { type: 'boolean' },
       minutes: { type: 'string' },
+      db: { type: 'string' },
+      instances: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
       process.stdout.write(help);
       return 0;
+    }
+    if (values.db === undefined && values.instances !== undefined) {
+      throw new UsageError('--instances goes with --db postgres://...');
+    }
+    if (values.db !== undefined) {
+      if (values.soak) throw new UsageError('--soak runs on SQLite only; it does not take --db');
+      if (values.minutes !== undefined) throw new UsageError('--minutes goes with --soak');
+      if (positionals.length !== 1 || positionals[0] !== 'cloud') {
+        throw new UsageError(
+          '--db is for the cloud benchmark: platepay bench cloud --db postgres://... [--instances 1|2]',
+        );
+      }
+      if (!isPostgresUrl(values.db)) throw new UsageError(`--db: expected a postgres:// URL, got "${values.db}"`);
+      let instances: 1 | 2 | undefined;
+      if (values.instances !== undefined) {
+        if (values.instances !== '1' && values.instances !== '2') {
+          throw new UsageError(`--instances: 1 or 2, got "${values.instances}"`);
+        }
+        instances = Number(values.instances) as 1 | 2;
+      }
+      const db = values.db;
+      return runBenches(
+        [
+          {
+            name: 'cloud-postgres',
+            run: (quick, progress) => runCloudBench(quick, progress, { postgres: { server: db, instances } }),
+          },
+        ],
+        Boolean(values.quick),
+        Boolean(values.json),
+      );
     }
     if (values.soak) {
       if (positionals.length !== 1 || positionals[0] !== 'cloud') {
@@ -111,29 +155,45 @@ export const benchCommand = {
     const name = positionals[0] ?? 'all';
     const names = name === 'all' ? Object.keys(benches) : [name];
     for (const n of names) if (!benches[n]) throw new UsageError(`unknown benchmark "${n}"\n\n${help}`);
-    const results: Record<string, unknown>[] = [];
-    for (const n of names) {
-      const progress = (m: string) => {
-        if (!values.json) process.stderr.write(`[${n}] ${m}\n`);
-      };
-      const figures = await benches[n]!.run(Boolean(values.quick), progress);
-      const doc = {
-        name: n,
-        machine: machine(),
-        date: new Date().toISOString(),
-        revision: revision(),
-        quick: Boolean(values.quick),
-        ...figures,
-      };
-      await mkdir(RESULTS, { recursive: true });
-      await writeFile(`${RESULTS}${n}.json`, JSON.stringify(doc, null, 2) + '\n');
-      results.push(doc);
-      if (!values.json) process.stdout.write(`${n}: ${JSON.stringify(figures, null, 2)}\n`);
-    }
-    if (values.json) process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results) + '\n');
-    return 0;
+    return runBenches(
+      names.map((n) => ({ name: n, run: benches[n]!.run })),
+      Boolean(values.quick),
+      Boolean(values.json),
+    );
   },
 };
+
+/** Runs the benches in turn: prints each one's figures and writes bench/results/NAME.json. */
+async function runBenches(
+  list: Array<{
+    name: string;
+    run(quick: boolean, progress: (m: string) => void): Promise<Record<string, unknown>>;
+  }>,
+  quick: boolean,
+  json: boolean,
+): Promise<number> {
+  const results: Record<string, unknown>[] = [];
+  for (const { name: n, run } of list) {
+    const progress = (m: string) => {
+      if (!json) process.stderr.write(`[${n}] ${m}\n`);
+    };
+    const figures = await run(quick, progress);
+    const doc = {
+      name: n,
+      machine: machine(),
+      date: new Date().toISOString(),
+      revision: revision(),
+      quick,
+      ...figures,
+    };
+    await mkdir(RESULTS, { recursive: true });
+    await writeFile(`${RESULTS}${n}.json`, JSON.stringify(doc, null, 2) + '\n');
+    results.push(doc);
+    if (!json) process.stdout.write(`${n}: ${JSON.stringify(figures, null, 2)}\n`);
+  }
+  if (json) process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results) + '\n');
+  return 0;
+}
 
 /** `bench cloud --soak`: prints the samples and the verdict, writes cloud-soak.json; 1 when it failed. */
 async function soak(minutes: number, json: boolean): Promise<number> {
