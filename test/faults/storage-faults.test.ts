@@ -85,7 +85,9 @@ describe('storage faults: disk full and read-only', { timeout: 120_000 }, () => 
     if (skip) return ctx.skip(skip);
     const clock = new ManualClock(T0);
     const database = join(disk, 'cloud.db');
-    t = await TestCloud.start(clock, { database, ledgerBatchMs: 50 });
+    // no ledger ticks while the disk is full: a read that shares a commit with a failing write fails
+    // with it (a 503 too), and the test checks reads; the checkpoint is asked for at the end
+    t = await TestCloud.start(clock, { database, ledgerBatchMs: 60_000 });
     const driver = await signUp(t, 'disk@example.com');
     await t.call('POST', `/v1/me/accounts/${driver.accountId}/top-ups`, {
       token: driver.token,
