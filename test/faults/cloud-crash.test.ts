@@ -15,13 +15,11 @@
  * - the ledger has one record per settlement and verifies.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { formatVerifierKey, generateSigningKey, formatSigningKey } from '../../cloud/ledger/signed-note.js';
@@ -30,9 +28,9 @@ import { OutboxSender } from '../../edge/uplink/outbox-sender.js';
 import { Uplink } from '../../edge/uplink/uplink.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
 import { SeededRandom } from '../../bench/scenes/seeded-random.js';
+import type { Proc } from '../edge/processes.js';
+import { BIN, call, start, stop } from '../edge/processes.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'platepay.js');
 const ADMIN = 'ppkey_crash-admin-key-0123456789abcdef';
 const FULL = Boolean(process.env.PLATEPAY_FAULTS_FULL);
 const GATES = FULL ? 100 : 20;
@@ -55,41 +53,14 @@ function freePort(): Promise<number> {
   });
 }
 
-function startCloud(configFile: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'cloud', '--config', configFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, PLATEPAY_LOG_LEVEL: 'error' },
-  });
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (b: Buffer) => {
-      stderr += b.toString();
-      if (/listening on/.test(stderr)) resolve(child);
-    });
-    child.once('exit', (code, signal) => reject(new Error(`cloud exited (${code ?? signal}): ${stderr}`)));
-  });
-}
+const startCloud = (configFile: string): Promise<Proc> =>
+  start(['cloud', '--config', configFile], /listening on (http:\/\/\S+)/, { PLATEPAY_LOG_LEVEL: 'error' });
 
-function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
-
-async function call(base: string, method: string, path: string, body?: unknown, token = ADMIN) {
-  const res = await fetch(base + path, {
-    method,
-    headers: {
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      authorization: `Bearer ${token}`,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
+/** an admin (or driver) API call that must succeed; returns the body */
+async function api(base: string, method: string, path: string, body?: unknown, token = ADMIN) {
+  const r = await call(base, method, path, body, token);
+  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
 }
 
 interface SimulatedGate {
@@ -104,7 +75,7 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
   let dir: string;
   let configFile: string;
   let base: string;
-  let cloud: ChildProcess;
+  let cloud: Proc;
   const logKey = generateSigningKey('crash.example/ledger');
   const gates: SimulatedGate[] = [];
 
@@ -134,7 +105,7 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
       await g.uplink.stop();
       g.journal.close();
     }
-    if (cloud) await kill(cloud, 'SIGTERM');
+    if (cloud) await stop(cloud);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -150,21 +121,21 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
       graceMinutes: 0,
       utcOffsetMinutes: 480,
     };
-    const lot = await call(base, 'POST', '/v1/lots', { name: 'crash', tariff });
-    const entry = await call(base, 'POST', `/v1/lots/${lot.id}/lanes`, { name: 'in', direction: 'entry' });
-    const exit = await call(base, 'POST', `/v1/lots/${lot.id}/lanes`, { name: 'out', direction: 'exit' });
+    const lot = await api(base, 'POST', '/v1/lots', { name: 'crash', tariff });
+    const entry = await api(base, 'POST', `/v1/lots/${lot.id}/lanes`, { name: 'in', direction: 'entry' });
+    const exit = await api(base, 'POST', `/v1/lots/${lot.id}/lanes`, { name: 'out', direction: 'exit' });
     const drivers: Array<{ token: string; accountId: string; plates: string[] }> = [];
     for (let d = 0; d < 10; d++) {
-      const { token } = await call(
+      const { token } = await api(
         base,
         'POST',
         '/v1/drivers',
         { email: `d${d}@example.com`, password: 'long enough', name: `D${d}` },
         '',
       );
-      const me = await call(base, 'GET', '/v1/me', undefined, token);
+      const me = await api(base, 'GET', '/v1/me', undefined, token);
       const accountId = me.accounts[0].id;
-      await call(base, 'POST', `/v1/me/accounts/${accountId}/top-ups`, { amount: TOP_UP, reference: 'r' }, token);
+      await api(base, 'POST', `/v1/me/accounts/${accountId}/top-ups`, { amount: TOP_UP, reference: 'r' }, token);
       drivers.push({ token, accountId, plates: [] });
     }
     const parkedAt = Date.now() - STAY_MS;
@@ -174,10 +145,10 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
       const d = i % drivers.length;
       // one car in ten is nobody's: held for payment, never charged
       if (i % 10 !== 9) {
-        await call(base, 'POST', '/v1/me/links', { plate, accountId: drivers[d]!.accountId }, drivers[d]!.token);
+        await api(base, 'POST', '/v1/me/links', { plate, accountId: drivers[d]!.accountId }, drivers[d]!.token);
         drivers[d]!.plates.push(plate);
       }
-      await call(base, 'POST', '/v1/events', {
+      await api(base, 'POST', '/v1/events', {
         eventId: `crash-in-${i}`,
         laneId: entry.id,
         plate,
@@ -190,7 +161,7 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
     // 100 gates, each with its own key, journal, uplink and outbox
     for (let g = 0; g < GATES; g++) {
       const key = GateKey.generate();
-      const gate = await call(base, 'POST', `/v1/lots/${lot.id}/gates`, { name: `g${g}`, publicKey: key.publicKey });
+      const gate = await api(base, 'POST', `/v1/lots/${lot.id}/gates`, { name: `g${g}`, publicKey: key.publicKey });
       const journal = new Journal(join(dir, `gate-${g}.db`));
       const uplink = new Uplink({
         url: base.replace('http', 'ws') + '/v1/gates/ws',
@@ -247,7 +218,7 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
       await Promise.race([
         new Promise<void>((resolve) => {
           killNow = () => {
-            victim.kill('SIGKILL');
+            victim.child.kill('SIGKILL');
             resolve();
           };
         }),
@@ -255,7 +226,7 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
       ]);
       killNow = null;
       inFlight.push(gates.reduce((n, g) => n + g.journal.outboxSize, 0));
-      await kill(cloud, 'SIGKILL');
+      await stop(cloud, 'SIGKILL');
       await new Promise((r) => setTimeout(r, random.int(0, 300)));
       cloud = await startCloud(configFile);
     }
@@ -312,12 +283,12 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
 
     // balances: top-up minus exactly the fees of each driver's cars
     for (const d of drivers) {
-      const me = await call(base, 'GET', '/v1/me/accounts', undefined, d.token);
+      const me = await api(base, 'GET', '/v1/me/accounts', undefined, d.token);
       assert.equal(me.accounts[0].balance, TOP_UP - FEE * d.plates.length);
     }
 
     // the database, read directly once the cloud is stopped
-    await kill(cloud, 'SIGTERM');
+    await stop(cloud);
     const db = new Database(join(dir, 'cloud.db'), { readonly: true });
     try {
       const settlements = db.prepare('SELECT id, session_id FROM settlements').all() as Array<{
