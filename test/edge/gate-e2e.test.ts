@@ -16,9 +16,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GateKey } from '../../proto/v1/gate-key.js';
 import type { Proc } from './processes.js';
-import { call, renderCar, start, stop } from './processes.js';
+import { call, renderCar, start, startCarPark, stop } from './processes.js';
 
 const ADMIN = 'ppkey_e2e-admin-key-0123456789abcdef';
 
@@ -33,62 +32,13 @@ describe('gate unit end to end', { timeout: 240_000 }, () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'platepay-e2e-'));
-    cloudConfig = join(dir, 'cloud.json');
-    await writeFile(
-      cloudConfig,
-      JSON.stringify({
-        database: join(dir, 'cloud.db'),
-        port: 0,
-        adminKey: ADMIN,
-        ledgerBatchMs: 50,
-        logLevel: 'warn',
-      }),
-    );
-    cloud = await start(['cloud', '--config', cloudConfig], /listening on (http:\/\/\S+)/);
+    const park = await startCarPark(dir, ADMIN, { email: 'e2e@example.com', topUp: 10_000, graceMinutes: 15 });
+    ({ cloud, cloudConfig, driver, lanes } = park);
     const c = cloud.url;
-    const signup = await call(c, 'POST', '/v1/drivers', {
-      email: 'e2e@example.com',
-      password: 'long enough',
-      name: 'E',
-    });
-    driver = {
-      token: signup.body.token,
-      accountId: (await call(c, 'GET', '/v1/me', undefined, signup.body.token)).body.accounts[0].id,
-    };
-    await call(
-      c,
-      'POST',
-      `/v1/me/accounts/${driver.accountId}/top-ups`,
-      { amount: 10_000, reference: 'r1' },
-      driver.token,
-    );
     for (const plate of ['皖A12345', '皖B67890']) {
       const l = await call(c, 'POST', '/v1/me/links', { plate, accountId: driver.accountId }, driver.token);
       assert.equal(l.status, 201, JSON.stringify(l.body));
     }
-    const tariff = {
-      currency: 'CNY',
-      freeMinutes: 0,
-      unitMinutes: 60,
-      unitPrice: 500,
-      dailyCap: 3000,
-      bands: [],
-      graceMinutes: 15,
-      utcOffsetMinutes: 480,
-    };
-    const lot = await call(c, 'POST', '/v1/lots', { name: 'E2E', tariff }, ADMIN);
-    const entry = await call(c, 'POST', `/v1/lots/${lot.body.id}/lanes`, { name: 'in', direction: 'entry' }, ADMIN);
-    const exit = await call(c, 'POST', `/v1/lots/${lot.body.id}/lanes`, { name: 'out', direction: 'exit' }, ADMIN);
-    lanes = { entry: entry.body.id, exit: exit.body.id };
-    const key = GateKey.generate();
-    await writeFile(join(dir, 'gate.key'), key.format());
-    const gate = await call(
-      c,
-      'POST',
-      `/v1/lots/${lot.body.id}/gates`,
-      { name: 'g1', publicKey: key.publicKey },
-      ADMIN,
-    );
 
     // cars in order of arrival at each lane
     const entries = ['皖A12345', '皖C24680', '皖B67890', '皖D13579'];
@@ -109,9 +59,9 @@ describe('gate unit end to end', { timeout: 240_000 }, () => {
     await writeFile(
       edgeConfig,
       JSON.stringify({
-        gateId: gate.body.id,
+        gateId: park.gateId,
         cloudUrl: c.replace('http', 'ws') + '/v1/gates/ws',
-        keyFile: join(dir, 'gate.key'),
+        keyFile: park.keyFile,
         journal: join(dir, 'edge.db'),
         http: { host: '127.0.0.1', port: 0 },
         lanes: [lane(lanes.entry, 'entry', 'entry-cam'), lane(lanes.exit, 'exit', 'exit-cam')],

@@ -1,7 +1,8 @@
 /**
  * Test helpers that run `platepay cloud` and `platepay edge` as child
  * processes (real processes, so they can be killed with SIGKILL), call their
- * HTTP ports, and render cars for replay cameras.
+ * HTTP ports, set up a car park through the API, and render cars for replay
+ * cameras.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -9,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomSceneSpec, renderScene } from '../../bench/scenes/scene-renderer.js';
+import { GateKey } from '../../proto/v1/gate-key.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'platepay.js');
@@ -65,4 +67,77 @@ export async function renderCar(dir: string, index: number, plate: string, frame
     const scene = await renderScene({ ...spec, plate: { text: plate, style: 'cn-blue' } });
     await writeFile(join(carDir, `frame-${f}.jpg`), scene.jpeg);
   }
+}
+
+export interface CarPark {
+  cloud: Proc;
+  cloudConfig: string;
+  driver: { token: string; accountId: string };
+  lanes: { entry: string; exit: string };
+  gateId: string;
+  /** the gate's key, written to dir/gate.key */
+  keyFile: string;
+}
+
+/**
+ * A `platepay cloud` process on dir/cloud.db with: one driver (signed up,
+ * topped up with `topUp`), a lot charging 500 per started hour (no free
+ * minutes, cap 3000) with an entry and an exit lane, and a registered gate
+ * whose key is in dir/gate.key.
+ */
+export async function startCarPark(
+  dir: string,
+  adminKey: string,
+  options: { email: string; topUp: number; graceMinutes: number },
+): Promise<CarPark> {
+  const cloudConfig = join(dir, 'cloud.json');
+  await writeFile(
+    cloudConfig,
+    JSON.stringify({ database: join(dir, 'cloud.db'), port: 0, adminKey, ledgerBatchMs: 50, logLevel: 'warn' }),
+  );
+  const cloud = await start(['cloud', '--config', cloudConfig], /listening on (http:\/\/\S+)/);
+  const c = cloud.url;
+  const signup = await call(c, 'POST', '/v1/drivers', { email: options.email, password: 'long enough', name: 'D' });
+  const driver = {
+    token: signup.body.token as string,
+    accountId: (await call(c, 'GET', '/v1/me', undefined, signup.body.token)).body.accounts[0].id as string,
+  };
+  await call(
+    c,
+    'POST',
+    `/v1/me/accounts/${driver.accountId}/top-ups`,
+    { amount: options.topUp, reference: 'r1' },
+    driver.token,
+  );
+  const tariff = {
+    currency: 'CNY',
+    freeMinutes: 0,
+    unitMinutes: 60,
+    unitPrice: 500,
+    dailyCap: 3000,
+    bands: [],
+    graceMinutes: options.graceMinutes,
+    utcOffsetMinutes: 480,
+  };
+  const lot = await call(c, 'POST', '/v1/lots', { name: 'P1', tariff }, adminKey);
+  const entry = await call(c, 'POST', `/v1/lots/${lot.body.id}/lanes`, { name: 'in', direction: 'entry' }, adminKey);
+  const exit = await call(c, 'POST', `/v1/lots/${lot.body.id}/lanes`, { name: 'out', direction: 'exit' }, adminKey);
+  const key = GateKey.generate();
+  const keyFile = join(dir, 'gate.key');
+  await writeFile(keyFile, key.format());
+  const gate = await call(
+    c,
+    'POST',
+    `/v1/lots/${lot.body.id}/gates`,
+    { name: 'g1', publicKey: key.publicKey },
+    adminKey,
+  );
+  return {
+    cloud,
+    cloudConfig,
+    driver,
+    lanes: { entry: entry.body.id, exit: exit.body.id },
+    gateId: gate.body.id,
+    keyFile,
+  };
 }

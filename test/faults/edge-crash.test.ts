@@ -16,9 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SeededRandom } from '../../bench/scenes/seeded-random.js';
-import { GateKey } from '../../proto/v1/gate-key.js';
 import type { Proc } from '../edge/processes.js';
-import { call, renderCar, start, stop } from '../edge/processes.js';
+import { call, renderCar, start, startCarPark, stop } from '../edge/processes.js';
 
 const ADMIN = 'ppkey_edge-crash-admin-0123456789abcdef';
 const FULL = Boolean(process.env.PLATEPAY_FAULTS_FULL);
@@ -37,48 +36,10 @@ describe('gate unit killed with SIGKILL mid-event', { timeout: 300_000 }, () => 
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'platepay-edge-crash-'));
-    const cloudConfig = join(dir, 'cloud.json');
-    await writeFile(
-      cloudConfig,
-      JSON.stringify({
-        database: join(dir, 'cloud.db'),
-        port: 0,
-        adminKey: ADMIN,
-        ledgerBatchMs: 50,
-        logLevel: 'warn',
-      }),
-    );
-    cloud = await start(['cloud', '--config', cloudConfig], /listening on (http:\/\/\S+)/);
+    const park = await startCarPark(dir, ADMIN, { email: 'k@example.com', topUp: 100_000, graceMinutes: 0 });
+    ({ cloud, driver } = park);
+    exitLane = park.lanes.exit;
     const c = cloud.url;
-    const signup = await call(c, 'POST', '/v1/drivers', { email: 'k@example.com', password: 'long enough', name: 'K' });
-    driver = {
-      token: signup.body.token,
-      accountId: (await call(c, 'GET', '/v1/me', undefined, signup.body.token)).body.accounts[0].id,
-    };
-    await call(
-      c,
-      'POST',
-      `/v1/me/accounts/${driver.accountId}/top-ups`,
-      { amount: 100_000, reference: 'r' },
-      driver.token,
-    );
-    const tariff = {
-      currency: 'CNY',
-      freeMinutes: 0,
-      unitMinutes: 60,
-      unitPrice: 500,
-      dailyCap: 3000,
-      bands: [],
-      graceMinutes: 0,
-      utcOffsetMinutes: 480,
-    };
-    const lot = await call(c, 'POST', '/v1/lots', { name: 'K', tariff }, ADMIN);
-    const entry = await call(c, 'POST', `/v1/lots/${lot.body.id}/lanes`, { name: 'in', direction: 'entry' }, ADMIN);
-    const exit = await call(c, 'POST', `/v1/lots/${lot.body.id}/lanes`, { name: 'out', direction: 'exit' }, ADMIN);
-    exitLane = exit.body.id;
-    const key = GateKey.generate();
-    await writeFile(join(dir, 'gate.key'), key.format());
-    const gate = await call(c, 'POST', `/v1/lots/${lot.body.id}/gates`, { name: 'g', publicKey: key.publicKey }, ADMIN);
     for (const [i, plate] of PLATES.entries()) {
       await call(c, 'POST', '/v1/me/links', { plate, accountId: driver.accountId }, driver.token);
       // parked 90 minutes ago: 2 started hours (1000) until the test has run 30 minutes
@@ -86,7 +47,7 @@ describe('gate unit killed with SIGKILL mid-event', { timeout: 300_000 }, () => 
         c,
         'POST',
         '/v1/events',
-        { eventId: `k-in-${i}`, laneId: entry.body.id, plate, confidence: 0.99, at: Date.now() - 90 * 60_000 },
+        { eventId: `k-in-${i}`, laneId: park.lanes.entry, plate, confidence: 0.99, at: Date.now() - 90 * 60_000 },
         ADMIN,
       );
       await renderCar(join(dir, 'cars'), i, plate, 1);
@@ -95,9 +56,9 @@ describe('gate unit killed with SIGKILL mid-event', { timeout: 300_000 }, () => 
     await writeFile(
       edgeConfig,
       JSON.stringify({
-        gateId: gate.body.id,
+        gateId: park.gateId,
         cloudUrl: c.replace('http', 'ws') + '/v1/gates/ws',
-        keyFile: join(dir, 'gate.key'),
+        keyFile: park.keyFile,
         journal: join(dir, 'edge.db'),
         http: { host: '127.0.0.1', port: 0 },
         lanes: [
