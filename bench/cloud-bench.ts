@@ -405,6 +405,31 @@ class GateFleet {
 
 // ---------------------------------------------------------------- the cloud side (main thread)
 
+type PhaseDone = Extract<FromWorker, { ev: 'done' }>;
+
+/** What the gates saw of an exit phase that is wrong: refusals, exits not charged, shared settlements. */
+function exitProblems(exits: PhaseDone, expected: number): string[] {
+  const problems: string[] = [];
+  const charged = exits.reasons.charged ?? 0;
+  if (exits.errors.length) problems.push(`refusals: ${exits.errors.join(' | ')}`);
+  if (charged !== expected) problems.push(`${charged} of ${expected} exits charged: ${JSON.stringify(exits.reasons)}`);
+  if (new Set(exits.settlementIds).size !== expected) problems.push('the exits did not get distinct settlements');
+  return problems;
+}
+
+/** Throughput and decision latency of an exit phase (first exit sent to last decision received). */
+function exitFigures(exits: PhaseDone, charged: number) {
+  const seconds = (exits.lastDecisionMs - exits.firstSentMs) / 1000;
+  const latencies = Float64Array.from(exits.latencies).sort();
+  return {
+    seconds: round(seconds, 3),
+    exitsPerSecond: Math.round(charged / seconds),
+    decisionP50Ms: round(percentile(latencies, 50), 2),
+    decisionP99Ms: round(percentile(latencies, 99), 2),
+    decisionMaxMs: round(latencies[latencies.length - 1] ?? NaN, 2),
+  };
+}
+
 /** PostgreSQL runs: the server (a URL whose role may create databases) and the cloud instances per run. */
 export interface PgBench {
   server: string;
@@ -610,16 +635,11 @@ export async function runOnce(
 
     const expected = gateCount * exitsPerGate;
     const charged = exits.reasons.charged ?? 0;
-    const problems: string[] = [];
-    if (exits.errors.length) problems.push(`refusals: ${exits.errors.join(' | ')}`);
-    if (charged !== expected)
-      problems.push(`${charged} of ${expected} exits charged: ${JSON.stringify(exits.reasons)}`);
-    if (new Set(exits.settlementIds).size !== expected) problems.push('the exits did not get distinct settlements');
+    const problems = exitProblems(exits, expected);
     problems.push(...checkDatabase(database, expected, exits.settlementIds));
     if (problems.length) throw new Error(`cloud bench (${label}) FAILED its checks:\n  ${problems.join('\n  ')}`);
 
-    const seconds = (exits.lastDecisionMs - exits.firstSentMs) / 1000;
-    const latencies = Float64Array.from(exits.latencies).sort();
+    const figures = exitFigures(exits, charged);
     const commits = after.commits - before.commits;
     return {
       gates: gateCount,
@@ -628,18 +648,15 @@ export async function runOnce(
       groupCommit,
       exits: expected,
       charged,
-      seconds: round(seconds, 3),
-      exitsPerSecond: Math.round(charged / seconds),
-      decisionP50Ms: round(percentile(latencies, 50), 2),
-      decisionP99Ms: round(percentile(latencies, 99), 2),
-      decisionMaxMs: round(latencies[latencies.length - 1] ?? NaN, 2),
+      ...figures,
       commits,
       unitsPerCommit: round(
         (after.units + after.failedUnits - before.units - before.failedUnits) / Math.max(1, commits),
       ),
-      commitShare: round((after.commitMs - before.commitMs) / 1000 / seconds, 2),
+      commitShare: round((after.commitMs - before.commitMs) / 1000 / figures.seconds, 2),
       cloudCpuMsPerExit: cpuAfter === null || cpuBefore === null ? null : round((cpuAfter - cpuBefore) / expected, 3),
-      cloudCpuShare: cpuAfter === null || cpuBefore === null ? null : round((cpuAfter - cpuBefore) / 1000 / seconds, 2),
+      cloudCpuShare:
+        cpuAfter === null || cpuBefore === null ? null : round((cpuAfter - cpuBefore) / 1000 / figures.seconds, 2),
       policyPushes: exits.policies,
     };
   } finally {
@@ -683,14 +700,11 @@ async function postgresRun(
   const charged = exits.reasons.charged ?? 0;
   const problems: string[] = [];
   if (!drained) problems.push(`the ledger did not catch up within ${LEDGER_DRAIN_TIMEOUT_MS / 1000} s`);
-  if (exits.errors.length) problems.push(`refusals: ${exits.errors.join(' | ')}`);
-  if (charged !== expected) problems.push(`${charged} of ${expected} exits charged: ${JSON.stringify(exits.reasons)}`);
-  if (new Set(exits.settlementIds).size !== expected) problems.push('the exits did not get distinct settlements');
+  problems.push(...exitProblems(exits, expected));
   problems.push(...(await checkPostgres(site.database, expected, exits.settlementIds)));
   if (problems.length) throw new Error(`cloud bench (${label}) FAILED its checks:\n  ${problems.join('\n  ')}`);
 
-  const seconds = (exits.lastDecisionMs - exits.firstSentMs) / 1000;
-  const latencies = Float64Array.from(exits.latencies).sort();
+  const figures = exitFigures(exits, charged);
   return {
     gates: gateCount,
     lots: lotCount,
@@ -700,18 +714,15 @@ async function postgresRun(
     instances: site.clouds.length,
     exits: expected,
     charged,
-    seconds: round(seconds, 3),
-    exitsPerSecond: Math.round(charged / seconds),
-    decisionP50Ms: round(percentile(latencies, 50), 2),
-    decisionP99Ms: round(percentile(latencies, 99), 2),
-    decisionMaxMs: round(latencies[latencies.length - 1] ?? NaN, 2),
+    ...figures,
     commits: after.commits - before.commits,
     unitsPerCommit: 1,
     commitShare: null,
     retries: after.retries - before.retries,
     failed: after.failed - before.failed,
     cloudCpuMsPerExit: cpuAfter === null || cpuBefore === null ? null : round((cpuAfter - cpuBefore) / expected, 3),
-    cloudCpuShare: cpuAfter === null || cpuBefore === null ? null : round((cpuAfter - cpuBefore) / 1000 / seconds, 2),
+    cloudCpuShare:
+      cpuAfter === null || cpuBefore === null ? null : round((cpuAfter - cpuBefore) / 1000 / figures.seconds, 2),
     policyPushes: exits.policies,
   };
 }
