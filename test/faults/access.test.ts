@@ -10,13 +10,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
 import { LOGIN_LOCKOUT_MS, LOGIN_MAX_ATTEMPTS, LOGIN_WINDOW_MS } from '../../cloud/accounts/login-throttle.js';
 import { authSigningBytes } from '../../proto/v1/codec.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
-import type { CloudToGate } from '../../proto/v1/messages.js';
 import type { Reply } from '../cloud/cloud-harness.js';
 import { ADMIN_KEY, TestCloud, eventId, setUpLot, signUp, tariff } from '../cloud/cloud-harness.js';
+import { RawGate } from './raw-gate.js';
 
 const PASSWORD = 'correct horse battery';
 const unknownId = (prefix: string) => `${prefix}_${'0'.repeat(32)}`;
@@ -286,37 +285,6 @@ function operatorRoutes(ids: {
   ];
 }
 
-/** A gate's raw WebSocket: sends JSON, collects answers (policy pushes skipped). */
-class RawGate {
-  private readonly inbox: CloudToGate[] = [];
-  private readonly waiting: Array<(m: CloudToGate) => void> = [];
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (d: Buffer) => {
-      const m = JSON.parse(d.toString()) as CloudToGate;
-      if (m.type === 'policy') return;
-      const w = this.waiting.shift();
-      if (w) w(m);
-      else this.inbox.push(m);
-    });
-  }
-  static async connect(url: string, path = '/v1/gates/ws'): Promise<RawGate> {
-    const ws = new WebSocket(url.replace('http', 'ws') + path);
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
-    return new RawGate(ws);
-  }
-  next(): Promise<CloudToGate> {
-    const m = this.inbox.shift();
-    if (m) return Promise.resolve(m);
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-  send(m: unknown): void {
-    this.ws.send(JSON.stringify(m));
-  }
-}
-
 describe('gates, auditors and operators stay within their roles', () => {
   let t: TestCloud;
   let lot: { lotId: string; entry: string; exit: string };
@@ -427,19 +395,7 @@ describe('gates, auditors and operators stay within their roles', () => {
   it('gives an admitted gate no operator actions over its WebSocket, and no WebSocket on other paths', async () => {
     const before = t.snapshot();
     const g = await RawGate.connect(t.url);
-    g.send({ v: 1, type: 'hello', id: 'h', gateId, software: 'access-test' });
-    const challenge = await g.next();
-    assert.equal(challenge.type, 'challenge');
-    if (challenge.type !== 'challenge') return;
-    g.send({
-      v: 1,
-      type: 'auth',
-      id: 'a',
-      gateId,
-      nonce: challenge.nonce,
-      signature: gateKey.sign(authSigningBytes(gateId, challenge.nonce)),
-    });
-    assert.equal((await g.next()).type, 'welcome');
+    await g.handshake(gateId, gateKey);
     const actions = [
       { v: 1, type: 'createLot', id: 'x1', name: 'mine', tariff },
       { v: 1, type: 'resolveReview', id: 'x2', reviewId: unknownId('rev'), action: 'waive' },
@@ -452,9 +408,9 @@ describe('gates, auditors and operators stay within their roles', () => {
     for (const m of actions) {
       g.send(m);
       const answer = await g.next();
-      assert.ok(answer.type === 'error' && answer.code === 'BAD_MESSAGE', `${m.type}: ${JSON.stringify(answer)}`);
+      assert.ok(answer?.type === 'error' && answer.code === 'BAD_MESSAGE', `${m.type}: ${JSON.stringify(answer)}`);
     }
-    g.ws.close();
+    g.close();
     for (const path of ['/v1/lots', '/v1/keys', '/v1/events', '/v1/gates/ws/../../keys', '/']) {
       await assert.rejects(RawGate.connect(t.url, path), `a WebSocket on ${path}`);
     }
