@@ -55,6 +55,7 @@ import { startCloud } from '../cloud/cloud-service.js';
 import type { Cloud } from '../cloud/cloud-service.js';
 import { formatSigningKey, generateSigningKey } from '../cloud/ledger/signed-note.js';
 import type { PgStore, PgStoreStats } from '../cloud/storage/pg-store.js';
+import { createScratchDatabase, dropScratchDatabase } from '../cloud/storage/scratch-databases.js';
 import type { Driver } from '../cloud/storage/repositories.js';
 import type { CommitStats, SqliteStore } from '../cloud/storage/sqlite-store.js';
 import { authSigningBytes, laneEventSigningBytes } from '../proto/v1/codec.js';
@@ -483,13 +484,14 @@ async function startSite(
   };
   const dispose = async () => {
     await stop().catch(() => undefined);
-    if (postgres && created) await dropDatabase(postgres.server, created).catch(() => undefined);
+    if (postgres && created)
+      await dropScratchDatabase(postgres.server, created, BENCH_DATABASE_PREFIX).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   };
   try {
     if (postgres) {
-      created = `platepay_bench_${randomBytes(6).toString('hex')}`;
-      database = await createDatabase(postgres.server, created);
+      created = await createScratchDatabase(postgres.server, BENCH_DATABASE_PREFIX);
+      database = created;
       // every instance must share these
       const keys = {
         plateKey: randomBytes(32).toString('hex'),
@@ -729,35 +731,7 @@ async function postgresRun(
 
 const LEDGER_DRAIN_TIMEOUT_MS = 120_000;
 
-/** `server` with the database `name` */
-function withDatabase(server: string, name: string): string {
-  const u = new URL(server);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-/** Creates the database `name` on the server (its role may create databases); returns its URL. */
-async function createDatabase(server: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return withDatabase(server, name);
-}
-
-async function dropDatabase(server: string, name: string): Promise<void> {
-  if (!/^platepay_bench_[0-9a-f]+$/.test(name)) throw new Error(`not a bench database: ${name}`);
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
+const BENCH_DATABASE_PREFIX = 'platepay_bench_';
 
 /** Waits until `ledger_queue` is empty and a signed checkpoint covers `records`; false on timeout. */
 async function waitForLedger(url: string, records: number, timeoutMs: number): Promise<boolean> {

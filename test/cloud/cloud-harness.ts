@@ -21,6 +21,7 @@ import type { Cloud } from '../../cloud/cloud-service.js';
 import { startCloud } from '../../cloud/cloud-service.js';
 import { formatSigningKey, generateSigningKey } from '../../cloud/ledger/signed-note.js';
 import { PgStore } from '../../cloud/storage/pg-store.js';
+import { createScratchDatabase, dropScratchDatabase } from '../../cloud/storage/scratch-databases.js';
 import type { Store } from '../../cloud/storage/repositories.js';
 import { SqliteStore } from '../../cloud/storage/sqlite-store.js';
 
@@ -31,39 +32,18 @@ export const TEST_BACKEND: 'sqlite' | 'postgres' = TEST_POSTGRES ? 'postgres' : 
 /** a ledger key for PostgreSQL runs (several instances must share one, so none is generated there) */
 export const TEST_LEDGER_KEY = formatSigningKey(generateSigningKey('platepay.local/ledger'));
 
-/** `url` with another database name */
-export function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
+const TEST_DATABASE_PREFIX = 'platepay_t_';
 
 /** Creates a fresh PostgreSQL database on the test server; returns its URL. */
 export async function createTestDatabase(): Promise<string> {
   if (!TEST_POSTGRES) throw new Error('PLATEPAY_TEST_DATABASE is not set');
-  const name = `platepay_t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return withDatabase(TEST_POSTGRES, name);
+  return createScratchDatabase(TEST_POSTGRES, TEST_DATABASE_PREFIX);
 }
 
 /** Drops a database made by createTestDatabase (its connections are ended). */
 export async function dropTestDatabase(url: string): Promise<void> {
   if (!TEST_POSTGRES) return;
-  const name = new URL(url).pathname.slice(1);
-  if (!/^platepay_t_[0-9a-f]+$/.test(name)) throw new Error(`not a test database: ${name}`);
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+  await dropScratchDatabase(TEST_POSTGRES, url, TEST_DATABASE_PREFIX);
 }
 
 let sharedDatabase: Promise<string> | null = null;

@@ -1,0 +1,40 @@
+/**
+ * Throwaway PostgreSQL databases for tests and benchmarks: each gets a
+ * random name under a caller's prefix on a server whose role may create
+ * databases, and is dropped (its connections ended) by that name. Dropping
+ * refuses any name that is not `<prefix><hex>`, so a wrong URL cannot drop a
+ * real database.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** `server` (a postgres:// URL) with the database `name` */
+export function withDatabase(server: string, name: string): string {
+  const u = new URL(server);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function onServer(server: string, sql: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Creates `<prefix><12 hex>` on the server; returns its URL. */
+export async function createScratchDatabase(server: string, prefix: string): Promise<string> {
+  const name = `${prefix}${randomBytes(6).toString('hex')}`;
+  await onServer(server, `CREATE DATABASE ${name}`);
+  return withDatabase(server, name);
+}
+
+/** Drops the database at `url`, made by createScratchDatabase with `prefix`. */
+export async function dropScratchDatabase(server: string, url: string, prefix: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  if (!new RegExp(`^${prefix}[0-9a-f]+$`).test(name)) throw new Error(`not a ${prefix}* database: ${name}`);
+  await onServer(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
