@@ -16,9 +16,11 @@
  */
 import type { Clock } from '../../cloud/clock.js';
 import { FfmpegCamera } from './ffmpeg-camera.js';
+import type { FfmpegCameraOptions } from './ffmpeg-camera.js';
 import type { FrameSource } from './frame-source.js';
 import { ReplayCamera } from './replay-camera.js';
 import { SnapshotCamera } from './snapshot-camera.js';
+import type { SnapshotCameraOptions } from './snapshot-camera.js';
 
 export interface ReplayCameraConfig {
   type: 'replay';
@@ -27,23 +29,20 @@ export interface ReplayCameraConfig {
   loop?: boolean;
 }
 
-export interface SnapshotCameraConfig {
+/** the snapshot camera's settings that a config file may give (see SnapshotCameraOptions) */
+export interface SnapshotCameraConfig extends Pick<
+  SnapshotCameraOptions,
+  'url' | 'intervalMs' | 'timeoutMs' | 'headers'
+> {
   type: 'snapshot';
-  url: string;
-  intervalMs?: number;
-  timeoutMs?: number;
-  headers?: Record<string, string>;
 }
 
-export interface FfmpegCameraConfig {
+/** the ffmpeg camera's settings that a config file may give (see FfmpegCameraOptions) */
+export interface FfmpegCameraConfig extends Pick<
+  FfmpegCameraOptions,
+  'input' | 'width' | 'height' | 'fps' | 'rtspTransport' | 'ffmpegPath' | 'timeoutMs'
+> {
   type: 'ffmpeg';
-  input: string;
-  width: number;
-  height: number;
-  fps?: number;
-  rtspTransport?: 'tcp' | 'udp';
-  ffmpegPath?: string;
-  timeoutMs?: number;
 }
 
 export type CameraConfig = ReplayCameraConfig | SnapshotCameraConfig | FfmpegCameraConfig;
