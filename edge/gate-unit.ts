@@ -20,7 +20,6 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../cloud/clock.js';
 import { systemClock } from '../cloud/clock.js';
 import { GateKey } from '../proto/v1/gate-key.js';
-import type { BarrierResult, BarrierState } from './barrier/barrier-driver.js';
 import { ConfirmingBarrier } from './barrier/barrier-driver.js';
 import { createBarrierDriver } from './barrier/barrier-config.js';
 import { createCamera } from './camera/camera-config.js';
@@ -36,28 +35,6 @@ import { PlateReader } from './vision/plate-reader.js';
 
 /** how often the unit reports its status to the cloud while connected, besides on every change */
 export const STATUS_INTERVAL_MS = 5000;
-
-/** A lane's barrier that emits 'state' when its confirmed state changed (after the driver answered). */
-class ReportingBarrier extends ConfirmingBarrier {
-  private reported: BarrierState = this.state;
-
-  override open(reason: string): Promise<BarrierResult> {
-    return this.watch(super.open(reason));
-  }
-
-  override close(reason: string): Promise<BarrierResult> {
-    return this.watch(super.close(reason));
-  }
-
-  private async watch(command: Promise<BarrierResult>): Promise<BarrierResult> {
-    const result = await command;
-    if (this.state !== this.reported) {
-      this.reported = this.state;
-      this.emit('state', this.state);
-    }
-    return result;
-  }
-}
 
 export interface GateUnit {
   http: FastifyInstance;
@@ -182,7 +159,7 @@ export async function startGateUnit(
   const motionLoops: Array<{ stop: boolean }> = [];
   for (const lc of config.lanes) {
     const camera = createCamera(lc.camera, clock);
-    const barrier = new ReportingBarrier(createBarrierDriver(lc.barrier), lc.laneId);
+    const barrier = new ConfirmingBarrier(createBarrierDriver(lc.barrier), lc.laneId);
     barrier.on('alarm', (a: unknown) => log.error({ alarm: a }, 'barrier alarm'));
     barrier.on('state', reportStatus);
     cameras.push(camera);

@@ -13,6 +13,7 @@
  *   'unknown' and raises an 'alarm' event `{ laneId, command, error }`;
  * - commands run one at a time, in the order given, so the state always
  *   describes the last command the device answered;
+ * - a 'state' event `(state)` follows every change of the state;
  * - `open()` / `close()` always resolve (never reject), even if the driver
  *   breaks its contract (throws, returns garbage, or never answers: a
  *   safety deadline of the driver's `timeoutMs` plus a grace period, or
@@ -104,12 +105,14 @@ export class ConfirmingBarrier extends EventEmitter {
 
   private async run(command: BarrierCommand, reason: string): Promise<BarrierResult> {
     const result = await this.sendWithDeadline(command, reason);
+    const before = this.current;
     if (result.ok) {
       this.current = command === 'open' ? 'open' : 'closed';
     } else {
       this.current = 'unknown';
       this.raise({ laneId: this.laneId, command, error: result.error });
     }
+    if (this.current !== before) this.emit('state', this.current);
     return result;
   }
 

@@ -94,6 +94,23 @@ describe('simulated barrier behind ConfirmingBarrier', { timeout: 30_000 }, () =
     assert.equal(alarms.length, 1);
   });
 
+  it("emits 'state' after each confirmed change of state, and only then", async () => {
+    const driver = new SimulatedBarrier();
+    const barrier = new ConfirmingBarrier(driver, LANE);
+    barrier.on('alarm', () => undefined);
+    const states: string[] = [];
+    barrier.on('state', (s: string) => states.push(s));
+    await barrier.open('a');
+    await barrier.open('again'); // no change
+    await barrier.close('gone');
+    driver.setMode('fail', 'motor jammed');
+    await barrier.open('b');
+    await barrier.close('c'); // still unknown
+    driver.setMode('ack');
+    await barrier.close('d');
+    assert.deepEqual(states, ['open', 'closed', 'unknown', 'closed']);
+  });
+
   it('a silent device times out with ok:false, an alarm and state unknown', async () => {
     const driver = new SimulatedBarrier({ timeoutMs: 50 });
     driver.setMode('no-ack');
