@@ -62,6 +62,7 @@ import { authSigningBytes, laneEventSigningBytes } from '../proto/v1/codec.js';
 import { GateKey } from '../proto/v1/gate-key.js';
 import type { CloudToGate, LaneEventBody } from '../proto/v1/messages.js';
 import { provinces } from '../proto/plate-syntax.js';
+import { percentile } from '../edge/vision/percentile.js';
 
 export interface CloudBenchRun {
   gates: number;
@@ -130,11 +131,6 @@ function mainThreadCpuMs(): number | null {
   } catch {
     return null;
   }
-}
-
-function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -425,8 +421,8 @@ function exitFigures(exits: PhaseDone, charged: number) {
   return {
     seconds: round(seconds, 3),
     exitsPerSecond: Math.round(charged / seconds),
-    decisionP50Ms: round(percentile(latencies, 50), 2),
-    decisionP99Ms: round(percentile(latencies, 99), 2),
+    decisionP50Ms: round(percentile(latencies, 50, NaN), 2),
+    decisionP99Ms: round(percentile(latencies, 99, NaN), 2),
     decisionMaxMs: round(latencies[latencies.length - 1] ?? NaN, 2),
   };
 }
@@ -1073,7 +1069,7 @@ export async function runCloudSoak(
           heapUsedMiB: round(mem.heapUsed / MiB),
           rssMiB: round(mem.rss / MiB),
           exitsPerSecond: round(intervalCharged / ((now - intervalStart) / 1000)),
-          decisionP99Ms: round(percentile(latencies, 99), 2),
+          decisionP99Ms: round(percentile(latencies, 99, NaN), 2),
         };
         samples.push(sample);
         progress(

@@ -32,6 +32,7 @@ import { DemoSite, writeCarScenes } from './demo-site.js';
 import type { SceneSpec } from './scenes/scene-renderer.js';
 import { randomSceneSpec } from './scenes/scene-renderer.js';
 import { SeededRandom } from './scenes/seeded-random.js';
+import { percentile } from '../edge/vision/percentile.js';
 
 /** where 'easy' scenes put the plate: centre x 440..840, y 360..500, up to 260 px wide */
 const LANE_ROI = { x: 280, y: 280, width: 720, height: 320 };
@@ -51,11 +52,6 @@ export interface LatencyFigures {
   steps: { triggerToReadMs: number; readToDecisionMs: number; decisionToBarrierMs: number };
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 function summarise(lanes: number, roi: boolean, exits: LaneOutcome[]): LatencyFigures {
   const opened = exits.filter((o) => o.action === 'open' && o.barrierAcked);
   const times = opened.map((o) => o.timings.totalMs).sort((a, b) => a - b);
@@ -65,9 +61,9 @@ function summarise(lanes: number, roi: boolean, exits: LaneOutcome[]): LatencyFi
     lanes,
     roi,
     cars: exits.length,
-    p50Ms: percentile(times, 50),
-    p95Ms: percentile(times, 95),
-    p99Ms: percentile(times, 99),
+    p50Ms: percentile(times, 50, NaN),
+    p95Ms: percentile(times, 95, NaN),
+    p99Ms: percentile(times, 99, NaN),
     charged: opened.filter((o) => o.reason === 'charged').length,
     steps: {
       triggerToReadMs: mean((o) => o.timings.triggerToReadMs),

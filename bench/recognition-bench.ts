@@ -16,6 +16,7 @@ import { PlateReader } from '../edge/vision/plate-reader.js';
 import type { SceneSpec } from './scenes/scene-renderer.js';
 import { plainText, randomSceneSpec, renderScene } from './scenes/scene-renderer.js';
 import type { PlateStyle } from './scenes/plate-renderer.js';
+import { percentile } from '../edge/vision/percentile.js';
 
 export interface RecognitionFigures {
   frame: '720p' | '1080p';
@@ -31,10 +32,6 @@ export interface RecognitionFigures {
 /** the lane region at 720p; 'easy' scenes put the plate centre at x 440..840, y 360..500 */
 const ROI_720P = { x: 280, y: 280, width: 720, height: 320 };
 const STYLES: PlateStyle[] = ['cn-blue', 'us', 'eu', 'cn-green'];
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /** a 720p scene spec scaled to another frame size (plate and its place scale with the frame) */
 function scaled(spec: SceneSpec, factor: number): SceneSpec {
@@ -94,8 +91,8 @@ export async function runRecognitionBench(quick: boolean, progress: (m: string) 
           threads,
           roi,
           frames: times.length,
-          medianMs: Math.round(percentile(times, 50) * 10) / 10,
-          p99Ms: Math.round(percentile(times, 99) * 10) / 10,
+          medianMs: Math.round(percentile(times, 50, NaN) * 10) / 10,
+          p99Ms: Math.round(percentile(times, 99, NaN) * 10) / 10,
           framesPerSecond: Math.round((times.length / seconds) * 10) / 10,
           readRight,
         };

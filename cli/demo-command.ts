@@ -23,6 +23,7 @@ import { parseEdgeConfig } from '../edge/edge-config.js';
 import { startGateUnit } from '../edge/gate-unit.js';
 import type { LaneOutcome } from '../edge/lane/lane.js';
 import { PlateReader } from '../edge/vision/plate-reader.js';
+import { percentile } from '../edge/vision/percentile.js';
 
 const help = `usage: platepay demo [--dir DIR]
 
@@ -89,10 +90,6 @@ function padColumns(text: string, columns: number): string {
 
 const yuan = (minor: number): string => `¥${(minor / 100).toFixed(2)}`;
 const hhmm = (ms: number): string => new Date(ms + 8 * 3_600_000).toISOString().slice(11, 16);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 export const demoCommand = {
   summary: 'run a cloud and a gate unit with rendered cars, end to end',
@@ -239,7 +236,7 @@ export async function runDemo(dir: string, say: (line: string) => void): Promise
         `${held.length} held${reasons ? ` (${reasons})` : ''}`,
     );
     say(
-      `  barrier opened  ${opened.length} times; trigger -> open p50 ${percentile(opened, 50)} ms, ` +
+      `  barrier opened  ${opened.length} times; trigger -> open p50 ${percentile(opened, 50, NaN)} ms, ` +
         `max ${opened[opened.length - 1] ?? NaN} ms`,
     );
     if (ledger.ok) {

@@ -11,6 +11,9 @@ import { quadBounds, rectIntersection, rectIou } from './geometry.js';
 import { normalisePlate } from '../../proto/plate-syntax.js';
 import type { PlateReader } from './plate-reader.js';
 import { newReadTrace } from './plate-reader.js';
+import { percentile } from './percentile.js';
+
+export { percentile };
 
 export interface LabelledImage {
   file: string;
@@ -101,13 +104,6 @@ export function editDistance(a: string, b: string): number {
     prev = cur;
   }
   return prev[y.length]!;
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  // nearest rank; the epsilon keeps 0.07 * 100 (= 7.000000000000001) from rounding up
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p * sorted.length) / 100 - 1e-9) - 1));
-  return sorted[idx]!;
 }
 
 export interface EvalOptions {
