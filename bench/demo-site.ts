@@ -8,6 +8,7 @@
  * Cars for the replay cameras are rendered scenes written one subfolder per
  * car (`car-0000/frame-0.jpg`), the layout `ReplayCamera` reads.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -39,8 +40,10 @@ export const DEMO_TARIFF = {
 const ORIGIN = 'demo.platepay.example/ledger';
 
 export interface SiteOptions {
-  /** where the cloud's database, keys and the gate's files live */
+  /** where the cloud's database (unless `database` says otherwise), keys and the gate's files live */
   dir: string;
+  /** the cloud's database: a SQLite file or a postgres:// URL (default: dir/cloud.db) */
+  database?: string;
   clock: Clock;
   /** run a partner's witness that cosigns checkpoints (quorum 1) */
   witness: boolean;
@@ -71,12 +74,13 @@ export class DemoSite {
     let witnessApp: FastifyInstance | null = null;
     let witnessKey: NoteKey | null = null;
     const settings: Record<string, unknown> = {
-      database: join(options.dir, 'cloud.db'),
+      database: options.database ?? join(options.dir, 'cloud.db'),
       port: 0,
       adminKey,
       logLevel: 'silent',
       ledgerOrigin: ORIGIN,
       ledgerKey: formatSigningKey(logKey),
+      plateKey: randomBytes(32).toString('hex'),
       ledgerBatchMs: options.ledgerBatchMs ?? 200,
       ...options.cloudSettings,
     };

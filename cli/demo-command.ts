@@ -1,6 +1,6 @@
 /**
- * `platepay demo`: the whole product on one machine. A cloud (SQLite,
- * generated keys, a partner's witness), a lot with a tariff, drivers with
+ * `platepay demo`: the whole product on one machine. A cloud (SQLite, or an
+ * empty PostgreSQL database with --db; generated keys, a partner's witness), a lot with a tariff, drivers with
  * linked plates (and some cars nobody linked), and a gate unit with an entry
  * and an exit lane whose replay cameras show rendered cars (Chinese blue and
  * green, US and European plates; straight and tilted, dim and bright,
@@ -10,11 +10,13 @@
  * seconds). At the end the ledger is checked over HTTP as a partner would
  * check it, and a summary is printed. Exits 1 if the ledger does not verify.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseCommandArgs, UsageError } from './args.js';
 import { DemoSite, writeCarScenes } from '../bench/demo-site.js';
+import { isPostgresUrl } from '../cloud/storage/pg-store.js';
 import type { SceneSpec } from '../bench/scenes/scene-renderer.js';
 import { plainText, randomSceneSpec } from '../bench/scenes/scene-renderer.js';
 import type { PlateStyle } from '../bench/scenes/plate-renderer.js';
@@ -25,7 +27,7 @@ import type { LaneOutcome } from '../edge/lane/lane.js';
 import { PlateReader } from '../edge/vision/plate-reader.js';
 import { percentile } from '../edge/vision/percentile.js';
 
-const help = `usage: platepay demo [--dir DIR]
+const help = `usage: platepay demo [--dir DIR] [--db DATABASE]
 
 Runs a cloud and a gate unit (entry and exit lane) on this machine, drives
 rendered cars through real plate recognition, prints each decision, then
@@ -33,6 +35,10 @@ verifies the signed ledger and prints a summary.
 
   --dir DIR   keep the demo's files (database, keys, journal, scenes) in DIR
               (default: a temporary folder, removed at the end)
+  --db DATABASE
+              the cloud's database: a SQLite file that does not exist yet,
+              or postgres://user:password@host:port/db with no lots in it
+              (default: DIR/cloud.db)
 `;
 
 /** Wall time plus an offset that the demo moves forward, so cars can stay for hours. */
@@ -96,6 +102,7 @@ export const demoCommand = {
   async run(argv: string[]): Promise<number> {
     const { values } = parseCommandArgs(argv, {
       dir: { type: 'string' },
+      db: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -103,9 +110,14 @@ export const demoCommand = {
       return 0;
     }
     if (values.dir === '') throw new UsageError('--dir needs a folder');
+    if (values.db === '') throw new UsageError('--db needs a SQLite file or a postgres:// URL');
+    if (values.db !== undefined && !isPostgresUrl(values.db) && existsSync(values.db)) {
+      throw new UsageError(`--db: ${values.db} exists; the demo needs a new database`);
+    }
     const dir = values.dir ? resolve(values.dir) : await mkdtemp(join(tmpdir(), 'platepay-demo-'));
     try {
-      const result = await runDemo(dir, (line) => process.stdout.write(line + '\n'));
+      const database = values.db === undefined || isPostgresUrl(values.db) ? values.db : resolve(values.db);
+      const result = await runDemo(dir, (line) => process.stdout.write(line + '\n'), { database });
       return result.ledgerVerified ? 0 : 1;
     } finally {
       if (!values.dir) await rm(dir, { recursive: true, force: true });
@@ -120,7 +132,16 @@ export interface DemoResult {
   ledgerRecords: number;
 }
 
-export async function runDemo(dir: string, say: (line: string) => void): Promise<DemoResult> {
+export interface DemoOptions {
+  /** the cloud's database (default: dir/cloud.db); it must hold no lots */
+  database?: string;
+}
+
+export async function runDemo(
+  dir: string,
+  say: (line: string) => void,
+  options: DemoOptions = {},
+): Promise<DemoResult> {
   const started = Date.now();
   const clock = new DemoClock();
   clock.startAt(8);
@@ -128,10 +149,17 @@ export async function runDemo(dir: string, say: (line: string) => void): Promise
   const plates = specs.map((s) => plainText(s.plate.text));
 
   say(`platepay demo: files in ${dir}`);
-  say('starting the cloud (SQLite, signed ledger, a partner bank as witness) ...');
-  const site = await DemoSite.start({ dir, clock, witness: true });
+  const backend = options.database && isPostgresUrl(options.database) ? 'PostgreSQL' : 'SQLite';
+  say(`starting the cloud (${backend}, signed ledger, a partner bank as witness) ...`);
+  const site = await DemoSite.start({ dir, database: options.database, clock, witness: true });
   let unit: Awaited<ReturnType<typeof startGateUnit>> | null = null;
   try {
+    const existing = await site.api<{ lots: unknown[] }>('GET', '/v1/lots');
+    if (existing.lots.length > 0) {
+      throw new UsageError(
+        `--db: the database already has ${existing.lots.length} lot(s); the demo needs an empty one`,
+      );
+    }
     const { lotId, laneIds } = await site.addLot('Airport P1', [
       { name: 'P1 in', direction: 'entry' },
       { name: 'P1 out', direction: 'exit' },

@@ -1,6 +1,7 @@
 /**
- * `platepay cloud` as a real process: it listens, answers /health, refuses a
- * bad config file naming the setting, and exits 0 on SIGTERM.
+ * `platepay cloud` as a real process: it listens on the test backend's
+ * database, answers /health, refuses a bad config file naming the setting,
+ * and exits 0 on SIGTERM.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { newCloudDatabase, TEST_BACKEND } from '../cloud/cloud-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'platepay.js');
@@ -22,9 +24,12 @@ describe('platepay cloud', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('serves /health and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'cloud', '--port', '0', '--db', join(dir, 'c.db')], {
+  it(`serves /health and stops cleanly on SIGTERM (${TEST_BACKEND})`, async () => {
+    const database = await newCloudDatabase(dir, 'c.db');
+    after(() => database.drop());
+    const child = spawn(process.execPath, [BIN, 'cloud', '--port', '0', '--db', database.database], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...database.env },
     });
     let stderr = '';
     const url = await new Promise<string>((resolve, reject) => {

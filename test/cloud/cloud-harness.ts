@@ -11,7 +11,8 @@
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { parseCloudConfig } from '../../cloud/cloud-config.js';
 import type { Cloud } from '../../cloud/cloud-service.js';
 import { startCloud } from '../../cloud/cloud-service.js';
 import { formatSigningKey, generateSigningKey } from '../../cloud/ledger/signed-note.js';
-import { PgStore } from '../../cloud/storage/pg-store.js';
+import { PgStore, pgTypes } from '../../cloud/storage/pg-store.js';
 import { createScratchDatabase, dropScratchDatabase } from '../../cloud/storage/scratch-databases.js';
 import type { Store } from '../../cloud/storage/repositories.js';
 import { SqliteStore } from '../../cloud/storage/sqlite-store.js';
@@ -29,6 +30,13 @@ import { SqliteStore } from '../../cloud/storage/sqlite-store.js';
 export const TEST_POSTGRES: string | null = process.env.PLATEPAY_TEST_DATABASE || null;
 /** the backend the tests run on, for test names and skips */
 export const TEST_BACKEND: 'sqlite' | 'postgres' = TEST_POSTGRES ? 'postgres' : 'sqlite';
+/**
+ * For tests of SQLite's own machinery (`what`): false on SQLite, else the reason they skip on PostgreSQL
+ * (whose counterparts are the pg-*.test.ts files).
+ */
+export const sqliteOnly = (what: string): string | false =>
+  TEST_POSTGRES ? `tests ${what}: SQLite only (the suite runs on PostgreSQL)` : false;
+
 /** a ledger key for PostgreSQL runs (several instances must share one, so none is generated there) */
 export const TEST_LEDGER_KEY = formatSigningKey(generateSigningKey('platepay.local/ledger'));
 
@@ -44,6 +52,83 @@ export async function createTestDatabase(): Promise<string> {
 export async function dropTestDatabase(url: string): Promise<void> {
   if (!TEST_POSTGRES) return;
   await dropScratchDatabase(TEST_POSTGRES, url, TEST_DATABASE_PREFIX);
+}
+
+/** The database of a cloud that a test runs (in-process or as a child process). */
+export interface CloudDatabase {
+  /** the config's `database`: a SQLite file in the test's folder, or a PostgreSQL URL */
+  database: string;
+  /** what the backend needs besides `database` (PostgreSQL: the keys all instances share) */
+  config: Record<string, unknown>;
+  /** the same as environment variables, for `platepay cloud --db` */
+  env: Record<string, string>;
+  /** Drops the PostgreSQL database (SQLite: nothing; the test removes its folder). */
+  drop(): Promise<void>;
+}
+
+/** the keys every cloud on a PostgreSQL test database is given (several instances must share them) */
+const postgresKeys = () => ({
+  config: { ledgerKey: TEST_LEDGER_KEY, plateKey: PLATE_KEY },
+  env: { PLATEPAY_LEDGER_KEY: TEST_LEDGER_KEY, PLATEPAY_PLATE_KEY: PLATE_KEY },
+});
+
+/**
+ * A fresh database for a cloud under test: `dir/file` on SQLite, or with PLATEPAY_TEST_DATABASE a
+ * PostgreSQL database of its own (drop it when done).
+ */
+export async function newCloudDatabase(dir: string, file = 'cloud.db'): Promise<CloudDatabase> {
+  if (!TEST_POSTGRES) return { database: join(dir, file), config: {}, env: {}, drop: async () => undefined };
+  const url = await createTestDatabase();
+  return { database: url, ...postgresKeys(), drop: () => dropTestDatabase(url) };
+}
+
+/**
+ * Copies a cloud database (the cloud using it stopped): the SQLite file and its WAL, or a PostgreSQL
+ * database made from it as a template.
+ */
+export async function copyCloudDatabase(from: CloudDatabase, dir: string, file = 'cloud.db'): Promise<CloudDatabase> {
+  if (!TEST_POSTGRES) {
+    const to = join(dir, file);
+    for (const suffix of ['', '-wal', '-shm']) {
+      if (existsSync(from.database + suffix)) await copyFile(from.database + suffix, to + suffix);
+    }
+    return { database: to, config: {}, env: {}, drop: async () => undefined };
+  }
+  const template = new URL(from.database).pathname.slice(1);
+  const url = await createScratchDatabase(TEST_POSTGRES, TEST_DATABASE_PREFIX, template);
+  return { database: url, ...postgresKeys(), drop: () => dropTestDatabase(url) };
+}
+
+/**
+ * The rows of one query on a cloud database, SQLite file or PostgreSQL URL, for tests that check
+ * what was stored. Write `?` for parameters on both backends; BIGINT and COUNT come back as numbers.
+ */
+export async function queryCloudDatabase<Row = Record<string, unknown>>(
+  database: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<Row[]> {
+  if (!TEST_POSTGRES) {
+    const db = new Database(database, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare(sql).all(...params) as Row[];
+    } finally {
+      db.close();
+    }
+  }
+  let n = 0;
+  const client = new pg.Client({ connectionString: database, types: pgTypes });
+  await client.connect();
+  try {
+    return (
+      await client.query(
+        sql.replace(/\?/g, () => `$${++n}`),
+        params,
+      )
+    ).rows as Row[];
+  } finally {
+    await client.end();
+  }
 }
 
 let sharedDatabase: Promise<string> | null = null;

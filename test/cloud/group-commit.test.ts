@@ -17,6 +17,7 @@ import fc from 'fast-check';
 import { SqliteStore } from '../../cloud/storage/sqlite-store.js';
 import type { SqliteStoreOptions } from '../../cloud/storage/sqlite-store.js';
 import type { Driver, Lot, ParkingSession, Repositories } from '../../cloud/storage/repositories.js';
+import { sqliteOnly } from './cloud-harness.js';
 
 const dirs: string[] = [];
 function tempDb(): string {
@@ -74,7 +75,7 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe('group commit', () => {
+describe('group commit', { skip: sqliteOnly("SqliteStore's group commit") }, () => {
   it('commits many concurrent units, in batches of at most maxBatch, one COMMIT per batch', async () => {
     const path = tempDb();
     const store = open(path);

@@ -15,10 +15,11 @@ import { openLedgerDatabase } from '../../cloud/ledger/ledger-database.js';
 import { exportLedger } from '../../cloud/ledger/ledger-export.js';
 import { directorySource, verifyLedger } from '../../cloud/ledger/ledger-verifier.js';
 import { formatSigningKey, generateSigningKey } from '../../cloud/ledger/signed-note.js';
+import { sqliteOnly } from './cloud-harness.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/ledger-appender.js', import.meta.url));
 
-describe('ledger crash safety', () => {
+describe('ledger crash safety', { skip: sqliteOnly('the standalone SQLite ledger file') }, () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'platepay-crash-'));

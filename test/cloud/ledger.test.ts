@@ -36,7 +36,7 @@ import {
   verifyCheckpointNote,
 } from '../../cloud/ledger/signed-note.js';
 import { Witness, WitnessError } from '../../cloud/ledger/witness.js';
-import { ManualClock, T0 } from './cloud-harness.js';
+import { ManualClock, T0, sqliteOnly } from './cloud-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'platepay.js');
@@ -52,7 +52,7 @@ function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr:
 
 const record = (i: number) => JSON.stringify({ v: 1, settlementId: `stl_${i}`, amount: 100 + i, currency: 'CNY' });
 
-describe('ledger', () => {
+describe('ledger', { skip: sqliteOnly('the standalone SQLite ledger file') }, () => {
   let dir: string;
   const logKey = generateSigningKey(ORIGIN);
   const witnessKey = generateSigningKey('bank-a', 'cosignature');

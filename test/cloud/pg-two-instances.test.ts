@@ -183,7 +183,8 @@ describe(
     async function sequencerPid(): Promise<number | null> {
       const r = await db.query(
         `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-       WHERE l.locktype = 'advisory' AND l.classid = 7311 AND l.objid = 2 AND l.granted`,
+       WHERE l.locktype = 'advisory' AND l.classid = 7311 AND l.objid = 2 AND l.granted
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       );
       const m = /platepay-ledger-sequencer-(\d+)/.exec(r.rows[0]?.application_name ?? '');
       return m ? Number(m[1]) : null;

@@ -16,6 +16,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { CloudDatabase } from '../cloud/cloud-harness.js';
 import type { Proc } from './processes.js';
 import { call, renderCar, start, startCarPark, stop } from './processes.js';
 
@@ -23,6 +24,7 @@ const ADMIN = 'ppkey_e2e-admin-key-0123456789abcdef';
 
 describe('gate unit end to end', { timeout: 240_000 }, () => {
   let dir: string;
+  let database: CloudDatabase | undefined;
   let cloud: Proc;
   let edge: Proc;
   let cloudConfig: string;
@@ -33,6 +35,7 @@ describe('gate unit end to end', { timeout: 240_000 }, () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'platepay-e2e-'));
     const park = await startCarPark(dir, ADMIN, { email: 'e2e@example.com', topUp: 10_000, graceMinutes: 15 });
+    database = park.database;
     ({ cloud, cloudConfig, driver, lanes } = park);
     const c = cloud.url;
     for (const plate of ['皖A12345', '皖B67890']) {
@@ -76,6 +79,7 @@ describe('gate unit end to end', { timeout: 240_000 }, () => {
   after(async () => {
     if (edge) await stop(edge);
     if (cloud) await stop(cloud);
+    await database?.drop();
     await rm(dir, { recursive: true, force: true });
   });
 

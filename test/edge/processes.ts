@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomSceneSpec, renderScene } from '../../bench/scenes/scene-renderer.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
+import type { CloudDatabase } from '../cloud/cloud-harness.js';
+import { newCloudDatabase } from '../cloud/cloud-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'platepay.js');
@@ -71,6 +73,8 @@ export async function renderCar(dir: string, index: number, plate: string, frame
 
 export interface CarPark {
   cloud: Proc;
+  /** the cloud's database (SQLite in dir, or PostgreSQL under PLATEPAY_TEST_DATABASE): drop it when done */
+  database: CloudDatabase;
   cloudConfig: string;
   driver: { token: string; accountId: string };
   lanes: { entry: string; exit: string };
@@ -80,7 +84,8 @@ export interface CarPark {
 }
 
 /**
- * A `platepay cloud` process on dir/cloud.db with: one driver (signed up,
+ * A `platepay cloud` process on dir/cloud.db (or a PostgreSQL database of its own, see
+ * newCloudDatabase) with: one driver (signed up,
  * topped up with `topUp`), a lot charging 500 per started hour (no free
  * minutes, cap 3000) with an entry and an exit lane, and a registered gate
  * whose key is in dir/gate.key.
@@ -91,9 +96,17 @@ export async function startCarPark(
   options: { email: string; topUp: number; graceMinutes: number },
 ): Promise<CarPark> {
   const cloudConfig = join(dir, 'cloud.json');
+  const database = await newCloudDatabase(dir);
   await writeFile(
     cloudConfig,
-    JSON.stringify({ database: join(dir, 'cloud.db'), port: 0, adminKey, ledgerBatchMs: 50, logLevel: 'warn' }),
+    JSON.stringify({
+      database: database.database,
+      ...database.config,
+      port: 0,
+      adminKey,
+      ledgerBatchMs: 50,
+      logLevel: 'warn',
+    }),
   );
   const cloud = await start(['cloud', '--config', cloudConfig], /listening on (http:\/\/\S+)/);
   const c = cloud.url;
@@ -134,6 +147,7 @@ export async function startCarPark(
   );
   return {
     cloud,
+    database,
     cloudConfig,
     driver,
     lanes: { entry: entry.body.id, exit: exit.body.id },

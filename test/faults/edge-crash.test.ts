@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SeededRandom } from '../../bench/scenes/seeded-random.js';
+import type { CloudDatabase } from '../cloud/cloud-harness.js';
 import type { Proc } from '../edge/processes.js';
 import { call, renderCar, start, startCarPark, stop } from '../edge/processes.js';
 
@@ -28,6 +29,7 @@ const FEE = 1000; // 2 started hours at 500
 
 describe('gate unit killed with SIGKILL mid-event', { timeout: 300_000 }, () => {
   let dir: string;
+  let database: CloudDatabase | undefined;
   let cloud: Proc;
   let edge: Proc | null = null;
   let edgeConfig: string;
@@ -37,6 +39,7 @@ describe('gate unit killed with SIGKILL mid-event', { timeout: 300_000 }, () => 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'platepay-edge-crash-'));
     const park = await startCarPark(dir, ADMIN, { email: 'k@example.com', topUp: 100_000, graceMinutes: 0 });
+    database = park.database;
     ({ cloud, driver } = park);
     exitLane = park.lanes.exit;
     const c = cloud.url;
@@ -79,6 +82,7 @@ describe('gate unit killed with SIGKILL mid-event', { timeout: 300_000 }, () => 
   after(async () => {
     if (edge) await stop(edge);
     if (cloud) await stop(cloud);
+    await database?.drop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -62,7 +62,7 @@ describe('storage faults: disk full and read-only', { timeout: 120_000 }, () => 
     disk = join(base, 'disk');
     await mkdir(disk);
     skip = process.env.PLATEPAY_TEST_DATABASE
-      ? 'SQLite files only (PostgreSQL runs its own server)'
+      ? 'SQLite files only (on PostgreSQL: pg-storage-faults.test.ts)'
       : process.getuid?.() === 0
         ? tryMount(disk)
         : 'not root: cannot mount a tmpfs';

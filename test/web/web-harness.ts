@@ -1,7 +1,7 @@
 /**
  * What the browser tests share: Debian's Chromium driven by playwright-core
  * (skipped with a message when /usr/bin/chromium is missing), a car park
- * on this machine (cloud, a partner's witness, a lot with entry and exit
+ * on this machine (cloud on the test backend, see newCloudDatabase; a partner's witness, a lot with entry and exit
  * lanes, a registered gate) and a real gate unit with replay cameras of
  * rendered cars, and screenshots written to test-output/screenshots/.
  */
@@ -17,6 +17,7 @@ import { systemClock } from '../../cloud/clock.js';
 import { parseEdgeConfig } from '../../edge/edge-config.js';
 import type { GateUnit } from '../../edge/gate-unit.js';
 import { startGateUnit } from '../../edge/gate-unit.js';
+import { newCloudDatabase } from '../cloud/cloud-harness.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -85,7 +86,14 @@ export async function startSite(cars: { entry: string[]; exit: string[] }, seed:
   const dir = await mkdtemp(join(tmpdir(), 'platepay-web-'));
   await renderCars(join(dir, 'entry-cam'), cars.entry, seed);
   await renderCars(join(dir, 'exit-cam'), cars.exit, seed + 50);
-  const site = await DemoSite.start({ dir, clock: systemClock, witness: true, ledgerBatchMs: 100 });
+  const database = await newCloudDatabase(dir);
+  const site = await DemoSite.start({
+    dir,
+    database: database.database,
+    clock: systemClock,
+    witness: true,
+    ledgerBatchMs: 100,
+  });
   const lot = await site.api<{ id: string }>('POST', '/v1/lots', { name: 'Riverside car park', tariff: TEST_TARIFF });
   const entry = await site.api<{ id: string }>('POST', `/v1/lots/${lot.id}/lanes`, {
     name: 'North entry',
@@ -137,6 +145,7 @@ export async function startSite(cars: { entry: string[]; exit: string[] }, seed:
     async close() {
       await gate.close();
       await site.close();
+      await database.drop();
       await rm(dir, { recursive: true, force: true });
     },
   };
