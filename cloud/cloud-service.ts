@@ -87,16 +87,19 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     batchMs: config.ledgerBatchMs,
   });
   const witnesses = new WitnessClient(ledger, config.witnesses);
+  // one checkpoint at a time; one that failed (a full disk, a lost connection) does not stop the next
   let checkpointing: Promise<void> = Promise.resolve();
   const checkpointNow = (): Promise<void> => {
-    checkpointing = checkpointing.then(async () => {
+    const tick = async () => {
       // on PostgreSQL only the sequencer instance checkpoints; the others refresh their copy of the log
       if (!(await backend.ledgerTurn())) return;
       const fresh = await ledger.checkpoint();
       const latest = fresh ?? ledger.latest();
       if (latest && config.witnesses.length) await witnesses.collect(latest);
-    });
-    return checkpointing;
+    };
+    const run = checkpointing.then(tick, tick);
+    checkpointing = run.catch(() => undefined);
+    return run;
   };
 
   const app = Fastify({

@@ -4,6 +4,8 @@
 #   bash scripts/postgres-for-tests.sh start   # installs if missing, starts, prints the URL
 #   bash scripts/postgres-for-tests.sh stop    # stops it (the data folder stays for the next start)
 #   bash scripts/postgres-for-tests.sh url     # prints the URL only
+#   bash scripts/postgres-for-tests.sh sql SQL # runs SQL as the cluster's superuser (tests that need
+#                                              # one, e.g. to make a tablespace), prints the rows
 #
 # Its own cluster in $PLATEPAY_PG_DIR (default /var/tmp/platepay-pg, owned by
 # the postgres user), listening on 127.0.0.1 only, port $PLATEPAY_PG_PORT
@@ -78,12 +80,23 @@ stop() {
   if running; then as_postgres "$bin/pg_ctl" -D "$DIR/data" -m fast -w stop >&2; fi
 }
 
+sql() {
+  local bin
+  bin="$(pg_bin)"
+  running || { echo "postgres-for-tests: not running (start it first)" >&2; exit 1; }
+  as_postgres "$bin/psql" -h "$DIR" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt -c "$1"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   url) echo "$URL" ;;
+  sql)
+    [ $# -eq 2 ] || { echo "usage: $0 sql SQL" >&2; exit 2; }
+    sql "$2"
+    ;;
   *)
-    echo "usage: $0 start|stop|url" >&2
+    echo "usage: $0 start|stop|url|sql SQL" >&2
     exit 2
     ;;
 esac

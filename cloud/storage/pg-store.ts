@@ -116,6 +116,8 @@ export const pgTypes = {
 export const isPostgresUrl = (database: string): boolean => /^postgres(ql)?:\/\//i.test(database);
 
 const RETRYABLE = new Set(['40001', '40P01']);
+/** how many dead pooled connections one transaction may come across before it gives up */
+const STALE_CONNECTION_RETRIES = 16;
 /** advisory locks (class 7311): 1 migrations, 2 the ledger sequencer, 3 transactions being retried */
 const LOCK_CLASS = 7311;
 const LOCK_RETRIES = 3;
@@ -139,10 +141,10 @@ function storageError(err: unknown): unknown {
   if (err instanceof StorageError) return err;
   const code = typeof e?.code === 'string' ? e.code : '';
   if (UNAVAILABLE.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code)) {
-    return new StorageError(`PostgreSQL is unavailable: ${e.message ?? code}`);
+    return new StorageError(`PostgreSQL is unavailable: ${e.message ?? code}`, { cause: err });
   }
   if (e instanceof Error && /Connection terminated|not queryable|Client was closed/i.test(e.message)) {
-    return new StorageError(`PostgreSQL is unavailable: ${e.message}`);
+    return new StorageError(`PostgreSQL is unavailable: ${e.message}`, { cause: err });
   }
   return err;
 }
@@ -192,6 +194,10 @@ export class PgStore implements Store {
     // scans are favoured (as the PostgreSQL manual advises for serializable work) so that exits in
     // different lots do not abort each other while the tables are small.
     pool.on('connect', (client) => {
+      // a connection ended by the server while checked out but between statements (an operator's
+      // pg_terminate_backend, a failover) emits 'error' on the client: without a listener that would end
+      // the process; the next statement on it fails instead and the transaction throws it away
+      client.on('error', () => undefined);
       client.query('SET random_page_cost = 1.1; SET cpu_tuple_cost = 0.05').catch(() => undefined);
     });
     try {
@@ -205,6 +211,7 @@ export class PgStore implements Store {
   }
 
   async transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    let staleConnections = 0;
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw new StorageError('the store is closed');
       let client: pg.PoolClient;
@@ -243,9 +250,11 @@ export class PgStore implements Store {
       // a retry takes the writers' lock before its snapshot: retries run one at a time, so they cannot
       // keep aborting each other (only a first attempt running alongside can still make one fail)
       const serialised = attempt > 1;
+      let begun = false;
       try {
         if (serialised) await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, LOCK_RETRIES]);
         await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        begun = true;
         const value = await work(repositories(query));
         await statements;
         if (firstError !== null) throw firstError; // the work went on after a failed statement: never commit that
@@ -260,6 +269,12 @@ export class PgStore implements Store {
           await client.query('ROLLBACK');
         } catch {
           broken = true;
+        }
+        // a pooled connection the server ended while it was idle (a restart, a failover, an operator)
+        // fails its first statement: nothing ran, so the work is tried again on another connection
+        if (!begun && broken && staleConnections++ < STALE_CONNECTION_RETRIES) {
+          attempt--; // not an attempt at the work
+          continue;
         }
         // the work may have wrapped the database's error in one of its own
         const cause = firstError !== null && retryable(firstError) ? firstError : err;
