@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { parseCommandArgs, positiveInteger, UsageError } from './args.js';
 import { loadCloudConfig } from '../cloud/cloud-config.js';
-import { openLedgerDatabase } from '../cloud/ledger/ledger-database.js';
+import { NoLedgerError, openLedgerDatabaseToRead, readOnlyLedger } from '../cloud/ledger/ledger-database.js';
 import type { LedgerKeys } from '../cloud/ledger/ledger-export.js';
 import { exportLedger, parseKeys, readExportFile } from '../cloud/ledger/ledger-export.js';
 import { directorySource, httpSource, verifyLedger } from '../cloud/ledger/ledger-verifier.js';
@@ -24,18 +24,21 @@ import { Witness } from '../cloud/ledger/witness.js';
 import { buildWitnessServer } from '../cloud/ledger/witness-server.js';
 import { systemClock } from '../cloud/clock.js';
 import { loggerOptions } from '../cloud/cloud-service.js';
+import { isPostgresUrl } from '../cloud/storage/pg-store.js';
+import { readPgLedger } from '../cloud/storage/pg-ledger-store.js';
 
 const help = `usage: platepay ledger <command> [options]
 
-  export --out DIR [--db FILE] [--config FILE]
+  export --out DIR [--db FILE|URL] [--config FILE]
       write the ledger to files: records, leaves, checkpoints, keys
+      (the database: a SQLite file or a postgres:// URL, read only)
   verify (--dir DIR | --url URL [--api-key KEY]) [--log-key VKEY] [--witness-key VKEY]... [--quorum N] [--json]
       re-derive every leaf and root, check every checkpoint signature,
       cosignature quorum and consistency; exits 1 naming the first bad
       record or checkpoint. Keys not given come from DIR/keys.
   witness --key FILE --log-key VKEY --origin ORIGIN --state FILE [--host H] [--port N]
       run a partner's cosigner (HTTP: POST /cosign, GET /state)
-  reconcile [--db FILE] [--config FILE] (--dir DIR | --url URL [--api-key KEY]) [--json]
+  reconcile [--db FILE|URL] [--config FILE] (--dir DIR | --url URL [--api-key KEY]) [--json]
       compare our copy with a partner's by Merkle roots, top-down
   keygen --name NAME --out FILE [--witness]
       a new Ed25519 note key (PRIVATE+KEY+... in FILE, mode 0600); prints its vkey
@@ -67,23 +70,36 @@ export const ledgerCommand = {
   },
 };
 
-/** The cloud's ledger as configured (database, key, witnesses), opened read-mostly. */
-function openCloudLedger(values: { db?: string; config?: string }) {
+/**
+ * The cloud's ledger as configured (database, key, witnesses), to read only:
+ * the SQLite file opened read-only, or one snapshot of the PostgreSQL log
+ * (no sequencer lock taken, nothing written). A database that holds no
+ * ledger is a usage error.
+ */
+async function openCloudLedger(values: { db?: string; config?: string }) {
   const overrides: Record<string, unknown> = {};
   if (values.db) overrides.database = values.db;
   const config = loadCloudConfig(values.config ?? null, overrides);
-  if (!existsSync(config.database)) throw new UsageError(`no database at ${config.database}`);
-  const opened = openLedgerDatabase(config.database, config.ledgerKey, {
-    origin: config.ledgerOrigin,
-    batchSize: 1,
-    batchMs: 1,
-  });
   const keys: LedgerKeys = {
     log: config.ledgerKey,
     witnesses: config.witnesses.map((w) => w.key),
     quorum: config.witnessQuorum,
   };
-  return { ...opened, keys };
+  try {
+    if (isPostgresUrl(config.database)) {
+      const store = await readPgLedger(config.database);
+      return {
+        ledger: readOnlyLedger(store, config.ledgerKey, config.ledgerOrigin),
+        store,
+        keys,
+        close: async () => {},
+      };
+    }
+    return { ...openLedgerDatabaseToRead(config.database, config.ledgerKey, config.ledgerOrigin), keys };
+  } catch (err) {
+    if (err instanceof NoLedgerError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 async function exportCommand(argv: string[]): Promise<number> {
@@ -95,7 +111,7 @@ async function exportCommand(argv: string[]): Promise<number> {
   });
   if (values.help) return printHelp();
   if (!values.out) throw new UsageError('--out DIR is required');
-  const { ledger, keys, close } = openCloudLedger(values);
+  const { ledger, keys, close } = await openCloudLedger(values);
   try {
     const r = await exportLedger(ledger, values.out, keys);
     process.stderr.write(`wrote ${r.records} records and ${r.checkpoints} checkpoints to ${values.out}\n`);
@@ -199,7 +215,7 @@ async function reconcileCommand(argv: string[]): Promise<number> {
   });
   if (values.help) return printHelp();
   if (Boolean(values.dir) === Boolean(values.url)) throw new UsageError('give exactly one of --dir DIR or --url URL');
-  const ours = openCloudLedger(values);
+  const ours = await openCloudLedger(values);
   try {
     const source = values.dir ? directorySource(values.dir) : httpSource(values.url!, values['api-key'] ?? null);
     await source.checkpoints(); // the URL source learns the size to read from them

@@ -1,13 +1,17 @@
 /**
- * A ledger in its own SQLite file (a partner's copy, the benchmarks, or the
- * cloud's database opened by the ledger CLI): WAL with synchronous=FULL, so
- * a resolved append is on disk.
+ * A ledger in its own SQLite file (a partner's copy, the benchmarks): WAL
+ * with synchronous=FULL, so a resolved append is on disk. And a ledger to
+ * read only (the ledger CLI's export and reconcile): the cloud's SQLite
+ * file opened read-only, or any LedgerStore loaded elsewhere (a snapshot of
+ * a PostgreSQL database's log).
  */
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
-import type { LedgerOptions } from './ledger.js';
+import type { LedgerOptions, WriteSerializer } from './ledger.js';
 import { Ledger } from './ledger.js';
+import type { LedgerStore } from './ledger-store.js';
 import { SqliteLedgerStore } from './ledger-store.js';
 import type { NoteSigningKey } from './signed-note.js';
 
@@ -15,6 +19,22 @@ export interface LedgerDatabase {
   ledger: Ledger;
   store: SqliteLedgerStore;
   close(): Promise<void>;
+}
+
+/** The database named holds no ledger: no such file or database, or one without the ledger tables. */
+export class NoLedgerError extends Error {
+  readonly code = 'NO_LEDGER';
+
+  /** `where`: a file, or host:port/database */
+  static noDatabase(where: string): NoLedgerError {
+    return new NoLedgerError(`no database at ${where}`);
+  }
+
+  static noTables(where: string): NoLedgerError {
+    return new NoLedgerError(
+      `no platepay ledger in ${where} (it has no ledger tables; has \`platepay cloud\` run on it?)`,
+    );
+  }
 }
 
 export function openLedgerDatabase(
@@ -39,4 +59,43 @@ export function openLedgerDatabase(
       db.close();
     },
   };
+}
+
+const LEDGER_TABLES = ['ledger_records', 'ledger_nodes', 'ledger_checkpoints', 'ledger_cosignatures'];
+
+/**
+ * The ledger of an existing SQLite file (the cloud's, possibly in use),
+ * opened read-only: nothing is created or written. Throws NoLedgerError
+ * when there is no such file or it has no ledger tables.
+ */
+export function openLedgerDatabaseToRead(path: string, key: NoteSigningKey, origin: string): LedgerDatabase {
+  if (!existsSync(path)) throw NoLedgerError.noDatabase(path);
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    const found = db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN (${LEDGER_TABLES.map(() => '?')})`,
+      )
+      .get(...LEDGER_TABLES) as { n: number };
+    if (found.n !== LEDGER_TABLES.length) throw NoLedgerError.noTables(path);
+    const store = new SqliteLedgerStore(db); // its CREATE TABLE IF NOT EXISTS find the tables: no write
+    return {
+      ledger: readOnlyLedger(store, key, origin),
+      store,
+      async close() {
+        db.close();
+      },
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+const refuseWrites: WriteSerializer = () => Promise.reject(new Error('this ledger is open for reading only'));
+
+/** A Ledger over `store` to read it (records, leaves, checkpoints, proofs); its writes are refused. */
+export function readOnlyLedger(store: LedgerStore, key: NoteSigningKey, origin: string): Ledger {
+  return new Ledger(store, key, refuseWrites, systemClock, { origin, batchSize: 1, batchMs: 1 });
 }

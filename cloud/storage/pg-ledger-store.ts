@@ -29,12 +29,16 @@
  * log, never both or neither); only then are they hashed and checkpointed.
  * Readers see a record in the log once it has its index, and in a proof
  * once a checkpoint covers it, as on SQLite.
+ *
+ * The ledger CLI reads the log without being an instance (`readPgLedger`):
+ * the same snapshot read into a fresh copy, with no lock and no write.
  */
 import pg from 'pg';
 import type { Hash } from '../ledger/merkle.js';
 import { completedParents, leafHashOfText, nodeHash } from '../ledger/merkle.js';
 import type { LedgerRecord, LedgerStore } from '../ledger/ledger-store.js';
 import { LedgerStoreError } from '../ledger/ledger-store.js';
+import { NoLedgerError } from '../ledger/ledger-database.js';
 import type { WriteSerializer } from '../ledger/ledger.js';
 import { pgTypes } from './pg-store.js';
 
@@ -50,6 +54,9 @@ export class NotSequencerError extends Error {
 }
 
 type CheckpointRow = { size: number; note: string; createdAt: number };
+
+/** rows of the ledger tables, as `PgLedgerCopy.load` takes them */
+type CommittedRows = Record<'records' | 'nodes' | 'checkpoints' | 'cosignatures', Array<Record<string, unknown>>>;
 
 interface Mark {
   records: number;
@@ -263,12 +270,7 @@ export class PgLedgerCopy implements LedgerStore {
   }
 
   /** Adds what the database committed since the last load (rows in order, from one snapshot). */
-  load(rows: {
-    records: Array<Record<string, unknown>>;
-    nodes: Array<Record<string, unknown>>;
-    checkpoints: Array<Record<string, unknown>>;
-    cosignatures: Array<Record<string, unknown>>;
-  }): void {
+  load(rows: CommittedRows): void {
     for (const r of rows.records) {
       if ((r.idx as number) !== this.recs.length) {
         throw new LedgerStoreError(`ledger record ${this.recs.length} is missing`);
@@ -481,36 +483,81 @@ export class PgLedger {
     const c = await this.pool.connect();
     let rows;
     try {
-      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const records = await c.query(
-        'SELECT idx, ref, record, created_at FROM ledger_records WHERE idx >= $1 ORDER BY idx',
-        [this.copy.recordCount()],
-      );
-      const nodes = await c.query(
-        'SELECT level, idx, hash FROM ledger_nodes WHERE idx >= ($1::bigint >> level) ORDER BY level, idx',
-        [this.copy.treeSize()],
-      );
-      const checkpoints = await c.query(
-        'SELECT size, note, created_at FROM ledger_checkpoints WHERE size > $1 ORDER BY size',
-        [this.copy.latestCheckpoint()?.size ?? -1],
-      );
-      const cosignatures = await c.query(
-        'SELECT size, witness, line, rev FROM ledger_cosignatures WHERE rev > $1 ORDER BY rev',
-        [this.copy.cosignatureRev],
-      );
-      await c.query('COMMIT');
-      rows = {
-        records: records.rows,
-        nodes: nodes.rows,
-        checkpoints: checkpoints.rows,
-        cosignatures: cosignatures.rows,
-      };
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
+      rows = await readCommitted(c, this.copy);
     } finally {
       c.release();
     }
     this.copy.load(rows);
+  }
+}
+
+/**
+ * What the database committed beyond `copy` (all of it for an empty copy),
+ * read in one REPEATABLE READ READ ONLY transaction: records, nodes,
+ * checkpoints and cosignatures consistent with each other. Takes no lock.
+ */
+async function readCommitted(c: pg.ClientBase, copy: PgLedgerCopy): Promise<CommittedRows> {
+  try {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const records = await c.query(
+      'SELECT idx, ref, record, created_at FROM ledger_records WHERE idx >= $1 ORDER BY idx',
+      [copy.recordCount()],
+    );
+    const nodes = await c.query(
+      'SELECT level, idx, hash FROM ledger_nodes WHERE idx >= ($1::bigint >> level) ORDER BY level, idx',
+      [copy.treeSize()],
+    );
+    const checkpoints = await c.query(
+      'SELECT size, note, created_at FROM ledger_checkpoints WHERE size > $1 ORDER BY size',
+      [copy.latestCheckpoint()?.size ?? -1],
+    );
+    const cosignatures = await c.query(
+      'SELECT size, witness, line, rev FROM ledger_cosignatures WHERE rev > $1 ORDER BY rev',
+      [copy.cosignatureRev],
+    );
+    await c.query('COMMIT');
+    return { records: records.rows, nodes: nodes.rows, checkpoints: checkpoints.rows, cosignatures: cosignatures.rows };
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * The whole log of the database at `url`, from one snapshot, for reading
+ * it outside the cloud (`platepay ledger export`, `reconcile`): on a
+ * connection of its own, without the sequencer lock, writing nothing.
+ * Throws NoLedgerError for a bad URL, no such database, or no ledger
+ * tables; any other failure (server unreachable, authentication) names
+ * the database and keeps its code.
+ */
+export async function readPgLedger(url: string): Promise<PgLedgerCopy> {
+  let where: string;
+  try {
+    const u = new URL(url);
+    where = `${u.host || 'localhost'}${u.pathname}`; // without the credentials
+  } catch {
+    throw new NoLedgerError('not a PostgreSQL URL: expected postgres://user:password@host:port/database');
+  }
+  const client = new pg.Client({
+    connectionString: url,
+    types: pgTypes,
+    connectionTimeoutMillis: 10_000,
+    application_name: `platepay-ledger-reader-${process.pid}`,
+  });
+  client.on('error', () => undefined); // the connection dropped: the query in flight rejects
+  try {
+    await client.connect();
+    const copy = new PgLedgerCopy();
+    copy.load(await readCommitted(client, copy));
+    return copy;
+  } catch (err) {
+    const e = err as Error & { code?: string; errors?: Error[] };
+    if (e.code === '3D000') throw NoLedgerError.noDatabase(where); // invalid_catalog_name
+    if (e.code === '42P01') throw NoLedgerError.noTables(where); // undefined_table
+    const detail = e.message || e.errors?.map((x) => x.message).join('; ') || String(e.code);
+    throw Object.assign(new Error(`cannot read the ledger from ${where}: ${detail}`), { code: e.code });
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }

@@ -7,15 +7,32 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { formatVerifierKey, generateSigningKey, verifyCheckpointNote } from '../../cloud/ledger/signed-note.js';
+import Database from 'better-sqlite3';
+import {
+  formatSigningKey,
+  formatVerifierKey,
+  generateSigningKey,
+  verifyCheckpointNote,
+} from '../../cloud/ledger/signed-note.js';
 import { Witness } from '../../cloud/ledger/witness.js';
 import { buildWitnessServer } from '../../cloud/ledger/witness-server.js';
-import { ADMIN_KEY, TEST_BACKEND, TestCloud, eventId, setUpLot, signUp } from './cloud-harness.js';
+import {
+  ADMIN_KEY,
+  PLATE_KEY,
+  TEST_POSTGRES,
+  TestCloud,
+  createTestDatabase,
+  dropTestDatabase,
+  eventId,
+  setUpLot,
+  signUp,
+} from './cloud-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'platepay.js');
@@ -36,15 +53,12 @@ describe('cloud ledger with a witness', () => {
   const logKey = generateSigningKey(ORIGIN);
 
   before(async () => {
-    const { mkdtemp } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
     const wdir = await mkdtemp(join(tmpdir(), 'platepay-witness-'));
     const witness = new Witness(witnessKey, logKey, ORIGIN, join(wdir, 'state.json'), { now: () => Date.now() });
     witnessApp = await buildWitnessServer(witness);
     await witnessApp.listen({ host: '127.0.0.1', port: 0 });
     const address = witnessApp.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const { formatSigningKey } = await import('../../cloud/ledger/signed-note.js');
     t = await TestCloud.start(undefined, {
       ledgerOrigin: ORIGIN,
       ledgerKey: formatSigningKey(logKey),
@@ -90,31 +104,27 @@ describe('cloud ledger with a witness', () => {
     const verified = verifyCheckpointNote(receipts.body.receipts[2].checkpoint, logKey, [witnessKey]);
     assert.deepEqual(verified.cosignedBy, ['bank-a']);
 
-    // `ledger export` and `ledger reconcile` open the database file: SQLite only
-    const byFile = TEST_BACKEND === 'sqlite';
+    // `ledger export` reads the cloud's database (SQLite file or PostgreSQL URL) while the cloud runs
     const configFile = join(t.dir, 'cloud.json');
     await writeFile(configFile, JSON.stringify(t.configJson));
     const out = join(t.dir, 'export');
-    const exported = byFile ? await runCli(['ledger', 'export', '--config', configFile, '--out', out]) : null;
-    if (exported) assert.equal(exported.code, 0, exported.stderr);
-    const ok = !byFile
-      ? null
-      : await runCli([
-          'ledger',
-          'verify',
-          '--dir',
-          out,
-          '--log-key',
-          formatVerifierKey(logKey),
-          '--witness-key',
-          formatVerifierKey(witnessKey),
-          '--quorum',
-          '1',
-        ]);
-    if (ok) {
-      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-      assert.match(ok.stdout, /ok: 3 records/);
-    }
+    const exported = await runCli(['ledger', 'export', '--config', configFile, '--out', out]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stderr, /wrote 3 records/);
+    const ok = await runCli([
+      'ledger',
+      'verify',
+      '--dir',
+      out,
+      '--log-key',
+      formatVerifierKey(logKey),
+      '--witness-key',
+      formatVerifierKey(witnessKey),
+      '--quorum',
+      '1',
+    ]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /ok: 3 records/);
 
     const auditor = (await t.call('POST', '/v1/keys', { token: ADMIN_KEY, body: { role: 'auditor', label: 'bank' } }))
       .body.secret;
@@ -133,9 +143,71 @@ describe('cloud ledger with a witness', () => {
     ]);
     assert.equal(byUrl.code, 0, byUrl.stdout + byUrl.stderr);
     assert.equal(JSON.parse(byUrl.stdout).records, 3);
-    if (!byFile) return;
     const reconciled = await runCli(['ledger', 'reconcile', '--config', configFile, '--dir', out, '--json']);
     assert.equal(reconciled.code, 0, reconciled.stdout + reconciled.stderr);
     assert.deepEqual(JSON.parse(reconciled.stdout), { matched: 3, oursOnly: [], theirsOnly: [] });
+  });
+
+  it('export and reconcile name a database that holds no ledger (exit 2) and an unreachable server (exit 1)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'platepay-noledger-'));
+    const databases: string[] = [];
+    try {
+      /** `ledger export` and `ledger reconcile` on `database`; both must fail alike */
+      const both = async (database: string) => {
+        const configFile = join(dir, 'cloud.json');
+        await writeFile(
+          configFile,
+          JSON.stringify({ database, plateKey: PLATE_KEY, ledgerKey: formatSigningKey(logKey), ledgerOrigin: ORIGIN }),
+        );
+        const exported = await runCli(['ledger', 'export', '--config', configFile, '--out', join(dir, 'out')]);
+        const reconciled = await runCli(['ledger', 'reconcile', '--config', configFile, '--dir', join(dir, 'out')]);
+        assert.equal(reconciled.code, exported.code, reconciled.stderr);
+        assert.equal(reconciled.stderr, exported.stderr);
+        assert.equal(exported.stderr.trim().split('\n').length, 1, `one line: ${exported.stderr}`);
+        return exported;
+      };
+
+      const missing = await both(join(dir, 'missing.db'));
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /no database at .*missing\.db/);
+
+      const other = join(dir, 'other.db');
+      const db = new Database(other);
+      db.exec('CREATE TABLE unrelated (x)');
+      db.close();
+      const noLedger = await both(other);
+      assert.equal(noLedger.code, 2);
+      assert.match(noLedger.stderr, /no platepay ledger in .*other\.db/);
+      const reopened = new Database(other, { readonly: true });
+      const tables = reopened.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+      reopened.close();
+      assert.deepEqual(tables, ['unrelated'], 'the file was not written');
+
+      const unreachable = await both('postgres://platepay:not-shown@127.0.0.1:1/platepay');
+      assert.equal(unreachable.code, 1);
+      assert.match(unreachable.stderr, /cannot read the ledger from 127\.0\.0\.1:1\/platepay: .*ECONNREFUSED/);
+      assert.doesNotMatch(unreachable.stderr, /not-shown/);
+
+      const badUrl = await both('postgres://platepay:not-shown@[::1/platepay');
+      assert.equal(badUrl.code, 2);
+      assert.match(badUrl.stderr, /not a PostgreSQL URL/);
+      assert.doesNotMatch(badUrl.stderr, /not-shown/);
+
+      if (!TEST_POSTGRES) return;
+      const noSuchDatabase = new URL(TEST_POSTGRES);
+      noSuchDatabase.pathname = `/platepay_no_such_database_${process.pid}`;
+      const absent = await both(noSuchDatabase.href);
+      assert.equal(absent.code, 2);
+      assert.match(absent.stderr, /no database at .*platepay_no_such_database_/);
+
+      const empty = await createTestDatabase();
+      databases.push(empty);
+      const noSchema = await both(empty);
+      assert.equal(noSchema.code, 2);
+      assert.match(noSchema.stderr, /no platepay ledger in /);
+    } finally {
+      for (const url of databases) await dropTestDatabase(url);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
