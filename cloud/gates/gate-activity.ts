@@ -6,6 +6,10 @@
  * disconnects). One feed per store (that is,
  * per cloud), so the watchers and the hub find each other without being
  * wired together; listeners run synchronously and must not throw.
+ *
+ * This is one process's view: on PostgreSQL, where gates connect to any of
+ * several instances, the dashboard reads gate state from the database
+ * instead, mirrored there from here (cloud/web/pg-gate-board.ts).
  */
 import { EventEmitter } from 'node:events';
 import type { GateStatus, LaneEventBody } from '../../proto/v1/messages.js';
@@ -87,6 +91,11 @@ export class GateActivity extends EventEmitter<GateActivityEvents> {
     return this.online.get(gateId)?.since ?? null;
   }
 
+  /** the gates connected now, each with the time of its first connection still open */
+  connectedGates(): GatePresence[] {
+    return [...this.online].map(([gateId, o]) => ({ gateId, lotId: o.lotId, at: o.since }));
+  }
+
   laneEvent(e: LaneEventSeen): void {
     this.emit('laneEvent', e);
   }
@@ -105,14 +114,19 @@ export class GateActivity extends EventEmitter<GateActivityEvents> {
 
   /** the lane as a connected gate last reported it (the most recent report, if more than one gate does) */
   laneStatus(laneId: string): LaneStatusSeen | null {
-    let best: LaneStatusSeen | null = null;
-    for (const s of this.statuses.values()) {
-      const lane = s.lanes.find((l) => l.laneId === laneId);
-      if (lane && (!best || s.receivedAt >= best.receivedAt))
-        best = { gateId: s.gateId, state: lane.state, barrier: lane.barrier, at: s.at, receivedAt: s.receivedAt };
-    }
-    return best;
+    return latestLaneStatus(this.statuses.values(), laneId);
   }
+}
+
+/** The lane as the most recent of these gate statuses reports it, or null if none names it. */
+export function latestLaneStatus(statuses: Iterable<GateStatusSeen>, laneId: string): LaneStatusSeen | null {
+  let best: LaneStatusSeen | null = null;
+  for (const s of statuses) {
+    const lane = s.lanes.find((l) => l.laneId === laneId);
+    if (lane && (!best || s.receivedAt >= best.receivedAt))
+      best = { gateId: s.gateId, state: lane.state, barrier: lane.barrier, at: s.at, receivedAt: s.receivedAt };
+  }
+  return best;
 }
 
 const feeds = new WeakMap<Store, GateActivity>();

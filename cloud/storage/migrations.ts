@@ -400,4 +400,55 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'operator dashboard: lane reads with crops, gate presence (PostgreSQL)',
+    // SQLite: nothing; the reads stay in their own file (<database>.evidence, cloud/web/lane-read-log.ts)
+    // and gate presence in the one process's memory
+    sql: `-- nothing on SQLite`,
+    // In a schema of their own, as SQLite keeps them in a file of their own: observations for people to
+    // look at, written outside the settlement transactions, never part of the money data (nor of a
+    // comparison of "every table"). IF NOT EXISTS: stores told apart only by search_path share it.
+    postgres: `
+      CREATE SCHEMA IF NOT EXISTS platepay_dashboard;
+      -- every lane event a gate sent, with its decision and plate crop (cloud/web/pg-lane-read-log.ts);
+      -- seq orders arrivals across instances, and its maximum tells the dashboards that reads came in
+      CREATE TABLE IF NOT EXISTS platepay_dashboard.lane_reads (
+        seq BIGSERIAL PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        gate_id TEXT NOT NULL,
+        lot_id TEXT NOT NULL,
+        lane_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        plate TEXT NOT NULL,
+        confidence DOUBLE PRECISION NOT NULL,
+        at BIGINT NOT NULL,
+        action TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        fee BIGINT,
+        currency TEXT,
+        review_id TEXT,
+        crop BYTEA,
+        received_at BIGINT NOT NULL
+      );
+      -- JPEGs do not compress: kept out of line, uncompressed
+      ALTER TABLE platepay_dashboard.lane_reads ALTER COLUMN crop SET STORAGE EXTERNAL;
+      CREATE INDEX IF NOT EXISTS lane_reads_lane ON platepay_dashboard.lane_reads(lane_id, received_at);
+      CREATE INDEX IF NOT EXISTS lane_reads_received ON platepay_dashboard.lane_reads(received_at);
+      -- the gates connected to each instance and their last status (cloud/web/pg-gate-board.ts); a row
+      -- counts while its instance's heartbeat (database clock) is fresh; rev changes with what a dashboard shows
+      CREATE SEQUENCE IF NOT EXISTS platepay_dashboard.gate_presence_rev;
+      CREATE TABLE IF NOT EXISTS platepay_dashboard.gate_presence (
+        gate_id TEXT NOT NULL,
+        instance TEXT NOT NULL,
+        lot_id TEXT NOT NULL,
+        since BIGINT NOT NULL,
+        status TEXT,
+        rev BIGINT NOT NULL DEFAULT nextval('platepay_dashboard.gate_presence_rev'),
+        heartbeat TIMESTAMPTZ NOT NULL DEFAULT now(),
+        PRIMARY KEY (gate_id, instance)
+      );
+      CREATE INDEX IF NOT EXISTS gate_presence_instance ON platepay_dashboard.gate_presence(instance);
+    `,
+  },
 ];

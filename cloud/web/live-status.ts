@@ -4,13 +4,18 @@
  * reports) and gates (online or not, their offline queue), the open
  * review queue with the sessions a read could belong to, today's
  * settlements per lot, and the latest ledger checkpoint with its
- * cosignatures. `watch` tells a subscriber when any of it changed: at once
- * for gate activity (connections, lane events, a gate status that differs
- * from the gate's last one, or an unchanged one every 30 s, so the report
- * time stays fresh without a refresh every 5 s per gate), and within a second for
- * what the API changes (review queue, ledger), by polling a cheap
- * fingerprint while anyone watches. Every lane event the gates send is
- * written to the read log here, whether anyone watches or not.
+ * cosignatures. Reads come from the read log (lane-read-log.ts), gate state
+ * from the gate board (gate-board.ts); on PostgreSQL both hold every
+ * instance's gates.
+ *
+ * `watch` tells a subscriber when any of it changed: at once for this
+ * instance's gate activity (connections, lane events, a gate status that
+ * differs from the gate's last one, or an unchanged one every 30 s, so the
+ * report time stays fresh without a refresh every 5 s per gate), and within
+ * a second for what the API and other instances change (review queue,
+ * ledger, and on PostgreSQL other instances' reads and gates), by polling a
+ * cheap fingerprint while anyone watches. Every lane event the gates send
+ * is written to the read log here, whether anyone watches or not.
  */
 import type { Clock } from '../clock.js';
 import type { GateActivity, GateStatusSeen, LaneEventSeen } from '../gates/gate-activity.js';
@@ -19,13 +24,17 @@ import type { NoteKey } from '../ledger/signed-note.js';
 import { parseNote, verifyCheckpointNote, verifyCosignature } from '../ledger/signed-note.js';
 import type { SettlementRecord } from '../ledger/settlement-record.js';
 import type { ParkingSession, ReviewItem, Store } from '../storage/repositories.js';
+import type { GateBoard } from './gate-board.js';
+import { StatusFilter } from './gate-board.js';
 import type { LaneRead, LaneReadLog } from './lane-read-log.js';
 
 export interface LiveStatusDeps {
   store: Store;
   ledger: Ledger;
+  /** this process's gates, for changes to pass on at once */
   activity: GateActivity;
   reads: LaneReadLog;
+  gates: GateBoard;
   clock: Clock;
   logKey: NoteKey;
   witnesses: NoteKey[];
@@ -37,16 +46,21 @@ export type Change = 'gate' | 'read' | 'reviews' | 'ledger';
 const READS_PER_LANE = 6;
 const TODAY_SCAN_LIMIT = 20_000;
 const POLL_MS = 1000;
-/** an unchanged gate status is passed on to the watchers at most this often */
-const SAME_STATUS_MS = 30_000;
+
+/** The parts of the polled fingerprint, each with the change it stands for. */
+interface Fingerprint {
+  reviews: string;
+  ledger: string;
+  read: string;
+  gate: string;
+}
 
 export class LiveStatus {
   private readonly watchers = new Set<(change: Change) => void>();
   private poll: NodeJS.Timeout | null = null;
-  private fingerprint = '';
+  private fingerprint: Fingerprint | null = null;
   private readonly detach: () => void;
-  /** per gate: what its last status passed on said, and when it was received */
-  private readonly statusSent = new Map<string, { key: string; at: number }>();
+  private readonly statuses = new StatusFilter();
 
   constructor(private readonly d: LiveStatusDeps) {
     const onGate = () => this.notify('gate');
@@ -54,16 +68,10 @@ export class LiveStatus {
       d.reads.add(e);
       this.notify('read');
     };
-    d.activity.on('connected', onGate);
-    d.activity.on('disconnected', onGate);
     const onStatus = (s: GateStatusSeen) => {
-      const key = JSON.stringify([s.outboxDepth, s.lanes]);
-      const last = this.statusSent.get(s.gateId);
-      if (last && last.key === key && s.receivedAt - last.at < SAME_STATUS_MS) return;
-      this.statusSent.set(s.gateId, { key, at: s.receivedAt });
-      this.notify('gate');
+      if (this.statuses.passes(s)) this.notify('gate');
     };
-    const onGone = (p: { gateId: string }) => this.statusSent.delete(p.gateId);
+    const onGone = (p: { gateId: string }) => this.statuses.forget(p.gateId);
     d.activity.on('connected', onGate);
     d.activity.on('disconnected', onGate);
     d.activity.on('disconnected', onGone);
@@ -82,7 +90,8 @@ export class LiveStatus {
   watch(listener: (change: Change) => void): () => void {
     this.watchers.add(listener);
     if (!this.poll) {
-      void this.computeFingerprint().then((f) => (this.fingerprint = f));
+      this.fingerprint = null;
+      void this.checkFingerprint();
       this.poll = setInterval(() => void this.checkFingerprint(), POLL_MS);
       this.poll.unref();
     }
@@ -112,20 +121,30 @@ export class LiveStatus {
     }
   }
 
-  private async computeFingerprint(): Promise<string> {
-    const open = await this.d.store.transaction((repos) => repos.sessions.reviews('open'));
+  private async computeFingerprint(): Promise<Fingerprint> {
+    const [open, read, gate] = await Promise.all([
+      this.d.store.transaction((repos) => repos.sessions.reviews('open')),
+      this.d.reads.changes(),
+      this.d.gates.changes(),
+    ]);
     const latest = this.d.ledger.latest();
     const cosigs = latest ? parseNote(latest.note).signatures.length : 0;
-    return `${open.map((r) => r.id).join(',')}|${latest?.checkpoint.size ?? 0}|${cosigs}`;
+    return {
+      reviews: open.map((r) => r.id).join(','),
+      ledger: `${latest?.checkpoint.size ?? 0}|${cosigs}`,
+      read,
+      gate,
+    };
   }
 
   private async checkFingerprint(): Promise<void> {
     try {
       const f = await this.computeFingerprint();
-      if (f === this.fingerprint) return;
-      const [reviewsBefore] = this.fingerprint.split('|');
+      const before = this.fingerprint;
       this.fingerprint = f;
-      this.notify(f.split('|')[0] !== reviewsBefore ? 'reviews' : 'ledger');
+      if (!before) return;
+      const changed = (['reviews', 'ledger', 'read', 'gate'] as const).find((part) => f[part] !== before[part]);
+      if (changed) this.notify(changed);
     } catch {
       // storage trouble shows on the next poll or on /health
     }
@@ -151,7 +170,14 @@ export class LiveStatus {
       return { lots: withParts, reviews, sessionsByLot };
     });
     const today = this.todaysSettlements(now, new Map(lots.map((l) => [l.lot.id, l.lot.tariff.utcOffsetMinutes])));
-    const reviewReads = this.d.reads.ofEvents(reviews.map((r) => r.eventId));
+    const [reviewReads, laneReads, gateView] = await Promise.all([
+      this.d.reads.ofEvents(reviews.map((r) => r.eventId)),
+      this.d.reads.recent(
+        lots.flatMap((l) => l.lanes.map((lane) => lane.id)),
+        READS_PER_LANE,
+      ),
+      this.d.gates.view(),
+    ]);
     return {
       now,
       lots: lots.map(({ lot, lanes, gates }) => {
@@ -163,9 +189,9 @@ export class LiveStatus {
           name: lot.name,
           currency: lot.tariff.currency,
           lanes: lanes.map((lane) => {
-            const reads = this.d.reads.recent(lane.id, READS_PER_LANE);
+            const reads = laneReads.get(lane.id) ?? [];
             const last = reads[0];
-            const reported = this.d.activity.laneStatus(lane.id);
+            const reported = gateView.laneStatus(lane.id);
             return {
               id: lane.id,
               name: lane.name,
@@ -188,8 +214,8 @@ export class LiveStatus {
             };
           }),
           gates: gates.map((g) => {
-            const since = this.d.activity.onlineSince(g.id);
-            const status = this.d.activity.statusOf(g.id);
+            const since = gateView.onlineSince(g.id);
+            const status = gateView.statusOf(g.id);
             return {
               id: g.id,
               name: g.name,

@@ -15,6 +15,10 @@
  *   dashboard shows; `GET /web/api/operator/stream`: server-sent events, one
  *   `change` whenever that changes; `GET /web/api/operator/reads/:eventId/crop`:
  *   the plate crop of a lane event (JPEG).
+ *
+ * What the dashboard keeps besides the business data (lane reads with their
+ * crops, gate state) is opened here for the service's backend
+ * (dashboard-stores.ts); on PostgreSQL every instance shows every gate.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, extname, join, resolve, sep } from 'node:path';
@@ -31,7 +35,7 @@ import { formatVerifierKey } from '../ledger/signed-note.js';
 import type { OperatorKeys } from '../operators/operator-keys.js';
 import type { Store } from '../storage/repositories.js';
 import { feeFor } from '../tariffs/tariff.js';
-import { LaneReadLog } from './lane-read-log.js';
+import { openDashboardStores } from './dashboard-stores.js';
 import { LiveStatus } from './live-status.js';
 
 export interface WebDeps {
@@ -98,12 +102,14 @@ export function webRoutes(d: WebDeps) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     const files = loadStatic();
     const vendor = new Map<string, Buffer>();
-    const reads = new LaneReadLog(LaneReadLog.pathFor(d.config.database));
+    const activity = gateActivity(d.store);
+    const dashboard = openDashboardStores(d.config.database, activity, app.log.child({ component: 'dashboard' }));
     const live = new LiveStatus({
       store: d.store,
       ledger: d.ledger,
-      activity: gateActivity(d.store),
-      reads,
+      activity,
+      reads: dashboard.reads,
+      gates: dashboard.gates,
       clock: d.clock,
       logKey: d.config.ledgerKey,
       witnesses: d.config.witnesses.map((w) => w.key),
@@ -115,7 +121,7 @@ export function webRoutes(d: WebDeps) {
     });
     app.addHook('onClose', async () => {
       live.close();
-      reads.close();
+      await dashboard.close();
     });
     const driver = requireDriver(d.drivers);
     const operator = requireRole(d.keys, 'admin', 'operator', 'auditor');
@@ -215,7 +221,7 @@ export function webRoutes(d: WebDeps) {
         preHandler: operator,
       },
       async (request, reply) => {
-        const crop = reads.crop(request.params.eventId);
+        const crop = await dashboard.reads.crop(request.params.eventId);
         if (!crop) throw notFound('crop of lane event', request.params.eventId);
         return reply
           .type('image/jpeg')

@@ -1,0 +1,416 @@
+/**
+ * The operator dashboard with two `platepay cloud` processes on one
+ * PostgreSQL database: a gate connected to instance A reports its status
+ * and sends lane events with plate crops; instance B's dashboard (the JSON
+ * the page reads) shows the gate online with its report, the reads with
+ * their crops and the review item's crop, B serves the crop, and B's
+ * server-sent events tell a watching page of them (B learns of A's writes
+ * by polling). The gate going away shows on B; a restarted B still shows
+ * the reads and serves the crop; the gates of a SIGKILLed instance go
+ * offline on B once its heartbeat is stale.
+ *
+ * Needs PLATEPAY_TEST_DATABASE (see cloud-harness.ts); skipped without it.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import type { CloudToGate, LaneEventBody } from '../../proto/v1/messages.js';
+import { authSigningBytes, laneEventSigningBytes } from '../../proto/v1/codec.js';
+import { GateKey } from '../../proto/v1/gate-key.js';
+import {
+  ADMIN_KEY,
+  PLATE_KEY,
+  TEST_LEDGER_KEY,
+  TEST_POSTGRES,
+  createTestDatabase,
+  dropTestDatabase,
+} from './cloud-harness.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'platepay.js');
+
+interface Instance {
+  name: string;
+  child: ChildProcess;
+  url: string;
+  exited: Promise<void>;
+}
+
+async function startInstance(name: string, configFile: string): Promise<Instance> {
+  const child = spawn(process.execPath, [BIN, 'cloud', '--config', configFile, '--port', '0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`${name} did not start: ${err}`)), 60_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code}: ${err}`));
+    });
+  });
+  return { name, child, url, exited };
+}
+
+/** Stops an instance as an operator does (SIGTERM: it closes cleanly); SIGKILL if it hangs. */
+async function stopInstance(i: Instance): Promise<void> {
+  i.child.kill('SIGTERM');
+  const timer = setTimeout(() => i.child.kill('SIGKILL'), 30_000);
+  await i.exited;
+  clearTimeout(timer);
+}
+
+async function call(base: string, method: string, path: string, token?: string, body?: unknown) {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(base + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Polls until `probe` gives something (not null or false); generous, as the machine is shared. */
+async function until<T>(what: string, probe: () => Promise<T | null | false>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown = null;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== null && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A gate's connection: hello/challenge/auth, then signed lane events and one-way status reports. */
+class GateLink {
+  private readonly waiting = new Map<string, (m: CloudToGate) => void>();
+  private n = 0;
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('error', () => undefined); // the instance went away: 'close' follows
+    ws.on('message', (d: Buffer) => {
+      const m = JSON.parse(d.toString()) as CloudToGate & { re?: string | null };
+      const w = m.re ? this.waiting.get(m.re) : undefined;
+      if (w) {
+        this.waiting.delete(m.re!);
+        w(m);
+      }
+    });
+  }
+
+  static async connect(url: string, gateId: string, key: GateKey): Promise<GateLink> {
+    const ws = new WebSocket(url.replace('http', 'ws') + '/v1/gates/ws');
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const link = new GateLink(ws);
+    const challenge = await link.request({ v: 1, type: 'hello', id: link.id(), gateId, software: 'test' });
+    assert.equal(challenge.type, 'challenge', JSON.stringify(challenge));
+    if (challenge.type !== 'challenge') throw new Error('no challenge');
+    const welcome = await link.request({
+      v: 1,
+      type: 'auth',
+      id: link.id(),
+      gateId,
+      nonce: challenge.nonce,
+      signature: key.sign(authSigningBytes(gateId, challenge.nonce)),
+    });
+    assert.equal(welcome.type, 'welcome', JSON.stringify(welcome));
+    return link;
+  }
+
+  private id(): string {
+    return `m${++this.n}`;
+  }
+
+  private request(m: { id: string; [k: string]: unknown }): Promise<CloudToGate> {
+    return new Promise((resolve) => {
+      this.waiting.set(m.id, resolve);
+      this.ws.send(JSON.stringify(m));
+    });
+  }
+
+  async event(body: LaneEventBody, key: GateKey) {
+    const signature = key.sign(laneEventSigningBytes(body));
+    const answer = await this.request({ v: 1, type: 'laneEvent', id: this.id(), event: body, signature });
+    if (answer.type !== 'decision') throw new Error(`expected a decision, got ${JSON.stringify(answer)}`);
+    return answer.decision;
+  }
+
+  status(outboxDepth: number, lanes: Array<{ laneId: string; state: 'idle'; barrier: 'open' | 'closed' }>): void {
+    this.ws.send(JSON.stringify({ v: 1, type: 'gateStatus', id: this.id(), at: Date.now(), outboxDepth, lanes }));
+  }
+
+  async close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise((resolve) => this.ws.once('close', resolve));
+    this.ws.close();
+    await closed;
+  }
+}
+
+/** Counts the `change` events of an operator's server-sent event stream. */
+async function watchStream(base: string, key: string) {
+  const abort = new AbortController();
+  const res = await fetch(`${base}/web/api/operator/stream`, {
+    headers: { authorization: `Bearer ${key}` },
+    signal: abort.signal,
+  });
+  assert.equal(res.status, 200);
+  const seen = { changes: [] as string[] };
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  void (async () => {
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = /^data: (.*)$/m.exec(block);
+          if (/^event: change$/m.test(block) && data) seen.changes.push(JSON.parse(data[1]!).change);
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  return { seen, stop: () => abort.abort() };
+}
+
+/** A stand-in plate crop: what the cloud checks of a JPEG (its start), then random bytes. */
+const fakeJpeg = () =>
+  Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(3000), Buffer.from([0xff, 0xd9])]);
+
+describe(
+  'the operator dashboard across two cloud instances on one PostgreSQL',
+  { skip: TEST_POSTGRES ? false : 'PLATEPAY_TEST_DATABASE is not set', timeout: 300_000 },
+  () => {
+    let dir: string;
+    let url: string;
+    let configFile: string;
+    const running = new Set<Instance>();
+
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'platepay-pgdash-'));
+      url = await createTestDatabase();
+      configFile = join(dir, 'cloud.json');
+      await writeFile(
+        configFile,
+        JSON.stringify({
+          database: url,
+          adminKey: ADMIN_KEY,
+          plateKey: PLATE_KEY,
+          ledgerKey: TEST_LEDGER_KEY,
+          ledgerBatchMs: 100,
+          logLevel: 'silent',
+        }),
+      );
+    });
+    after(async () => {
+      for (const i of running) i.child.kill('SIGKILL');
+      await Promise.all([...running].map((i) => i.exited));
+      if (url) await dropTestDatabase(url);
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    const start = async (name: string) => {
+      const i = await startInstance(name, configFile);
+      running.add(i);
+      void i.exited.then(() => running.delete(i));
+      return i;
+    };
+
+    it("shows a gate's reads, crops and state on the instance it is not connected to, also after a restart", async () => {
+      // one after the other, so the first one migrates
+      const a = await start('A');
+      let b = await start('B');
+
+      const tariff = {
+        currency: 'CNY',
+        freeMinutes: 0,
+        unitMinutes: 60,
+        unitPrice: 500,
+        dailyCap: 3000,
+        bands: [],
+        graceMinutes: 15,
+        utcOffsetMinutes: 480,
+      };
+      const lot = await call(a.url, 'POST', '/v1/lots', ADMIN_KEY, { name: 'Two dashboards', tariff });
+      assert.equal(lot.status, 201, JSON.stringify(lot.body));
+      const lane = async (name: string, direction: string) =>
+        (await call(a.url, 'POST', `/v1/lots/${lot.body.id}/lanes`, ADMIN_KEY, { name, direction })).body.id as string;
+      const entryLane = await lane('in', 'entry');
+      const exitLane = await lane('out', 'exit');
+      const key = GateKey.generate();
+      const gate = await call(a.url, 'POST', `/v1/lots/${lot.body.id}/gates`, ADMIN_KEY, {
+        name: 'gate-on-a',
+        publicKey: key.publicKey,
+      });
+      assert.equal(gate.status, 201, JSON.stringify(gate.body));
+      const gateId = gate.body.id as string;
+      const operator = (await call(b.url, 'POST', '/v1/keys', ADMIN_KEY, { role: 'operator', label: 'desk' })).body
+        .secret as string;
+
+      type Dashboard = {
+        lots: Array<{
+          id: string;
+          lanes: Array<{
+            id: string;
+            barrier: { action: string; plate: string } | null;
+            reported: { gateId: string; barrier: string } | null;
+            reads: Array<{ eventId: string; plate: string; hasCrop: boolean; gateId: string }>;
+          }>;
+          gates: Array<{ id: string; online: boolean; status: { outboxDepth: number } | null }>;
+        }>;
+        reviews: Array<{ eventId: string; hasCrop: boolean }>;
+      };
+      const dashboard = async (base: string): Promise<Dashboard> => {
+        const r = await call(base, 'GET', '/web/api/operator/dashboard', operator);
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        return r.body as Dashboard;
+      };
+      const lotOf = (d: Dashboard) => d.lots.find((l) => l.id === lot.body.id)!;
+      const laneOf = (d: Dashboard, id: string) => lotOf(d).lanes.find((l) => l.id === id)!;
+      const gateOf = (d: Dashboard) => lotOf(d).gates.find((g) => g.id === gateId)!;
+
+      // B's page is open and watching before anything happens on A
+      let stream = await watchStream(b.url, operator);
+      await until('B to be offline for the gate', async () => !gateOf(await dashboard(b.url)).online);
+
+      // the gate connects to A only and reports itself
+      const link = await GateLink.connect(a.url, gateId, key);
+      link.status(3, [
+        { laneId: entryLane, state: 'idle', barrier: 'closed' },
+        { laneId: exitLane, state: 'idle', barrier: 'closed' },
+      ]);
+      await until('B to show the gate online with its report', async () => {
+        const d = await dashboard(b.url);
+        const g = gateOf(d);
+        return g.online && g.status?.outboxDepth === 3 && laneOf(d, entryLane).reported?.barrier === 'closed';
+      });
+      await until('a change pushed by B for the gate', async () => stream.seen.changes.includes('gate'));
+
+      // an entry, and an exit that fits no stay (a review item), each with its crop
+      let counter = 0;
+      const crops = new Map<string, Buffer>();
+      const send = async (kind: 'entry' | 'exit', plate: string) => {
+        const crop = fakeJpeg();
+        const body: LaneEventBody = {
+          gateId,
+          counter: ++counter,
+          eventId: `${kind}-${plate}-${counter}`,
+          laneId: kind === 'entry' ? entryLane : exitLane,
+          kind,
+          plate,
+          confidence: 0.97,
+          evidenceDigest: 'ab'.repeat(32),
+          triggeredAt: Date.now(),
+          at: Date.now(),
+          crop: crop.toString('base64'),
+        };
+        crops.set(body.eventId, crop);
+        return { eventId: body.eventId, decision: await link.event(body, key) };
+      };
+      const pushedBefore = stream.seen.changes.length;
+      const entry = await send('entry', 'PGD1234');
+      assert.equal(entry.decision.action, 'open');
+      const exit = await send('exit', 'PGD9999');
+      assert.deepEqual([exit.decision.action, exit.decision.reason], ['hold', 'review']);
+
+      const d = await until('B to show both reads with their crops', async () => {
+        const d = await dashboard(b.url);
+        const inRead = laneOf(d, entryLane).reads.find((r) => r.eventId === entry.eventId);
+        const outRead = laneOf(d, exitLane).reads.find((r) => r.eventId === exit.eventId);
+        const review = d.reviews.find((r) => r.eventId === exit.eventId);
+        return inRead?.hasCrop && outRead?.hasCrop && review?.hasCrop ? d : null;
+      });
+      assert.equal(laneOf(d, entryLane).reads[0]!.plate, 'PGD1234');
+      assert.equal(laneOf(d, entryLane).reads[0]!.gateId, gateId);
+      assert.deepEqual(laneOf(d, entryLane).barrier?.action, 'open');
+      assert.deepEqual(laneOf(d, exitLane).barrier?.action, 'hold');
+      // (labelled by the first part of B's fingerprint that changed: the review queue or the reads)
+      await until('a change pushed by B for the reads', async () => stream.seen.changes.length > pushedBefore);
+      stream.stop();
+
+      const crop = async (base: string, eventId: string) => {
+        const res = await fetch(`${base}/web/api/operator/reads/${eventId}/crop`, {
+          headers: { authorization: `Bearer ${operator}` },
+        });
+        return {
+          status: res.status,
+          type: res.headers.get('content-type'),
+          body: Buffer.from(await res.arrayBuffer()),
+        };
+      };
+      for (const [eventId, bytes] of crops) {
+        const c = await crop(b.url, eventId);
+        assert.equal(c.status, 200);
+        assert.equal(c.type, 'image/jpeg');
+        assert.ok(c.body.equals(bytes), `B serves the crop of ${eventId} as the gate sent it`);
+      }
+      assert.equal((await crop(b.url, 'no-such-event')).status, 404);
+
+      // the gate goes away from A: B shows it offline
+      await link.close();
+      await until('B to show the gate offline', async () => !gateOf(await dashboard(b.url)).online);
+
+      // both instances restart: the reads and crops are still there
+      await stopInstance(a);
+      await stopInstance(b);
+      b = await start('B again');
+      const again = await dashboard(b.url);
+      assert.deepEqual(
+        laneOf(again, entryLane).reads.map((r) => [r.eventId, r.hasCrop]),
+        [[entry.eventId, true]],
+      );
+      assert.equal(again.reviews.find((r) => r.eventId === exit.eventId)?.hasCrop, true);
+      assert.ok((await crop(b.url, entry.eventId)).body.equals(crops.get(entry.eventId)!));
+      assert.equal(gateOf(again).online, false);
+
+      // a gate on an instance that is killed: offline on B once that instance's heartbeat is stale
+      const a2 = await start('A again');
+      stream = await watchStream(b.url, operator);
+      const link2 = await GateLink.connect(a2.url, gateId, key);
+      await until('B to show the gate online on the new A', async () => gateOf(await dashboard(b.url)).online);
+      await until('a change pushed by B for the gate coming', async () => stream.seen.changes.includes('gate'));
+      const pushed = stream.seen.changes.length;
+      a2.child.kill('SIGKILL');
+      await a2.exited;
+      await until(
+        'B to show the gate of the killed instance offline',
+        async () => !gateOf(await dashboard(b.url)).online,
+      );
+      await until('a change pushed by B for the gate going', async () => stream.seen.changes.length > pushed);
+      stream.stop();
+      await link2.close();
+      await stopInstance(b);
+    });
+  },
+);
