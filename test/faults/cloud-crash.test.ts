@@ -13,6 +13,11 @@
  *   car's exit was charged exactly once;
  * - each account's balance is its top-up minus exactly its fees;
  * - the ledger has one record per settlement and verifies.
+ *
+ * The cloud's database is a SQLite file in the test's folder, or with
+ * PLATEPAY_TEST_DATABASE a PostgreSQL database of its own (newCloudDatabase):
+ * on PostgreSQL a SIGKILL ends the cloud's connections, and the server rolls
+ * back what they had not committed.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -21,17 +26,20 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { formatVerifierKey, generateSigningKey, formatSigningKey } from '../../cloud/ledger/signed-note.js';
 import { Journal } from '../../edge/journal/journal.js';
 import { OutboxSender } from '../../edge/uplink/outbox-sender.js';
 import { Uplink } from '../../edge/uplink/uplink.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
 import { SeededRandom } from '../../bench/scenes/seeded-random.js';
+import type { CloudDatabase } from '../cloud/cloud-harness.js';
+import { newCloudDatabase, queryCloudDatabase } from '../cloud/cloud-harness.js';
 import type { Proc } from '../edge/processes.js';
 import { BIN, call, start, stop } from '../edge/processes.js';
 
 const ADMIN = 'ppkey_crash-admin-key-0123456789abcdef';
+/** the plate hashing key (PostgreSQL requires one in the config; SQLite would keep a generated one next to its file) */
+const PLATE_KEY = '33'.repeat(32);
 const FULL = Boolean(process.env.PLATEPAY_FAULTS_FULL);
 const GATES = FULL ? 100 : 20;
 const EXITS_PER_GATE = 3;
@@ -76,6 +84,7 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
   let configFile: string;
   let base: string;
   let cloud: Proc;
+  let database: CloudDatabase | undefined;
   const logKey = generateSigningKey('crash.example/ledger');
   const gates: SimulatedGate[] = [];
 
@@ -84,13 +93,16 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     configFile = join(dir, 'cloud.json');
+    database = await newCloudDatabase(dir);
     await writeFile(
       configFile,
       JSON.stringify({
-        database: join(dir, 'cloud.db'),
+        database: database.database,
+        ...database.config, // PostgreSQL: a ledger key; this test's own (below) is the one the partner verifies
         host: '127.0.0.1',
         port,
         adminKey: ADMIN,
+        plateKey: PLATE_KEY,
         ledgerOrigin: 'crash.example/ledger',
         ledgerKey: formatSigningKey(logKey),
         ledgerBatchMs: 50,
@@ -106,6 +118,7 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
       g.journal.close();
     }
     if (cloud) await stop(cloud);
+    await database?.drop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -163,16 +176,21 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
       const key = GateKey.generate();
       const gate = await api(base, 'POST', `/v1/lots/${lot.id}/gates`, { name: `g${g}`, publicKey: key.publicKey });
       const journal = new Journal(join(dir, `gate-${g}.db`));
+      // the gate unit's heartbeat and request timeout (edge/gate-unit.ts, 5 s each); a killed cloud's
+      // sockets close at once, so neither delays noticing a kill. Shorter ones are not stricter: the cloud
+      // answers a ping only after the lane events queued before it on that connection, so a heartbeat
+      // below its latency under load (100 gates on PostgreSQL: over a second) drops live connections and
+      // their answers, and the reconnecting gates add more load (1 s: nothing acknowledged in 120 s)
       const uplink = new Uplink({
         url: base.replace('http', 'ws') + '/v1/gates/ws',
         gateId: gate.id,
         key,
-        heartbeatMs: 1000,
-        backoffMinMs: 50,
+        heartbeatMs: 5000,
+        backoffMinMs: 50, // reconnect soon after each restart
         backoffMaxMs: 500,
       });
       const refusals: string[] = [];
-      const outbox = new OutboxSender(journal, uplink, { refused: (id, code) => refusals.push(`${id}:${code}`) }, 2000);
+      const outbox = new OutboxSender(journal, uplink, { refused: (id, code) => refusals.push(`${id}:${code}`) }, 5000);
       uplink.start();
       gates.push({ gateId: gate.id, journal, uplink, outbox, refusals });
     }
@@ -289,22 +307,19 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
 
     // the database, read directly once the cloud is stopped
     await stop(cloud);
-    const db = new Database(join(dir, 'cloud.db'), { readonly: true });
-    try {
-      const settlements = db.prepare('SELECT id, session_id FROM settlements').all() as Array<{
-        id: string;
-        session_id: string;
-      }>;
-      const linkedCars = cars.filter((c) => c.driver >= 0).length;
-      assert.equal(settlements.length, linkedCars, 'one settlement per linked exit');
-      assert.equal(new Set(settlements.map((s) => s.session_id)).size, settlements.length, 'no session charged twice');
-      const ids = new Set(settlements.map((s) => s.id));
-      for (const { decision } of decisions)
-        if (decision.settlementId) assert.ok(ids.has(decision.settlementId), `acknowledged ${decision.settlementId}`);
-      const records = (db.prepare('SELECT COUNT(*) AS n FROM ledger_records').get() as { n: number }).n;
-      assert.equal(records, settlements.length, 'one ledger record per settlement');
-    } finally {
-      db.close();
-    }
+    const settlements = await queryCloudDatabase<{ id: string; session_id: string }>(
+      database!.database,
+      'SELECT id, session_id FROM settlements',
+    );
+    const linkedCars = cars.filter((c) => c.driver >= 0).length;
+    assert.equal(settlements.length, linkedCars, 'one settlement per linked exit');
+    assert.equal(new Set(settlements.map((s) => s.session_id)).size, settlements.length, 'no session charged twice');
+    const ids = new Set(settlements.map((s) => s.id));
+    for (const { decision } of decisions)
+      if (decision.settlementId) assert.ok(ids.has(decision.settlementId), `acknowledged ${decision.settlementId}`);
+    const records = (
+      await queryCloudDatabase<{ n: number }>(database!.database, 'SELECT COUNT(*) AS n FROM ledger_records')
+    )[0]!.n;
+    assert.equal(records, settlements.length, 'one ledger record per settlement');
   });
 });

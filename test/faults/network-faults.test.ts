@@ -1,6 +1,6 @@
 /**
  * Network faults between a gate unit and the cloud. A real cloud
- * (`startCloud`, SQLite) and a real gate unit (`startGateUnit`: replay
+ * (`startCloud`, SQLite, or with PLATEPAY_TEST_DATABASE PostgreSQL) and a real gate unit (`startGateUnit`: replay
  * cameras of rendered scenes, the real PlateReader with the ONNX models,
  * simulated barriers, journal, ordered outbox, ws uplink), both in this
  * process on 127.0.0.1, with a FaultProxy (./fault-proxy.ts) between the
@@ -31,16 +31,17 @@
  * - a duplicated or late lane event is answered with its first decision
  *   (`duplicate: true`): nothing is charged twice.
  *
+ * Each run starts from a copy of one template database (SQLite: the file;
+ * PostgreSQL: CREATE DATABASE ... TEMPLATE), so every run has the same ids.
+ *
  * `npm test` runs the reference and the drops/duplicates case; the other
  * cases are slow (seconds of stalls and holds each): `npm run test:faults`.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { randomSceneSpec, renderScene } from '../../bench/scenes/scene-renderer.js';
 import { parseCloudConfig } from '../../cloud/cloud-config.js';
 import type { Cloud } from '../../cloud/cloud-service.js';
@@ -53,6 +54,8 @@ import type { JournalEntry } from '../../edge/journal/journal.js';
 import type { LaneOutcome } from '../../edge/lane/lane.js';
 import { PlateReader } from '../../edge/vision/plate-reader.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
+import type { CloudDatabase } from '../cloud/cloud-harness.js';
+import { copyCloudDatabase, newCloudDatabase, queryCloudDatabase } from '../cloud/cloud-harness.js';
 import type { SeenMessage } from './fault-proxy.js';
 import { FaultProxy } from './fault-proxy.js';
 
@@ -205,7 +208,9 @@ const CASES: Record<string, FaultCase> = {
 
 interface Setup {
   dir: string;
-  template: string;
+  template: CloudDatabase;
+  /** every cloud database made for the runs (the template's copies), dropped at the end */
+  databases: CloudDatabase[];
   gateId: string;
   keyFile: string;
   lanes: Record<LaneName, string>;
@@ -257,9 +262,17 @@ async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Prom
   }
 }
 
-function cloudConfig(database: string) {
+function cloudConfig(db: CloudDatabase) {
   return parseCloudConfig(
-    { database, port: 0, adminKey: ADMIN, plateKey: PLATE_KEY, logLevel: 'silent', ledgerBatchMs: 50 },
+    {
+      database: db.database,
+      ...db.config,
+      port: 0,
+      adminKey: ADMIN,
+      plateKey: PLATE_KEY,
+      logLevel: 'silent',
+      ledgerBatchMs: 50,
+    },
     {},
   );
 }
@@ -275,10 +288,13 @@ async function renderCar(dir: string, index: number, plate: string): Promise<voi
   }
 }
 
-/** The cloud's template database: drivers, wallets, links, the lot, its lanes and the gate. */
-async function prepare(): Promise<Setup> {
-  const dir = await mkdtemp(join(tmpdir(), 'platepay-netfaults-'));
-  const template = join(dir, 'template.db');
+/**
+ * The cloud's template database in `dir`: drivers, wallets, links, the lot, its lanes and the gate
+ * (added to `databases` as soon as it exists, so that it is dropped even if this fails).
+ */
+async function prepare(dir: string, databases: CloudDatabase[]): Promise<Setup> {
+  const template = await newCloudDatabase(dir, 'template.db');
+  databases.push(template);
   const cloud = await startCloud(cloudConfig(template), { logger: false });
   const c = cloud.url!;
   try {
@@ -329,6 +345,7 @@ async function prepare(): Promise<Setup> {
     return {
       dir,
       template,
+      databases,
       gateId: gate.body.id,
       keyFile,
       lanes: { entry: entry.body.id, exit: exit.body.id },
@@ -340,110 +357,108 @@ async function prepare(): Promise<Setup> {
 }
 
 /** The cloud's state with generated ids and times taken out; event ids named by lane and per-lane number. */
-function cloudState(dbPath: string, eventName: (id: string) => string): unknown {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    const all = (sql: string) => db.prepare(sql).all() as Array<Record<string, unknown>>;
-    const accounts = all(
-      `SELECT a.id, a.kind, a.label, a.currency, a.driver_id, COALESCE(SUM(p.amount), 0) AS balance
+async function cloudState(database: string, eventName: (id: string) => string): Promise<unknown> {
+  const all = (sql: string) => queryCloudDatabase(database, sql);
+  const accounts = await all(
+    `SELECT a.id, a.kind, a.label, a.currency, a.driver_id, COALESCE(SUM(p.amount), 0) AS balance
        FROM payment_accounts a LEFT JOIN postings p ON p.account_id = a.id GROUP BY a.id`,
-    );
-    const accountName = new Map(
-      accounts.map((a) => [a.id as string, a.kind === 'system' ? `system:${a.label}:${a.currency}` : (a.id as string)]),
-    );
-    const acc = (id: unknown) => (id === null ? null : (accountName.get(id as string) ?? `unknown:${String(id)}`));
-    const ev = (id: unknown) => (id === null ? null : eventName(id as string));
-    const sortBy = <T>(rows: T[], key: (r: T) => string) => rows.sort((a, b) => (key(a) < key(b) ? -1 : 1));
-    const sessions = all('SELECT * FROM parking_sessions');
-    const sessionEntry = new Map(sessions.map((s) => [s.id as string, ev(s.entry_event_id)]));
-    return {
-      balances: sortBy(
-        accounts.map((a) => ({ account: acc(a.id), driver: a.driver_id, balance: a.balance })),
-        (a) => String(a.account),
-      ),
-      journalEntries: sortBy(
-        all('SELECT kind, reference, currency, amount FROM journal_entries').map((e) => ({
-          kind: e.kind,
-          currency: e.currency,
-          amount: e.amount,
-          reference: String(e.reference).replace(/^exit:(.*)$/, (_m, id: string) => `exit:${eventName(id)}`),
-        })),
-        (e) => `${e.kind}:${e.reference}`,
-      ),
-      sessions: sortBy(
-        sessions.map((s) => ({
-          plate: s.plate,
-          entry: ev(s.entry_event_id),
-          exit: ev(s.exit_event_id),
-          status: s.status,
-          fee: s.fee,
-          passback: s.passback_flag,
-        })),
-        (s) => String(s.entry),
-      ),
-      laneEvents: sortBy(
-        all('SELECT id, lane_id, kind, plate, decision FROM lane_events').map((e) => {
-          const d = JSON.parse(e.decision as string) as Record<string, unknown>;
-          return {
-            event: ev(e.id),
-            lane: e.lane_id,
-            kind: e.kind,
-            plate: e.plate,
-            action: d.action,
-            reason: d.reason,
-            fee: d.fee,
-            currency: d.currency,
-            settled: d.settlementId !== null,
-            pendingPayment: d.pendingPaymentId !== null && d.pendingPaymentId !== undefined,
-            review: d.reviewId !== null && d.reviewId !== undefined,
-          };
-        }),
-        (e) => String(e.event),
-      ),
-      settlements: sortBy(
-        all('SELECT * FROM settlements').map((s) => ({
-          exit: ev(s.exit_event_id),
-          entry: sessionEntry.get(s.session_id as string),
-          account: acc(s.account_id),
-          driver: s.driver_id,
-          amount: s.amount,
-          currency: s.currency,
-          method: s.method,
-        })),
-        (s) => String(s.exit),
-      ),
-      pendingPayments: sortBy(
-        all('SELECT * FROM pending_payments').map((p) => ({
-          entry: sessionEntry.get(p.session_id as string),
-          plate: p.plate,
-          amount: p.amount,
-          currency: p.currency,
-          status: p.status,
-        })),
-        (p) => String(p.entry),
-      ),
-      reviews: sortBy(
-        all('SELECT event_id, reason, status FROM review_items').map((r) => ({ ...r, event_id: ev(r.event_id) })),
-        (r) => String(r.event_id),
-      ),
-      ledgerRecords: all('SELECT idx, record FROM ledger_records ORDER BY idx').map((r) => {
-        const rec = JSON.parse(r.record as string) as Record<string, unknown>;
+  );
+  const accountName = new Map(
+    accounts.map((a) => [a.id as string, a.kind === 'system' ? `system:${a.label}:${a.currency}` : (a.id as string)]),
+  );
+  const acc = (id: unknown) => (id === null ? null : (accountName.get(id as string) ?? `unknown:${String(id)}`));
+  const ev = (id: unknown) => (id === null ? null : eventName(id as string));
+  const sortBy = <T>(rows: T[], key: (r: T) => string) => rows.sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  const sessions = await all('SELECT * FROM parking_sessions');
+  const sessionEntry = new Map(sessions.map((s) => [s.id as string, ev(s.entry_event_id)]));
+  return {
+    balances: sortBy(
+      accounts.map((a) => ({ account: acc(a.id), driver: a.driver_id, balance: a.balance })),
+      (a) => String(a.account),
+    ),
+    journalEntries: sortBy(
+      (await all('SELECT kind, reference, currency, amount FROM journal_entries')).map((e) => ({
+        kind: e.kind,
+        currency: e.currency,
+        amount: e.amount,
+        reference: String(e.reference).replace(/^exit:(.*)$/, (_m, id: string) => `exit:${eventName(id)}`),
+      })),
+      (e) => `${e.kind}:${e.reference}`,
+    ),
+    sessions: sortBy(
+      sessions.map((s) => ({
+        plate: s.plate,
+        entry: ev(s.entry_event_id),
+        exit: ev(s.exit_event_id),
+        status: s.status,
+        fee: s.fee,
+        passback: s.passback_flag,
+      })),
+      (s) => String(s.entry),
+    ),
+    laneEvents: sortBy(
+      (await all('SELECT id, lane_id, kind, plate, decision FROM lane_events')).map((e) => {
+        const d = JSON.parse(e.decision as string) as Record<string, unknown>;
         return {
-          idx: r.idx,
-          exit: ev(rec.exitEventId),
-          lot: rec.lotId,
-          plateHash: rec.plateHash,
-          account: acc(rec.accountId),
-          amount: rec.amount,
-          currency: rec.currency,
-          method: rec.method,
+          event: ev(e.id),
+          lane: e.lane_id,
+          kind: e.kind,
+          plate: e.plate,
+          action: d.action,
+          reason: d.reason,
+          fee: d.fee,
+          currency: d.currency,
+          settled: d.settlementId !== null,
+          pendingPayment: d.pendingPaymentId !== null && d.pendingPaymentId !== undefined,
+          review: d.reviewId !== null && d.reviewId !== undefined,
         };
       }),
-      gates: all('SELECT id, last_counter, revoked_at FROM gates'),
-    };
-  } finally {
-    db.close();
-  }
+      (e) => String(e.event),
+    ),
+    settlements: sortBy(
+      (await all('SELECT * FROM settlements')).map((s) => ({
+        exit: ev(s.exit_event_id),
+        entry: sessionEntry.get(s.session_id as string),
+        account: acc(s.account_id),
+        driver: s.driver_id,
+        amount: s.amount,
+        currency: s.currency,
+        method: s.method,
+      })),
+      (s) => String(s.exit),
+    ),
+    pendingPayments: sortBy(
+      (await all('SELECT * FROM pending_payments')).map((p) => ({
+        entry: sessionEntry.get(p.session_id as string),
+        plate: p.plate,
+        amount: p.amount,
+        currency: p.currency,
+        status: p.status,
+      })),
+      (p) => String(p.entry),
+    ),
+    reviews: sortBy(
+      (await all('SELECT event_id, reason, status FROM review_items')).map((r) => ({
+        ...r,
+        event_id: ev(r.event_id),
+      })),
+      (r) => String(r.event_id),
+    ),
+    ledgerRecords: (await all('SELECT idx, record FROM ledger_records ORDER BY idx')).map((r) => {
+      const rec = JSON.parse(r.record as string) as Record<string, unknown>;
+      return {
+        idx: r.idx,
+        exit: ev(rec.exitEventId),
+        lot: rec.lotId,
+        plateHash: rec.plateHash,
+        account: acc(rec.accountId),
+        amount: rec.amount,
+        currency: rec.currency,
+        method: rec.method,
+      };
+    }),
+    gates: await all('SELECT id, last_counter, revoked_at FROM gates ORDER BY id'),
+  };
 }
 
 function expectedCloudReason(lane: LaneName, car: Car): string {
@@ -456,11 +471,8 @@ async function runScenario(setup: Setup, name: string, faults: Map<number, Fault
   const started = Date.now();
   const runDir = join(setup.dir, name);
   await mkdir(runDir, { recursive: true });
-  const database = join(runDir, 'cloud.db');
-  await copyFile(setup.template, database);
-  for (const suffix of ['-wal', '-shm']) {
-    if (existsSync(setup.template + suffix)) await copyFile(setup.template + suffix, database + suffix);
-  }
+  const database = await copyCloudDatabase(setup.template, runDir);
+  setup.databases.push(database);
   let cloud: Cloud | null = null;
   let proxy: FaultProxy | null = null;
   let gate: GateUnit | null = null;
@@ -556,7 +568,7 @@ async function runScenario(setup: Setup, name: string, faults: Map<number, Fault
     const eventNames = new Map(
       journal.map((e) => [e.event.eventId, `${e.event.kind}#${e.event.eventId.split('-').at(-1)}`]),
     );
-    const state = cloudState(database, (id) => eventNames.get(id) ?? `unknown:${id}`);
+    const state = await cloudState(database.database, (id) => eventNames.get(id) ?? `unknown:${id}`);
     return {
       outcomes,
       journal,
@@ -649,17 +661,21 @@ function report(name: string, run: RunResult, reference: RunResult): string {
 }
 
 describe('network faults between the gate unit and the cloud', { timeout: 300_000 }, () => {
+  let dir: string | undefined;
+  const databases: CloudDatabase[] = [];
   let setup: Setup;
   let reference: RunResult;
 
   before(async () => {
-    setup = await prepare();
+    dir = await mkdtemp(join(tmpdir(), 'platepay-netfaults-'));
+    setup = await prepare(dir, databases);
     reference = await runScenario(setup, 'reference', null);
   });
 
   after(async () => {
     await setup?.reader.close();
-    if (setup) await rm(setup.dir, { recursive: true, force: true });
+    for (const db of databases) await db.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('reference run without faults: every car decided by the cloud state it should', () => {
