@@ -35,7 +35,15 @@ import { ApiError } from '../errors.js';
 import type { ParkingService } from '../sessions/parking-service.js';
 import type { Decision } from '../settlement/settler.js';
 import type { Gate, Store } from '../storage/repositories.js';
-import type { CloudToGate, ErrorCode, GateStatus, LaneEvent, LaneEventBody, Policy } from '../../proto/v1/messages.js';
+import type {
+  CloudToGate,
+  ErrorCode,
+  GateStatus,
+  GateToCloud,
+  LaneEvent,
+  LaneEventBody,
+  Policy,
+} from '../../proto/v1/messages.js';
 import { MAX_POLICY_BYTES, PROTOCOL_VERSION } from '../../proto/v1/messages.js';
 import {
   ProtoError,
@@ -166,8 +174,13 @@ export class GateHub {
       if (!c.gate) socket.close(4001, 'not authenticated in time');
     }, this.options.authTimeoutMs);
     socket.on('message', (data: Buffer, isBinary: boolean) => {
+      const message = this.decode(c, data, isBinary);
+      if (!message) return;
+      // liveness is answered at once, not behind the lane events before it: with a slow database a
+      // ping queued behind them would make the gate drop a connection that works
+      if (message.type === 'ping') return this.send(c, { v: 1, type: 'pong', id: this.nextId(), re: message.id });
       c.queue = c.queue
-        .then(() => this.onMessage(c, data, isBinary))
+        .then(() => this.onMessage(c, message))
         .catch((err: unknown) => {
           this.log.error({ err }, 'gate message failed');
         });
@@ -181,15 +194,19 @@ export class GateHub {
     socket.on('error', () => socket.terminate());
   }
 
-  private async onMessage(c: Connection, data: Buffer, isBinary: boolean): Promise<void> {
-    let message;
+  /** The message in a frame, or null when the frame is refused (and the gate told why). */
+  private decode(c: Connection, data: Buffer, isBinary: boolean): GateToCloud | null {
     try {
       if (isBinary) throw new ProtoError('BAD_MESSAGE', 'binary frames are not part of the protocol');
-      message = decodeGateToCloud(data);
+      return decodeGateToCloud(data);
     } catch (err) {
-      if (err instanceof ProtoError) return this.refuse(c, err.re, new Refusal(err.code, err.message));
-      throw err;
+      if (err instanceof ProtoError) this.refuse(c, err.re, new Refusal(err.code, err.message));
+      else this.log.error({ err }, 'gate message could not be decoded');
+      return null;
     }
+  }
+
+  private async onMessage(c: Connection, message: GateToCloud): Promise<void> {
     try {
       switch (message.type) {
         case 'hello': {
@@ -210,8 +227,7 @@ export class GateHub {
           return await this.laneEvent(c, message);
         case 'gateStatus':
           return await this.gateStatus(c, message);
-        case 'ping':
-          return this.send(c, { v: 1, type: 'pong', id: this.nextId(), re: message.id });
+        case 'ping': // answered on arrival (see accept)
         case 'pong':
           return;
       }
