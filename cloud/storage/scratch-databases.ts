@@ -28,7 +28,8 @@ async function onServer(server: string, sql: string): Promise<void> {
 /** Creates `<prefix><12 hex>` on the server (a copy of `template` if given: nobody may be connected to it); returns its URL. */
 export async function createScratchDatabase(server: string, prefix: string, template?: string): Promise<string> {
   const name = `${prefix}${randomBytes(6).toString('hex')}`;
-  if (template !== undefined && !/^[a-z_][a-z0-9_]*$/.test(template)) throw new Error(`not a database name: ${template}`);
+  if (template !== undefined && !/^[a-z_][a-z0-9_]*$/.test(template))
+    throw new Error(`not a database name: ${template}`);
   await onServer(server, `CREATE DATABASE ${name}${template === undefined ? '' : ` TEMPLATE ${template}`}`);
   return withDatabase(server, name);
 }
