@@ -190,7 +190,10 @@ export class PlateReader {
       }
     }
     if (!confident) {
-      const boxes = await this.detect(image, area, detTimings, fineScale, trace);
+      // the whole area at its own scale is stretched to multiples of 32 rather than padded (measured:
+      // padding reads fewer plates); only a region that would be zoomed is detected at the frame's scale
+      const zooms = this.detector.scaleFor(area) > fineScale;
+      const boxes = await this.detect(image, area, detTimings, zooms ? fineScale : undefined, trace);
       await this.readLines(session, this.candidateLines(boxes));
     }
     if (trace) {
