@@ -82,6 +82,11 @@ export const plateFormats: readonly PlateFormat[] = [
   { region: 'US', name: 'US 7 (A123456)', pattern: 'MNNNNNN', specific: true, extraPenalty: LESS_COMMON },
   { region: 'US', name: 'US 7 (1A23456)', pattern: 'NMNNNNN', specific: true, extraPenalty: LESS_COMMON },
   { region: 'US', name: 'US 7 (12345A1)', pattern: 'NNNNNMN', specific: true, extraPenalty: LESS_COMMON },
+  // two letters, five digits: Norway (BS 47040), Denmark, Poland's two-letter districts
+  { region: 'EU', name: 'NO/DK/PL', pattern: 'LLNNNNN', specific: true },
+  // three letters, four digits: Greece (in the Latin look-alike letters), old Czechoslovak plates;
+  // after the US series, so that a US read that fits both (ABC1234) is called US
+  { region: 'EU', name: 'GR', pattern: 'LLLNNNN', specific: true },
   { region: 'US', name: 'US generic', pattern: 'U{4,8}', specific: false },
   { region: 'EU', name: 'EU generic', pattern: 'X{4,8}', specific: false, extraPenalty: 1 },
 ];

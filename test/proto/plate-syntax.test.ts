@@ -143,6 +143,8 @@ describe('fitsFormat for each plate format', () => {
     'BR Mercosur': { valid: ['ABC1D23', 'RIO2A18'], invalid: ['ABC1234', 'AB11D23', 'ABC1D2'] },
     'SK/FR/IT': { valid: ['BA123CD', 'PP587AO'], invalid: ['BA1234D', 'BA123C0', 'B1123CD'] },
     CZ: { valid: ['1AB2345', '5A12345'], invalid: ['AAB2345', '1AB234', '1AB234X'] },
+    'NO/DK/PL': { valid: ['BS47040', 'WX12345'], invalid: ['8S47040', 'BS4704O', 'BSA7040', 'BS4704'] },
+    GR: { valid: ['WSQ3021', 'ZYA1234'], invalid: ['WSQ3O21', 'WS03021', 'WSQ302'] },
     'US 7 (AAA1234)': { valid: ['ABC1234', 'XYZ0001'], invalid: ['ABO1234', 'AQC1234', 'AB12345'] },
     'US 7 (1ABC234)': { valid: ['7ABC123', '4PCI264'], invalid: ['7AQC123', 'AABC123', '7ABC12'] },
     'US 6 (ABC123)': { valid: ['ABC123'], invalid: ['AB1234', 'ABO123', 'ABC1234'] },

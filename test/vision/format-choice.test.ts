@@ -72,6 +72,8 @@ describe('chooseFormat: the syntax settles look-alike characters', () => {
       ['7ABC123', 'US 7 (1ABC234)'],
       ['ABC1D23', 'BR Mercosur'],
       ['ABC1234', 'US 7 (AAA1234)'],
+      ['BS47040', 'NO/DK/PL'],
+      ['WSQ3021', 'GR'],
     ];
     for (const [text, format] of expected) {
       const choice = chooseFormat(matrixOfRows(rowsOfText(text), alphabet), alphabet, formats, NO_COLOUR);
