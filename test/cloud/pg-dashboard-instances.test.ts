@@ -12,18 +12,16 @@
  * Needs PLATEPAY_TEST_DATABASE (see cloud-harness.ts); skipped without it.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
-import type { CloudToGate, LaneEventBody } from '../../proto/v1/messages.js';
-import { authSigningBytes, laneEventSigningBytes } from '../../proto/v1/codec.js';
+import type { LaneEventBody } from '../../proto/v1/messages.js';
+import { laneEventSigningBytes } from '../../proto/v1/codec.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
+import { GateLink, call, startInstance, stopInstance, until } from './cloud-instances.js';
+import type { Instance } from './cloud-instances.js';
 import {
   ADMIN_KEY,
   PLATE_KEY,
@@ -32,145 +30,6 @@ import {
   createTestDatabase,
   dropTestDatabase,
 } from './cloud-harness.js';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'platepay.js');
-
-interface Instance {
-  name: string;
-  child: ChildProcess;
-  url: string;
-  exited: Promise<void>;
-}
-
-async function startInstance(name: string, configFile: string): Promise<Instance> {
-  const child = spawn(process.execPath, [BIN, 'cloud', '--config', configFile, '--port', '0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not start: ${err}`)), 60_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code}: ${err}`));
-    });
-  });
-  return { name, child, url, exited };
-}
-
-/** Stops an instance as an operator does (SIGTERM: it closes cleanly); SIGKILL if it hangs. */
-async function stopInstance(i: Instance): Promise<void> {
-  i.child.kill('SIGTERM');
-  const timer = setTimeout(() => i.child.kill('SIGKILL'), 30_000);
-  await i.exited;
-  clearTimeout(timer);
-}
-
-async function call(base: string, method: string, path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(base + path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-/** Polls until `probe` gives something (not null or false); generous, as the machine is shared. */
-async function until<T>(what: string, probe: () => Promise<T | null | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== null && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A gate's connection: hello/challenge/auth, then signed lane events and one-way status reports. */
-class GateLink {
-  private readonly waiting = new Map<string, (m: CloudToGate) => void>();
-  private n = 0;
-  private constructor(private readonly ws: WebSocket) {
-    ws.on('error', () => undefined); // the instance went away: 'close' follows
-    ws.on('message', (d: Buffer) => {
-      const m = JSON.parse(d.toString()) as CloudToGate & { re?: string | null };
-      const w = m.re ? this.waiting.get(m.re) : undefined;
-      if (w) {
-        this.waiting.delete(m.re!);
-        w(m);
-      }
-    });
-  }
-
-  static async connect(url: string, gateId: string, key: GateKey): Promise<GateLink> {
-    const ws = new WebSocket(url.replace('http', 'ws') + '/v1/gates/ws');
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
-    const link = new GateLink(ws);
-    const challenge = await link.request({ v: 1, type: 'hello', id: link.id(), gateId, software: 'test' });
-    assert.equal(challenge.type, 'challenge', JSON.stringify(challenge));
-    if (challenge.type !== 'challenge') throw new Error('no challenge');
-    const welcome = await link.request({
-      v: 1,
-      type: 'auth',
-      id: link.id(),
-      gateId,
-      nonce: challenge.nonce,
-      signature: key.sign(authSigningBytes(gateId, challenge.nonce)),
-    });
-    assert.equal(welcome.type, 'welcome', JSON.stringify(welcome));
-    return link;
-  }
-
-  private id(): string {
-    return `m${++this.n}`;
-  }
-
-  private request(m: { id: string; [k: string]: unknown }): Promise<CloudToGate> {
-    return new Promise((resolve) => {
-      this.waiting.set(m.id, resolve);
-      this.ws.send(JSON.stringify(m));
-    });
-  }
-
-  async event(body: LaneEventBody, key: GateKey) {
-    const signature = key.sign(laneEventSigningBytes(body));
-    const answer = await this.request({ v: 1, type: 'laneEvent', id: this.id(), event: body, signature });
-    if (answer.type !== 'decision') throw new Error(`expected a decision, got ${JSON.stringify(answer)}`);
-    return answer.decision;
-  }
-
-  status(outboxDepth: number, lanes: Array<{ laneId: string; state: 'idle'; barrier: 'open' | 'closed' }>): void {
-    this.ws.send(JSON.stringify({ v: 1, type: 'gateStatus', id: this.id(), at: Date.now(), outboxDepth, lanes }));
-  }
-
-  async close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.CLOSED) return;
-    const closed = new Promise((resolve) => this.ws.once('close', resolve));
-    this.ws.close();
-    await closed;
-  }
-}
 
 /** Counts the `change` events of an operator's server-sent event stream. */
 async function watchStream(base: string, key: string) {
@@ -336,7 +195,7 @@ describe(
           crop: crop.toString('base64'),
         };
         crops.set(body.eventId, crop);
-        return { eventId: body.eventId, decision: await link.event(body, key) };
+        return { eventId: body.eventId, decision: await link.event(body, key.sign(laneEventSigningBytes(body))) };
       };
       const pushedBefore = stream.seen.changes.length;
       const entry = await send('entry', 'PGD1234');

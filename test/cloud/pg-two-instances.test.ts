@@ -13,19 +13,18 @@
  * Needs PLATEPAY_TEST_DATABASE (see cloud-harness.ts); skipped without it.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import WebSocket from 'ws';
 import { formatVerifierKey, parseSigningKey } from '../../cloud/ledger/signed-note.js';
-import type { CloudToGate, LaneEventBody } from '../../proto/v1/messages.js';
-import { authSigningBytes, laneEventSigningBytes } from '../../proto/v1/codec.js';
+import type { LaneEventBody } from '../../proto/v1/messages.js';
+import { laneEventSigningBytes } from '../../proto/v1/codec.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
+import { BIN, GateLink, call, startInstance, until } from './cloud-instances.js';
+import type { Instance } from './cloud-instances.js';
 import {
   ADMIN_KEY,
   PLATE_KEY,
@@ -35,126 +34,8 @@ import {
   dropTestDatabase,
 } from './cloud-harness.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'platepay.js');
 const GATES = 12;
 const CARS = 36;
-
-interface Instance {
-  name: string;
-  child: ChildProcess;
-  url: string;
-  exited: Promise<void>;
-}
-
-async function startInstance(name: string, configFile: string): Promise<Instance> {
-  const child = spawn(process.execPath, [BIN, 'cloud', '--config', configFile, '--port', '0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not start: ${err}`)), 60_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code}: ${err}`));
-    });
-  });
-  return { name, child, url, exited };
-}
-
-async function call(base: string, method: string, path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(base + path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-/** A gate's connection to one instance: hello/challenge/auth, then signed lane events, one at a time. */
-class GateLink {
-  /** requests waiting for their answer, by message id */
-  private readonly waiting = new Map<string, { resolve: (m: CloudToGate) => void; reject: (e: Error) => void }>();
-  private closed = false;
-  private n = 0;
-  private constructor(private readonly ws: WebSocket) {
-    ws.on('message', (d: Buffer) => {
-      const m = JSON.parse(d.toString()) as CloudToGate & { re?: string | null };
-      if (m.type === 'challenge' || m.type === 'welcome' || m.type === 'decision' || m.type === 'error') {
-        const w = m.re ? this.waiting.get(m.re) : undefined;
-        if (w) {
-          this.waiting.delete(m.re!);
-          w.resolve(m);
-        }
-      }
-    });
-    const fail = () => {
-      this.closed = true;
-      for (const w of this.waiting.values()) w.reject(new Error('connection closed'));
-      this.waiting.clear();
-    };
-    ws.on('close', fail);
-    ws.on('error', fail);
-  }
-
-  static async connect(url: string, gateId: string, key: GateKey): Promise<GateLink> {
-    const ws = new WebSocket(url.replace('http', 'ws') + '/v1/gates/ws');
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
-    const link = new GateLink(ws);
-    const challenge = await link.request({ v: 1, type: 'hello', id: link.id(), gateId, software: 'test' });
-    if (challenge.type !== 'challenge') throw new Error(`expected a challenge, got ${JSON.stringify(challenge)}`);
-    const signature = key.sign(authSigningBytes(gateId, challenge.nonce));
-    const welcome = await link.request({
-      v: 1,
-      type: 'auth',
-      id: link.id(),
-      gateId,
-      nonce: challenge.nonce,
-      signature,
-    });
-    if (welcome.type !== 'welcome') throw new Error(`expected welcome, got ${JSON.stringify(welcome)}`);
-    return link;
-  }
-
-  private id(): string {
-    return `m${++this.n}`;
-  }
-
-  private request(m: { id: string; [k: string]: unknown }): Promise<CloudToGate> {
-    if (this.closed) return Promise.reject(new Error('connection closed'));
-    return new Promise((resolve, reject) => {
-      this.waiting.set(m.id, { resolve, reject });
-      this.ws.send(JSON.stringify(m));
-    });
-  }
-
-  /** sends a signed lane event; resolves with the decision (rejects on a refusal or when the connection dies) */
-  async event(body: LaneEventBody, signature: string) {
-    const answer = await this.request({ v: 1, type: 'laneEvent', id: this.id(), event: body, signature });
-    if (answer.type !== 'decision') throw new Error(`expected a decision, got ${JSON.stringify(answer)}`);
-    return answer.decision;
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
 
 describe(
   'two cloud instances on one PostgreSQL',
@@ -188,16 +69,6 @@ describe(
       );
       const m = /platepay-ledger-sequencer-(\d+)/.exec(r.rows[0]?.application_name ?? '');
       return m ? Number(m[1]) : null;
-    }
-
-    async function until<T>(what: string, probe: () => Promise<T | null | false>, ms = 60_000): Promise<T> {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const v = await probe();
-        if (v !== null && v !== false) return v;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
     }
 
     it('settles every exit once, keeps one consistent ledger, and survives the sequencer being killed', async (t) => {

@@ -22,13 +22,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { Reply } from '../cloud/cloud-harness.js';
+import { fillDisk } from './fill-disk.js';
 import {
   ADMIN_KEY,
   ManualClock,
@@ -70,21 +71,6 @@ async function endConnections(url: string): Promise<number> {
     [name],
   );
   return rows.filter((r) => r.ended).length;
-}
-
-/** Writes zeros until the filesystem is full; returns the filler's path. */
-async function fillDisk(dir: string): Promise<string> {
-  const path = join(dir, 'filler');
-  const file = await open(path, 'w');
-  const chunk = Buffer.alloc(16 * 1024);
-  try {
-    for (;;) await file.write(chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    await file.close().catch(() => undefined);
-  }
-  return path;
 }
 
 function whyNot(): string | null {

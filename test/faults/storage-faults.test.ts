@@ -13,12 +13,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { ADMIN_KEY, ManualClock, T0, TestCloud, setUpLot, signUp } from '../cloud/cloud-harness.js';
+import { fillDisk } from './fill-disk.js';
 
 const MIN = 60_000;
 const CARS = 20;
@@ -35,21 +36,6 @@ function tryMount(dir: string): string | null {
 
 const remount = (dir: string, mode: 'ro' | 'rw') =>
   execFileSync('mount', ['-o', `remount,${mode}`, dir], { stdio: 'pipe' });
-
-/** Writes zeros until the filesystem is full; returns the filler's path. */
-async function fillDisk(dir: string): Promise<string> {
-  const path = join(dir, 'filler');
-  const file = await open(path, 'w');
-  const chunk = Buffer.alloc(16 * 1024);
-  try {
-    for (;;) await file.write(chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    await file.close().catch(() => undefined);
-  }
-  return path;
-}
 
 describe('storage faults: disk full and read-only', { timeout: 120_000 }, () => {
   let base: string;
