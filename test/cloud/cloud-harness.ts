@@ -310,6 +310,18 @@ function postgresSnapshot(url: string): string {
   });
 }
 
+/** 500 per started hour from the first minute, at most 3000 a day: a short test stay costs something */
+export const hourlyTariff = {
+  currency: 'CNY',
+  freeMinutes: 0,
+  unitMinutes: 60,
+  unitPrice: 500,
+  dailyCap: 3000,
+  bands: [],
+  graceMinutes: 15,
+  utcOffsetMinutes: 480,
+};
+
 export const tariff = {
   currency: 'CNY',
   freeMinutes: 15,

@@ -27,6 +27,7 @@ import {
   PLATE_KEY,
   TEST_LEDGER_KEY,
   TEST_POSTGRES,
+  hourlyTariff,
   createTestDatabase,
   dropTestDatabase,
 } from './cloud-harness.js';
@@ -111,17 +112,7 @@ describe(
       const a = await start('A');
       let b = await start('B');
 
-      const tariff = {
-        currency: 'CNY',
-        freeMinutes: 0,
-        unitMinutes: 60,
-        unitPrice: 500,
-        dailyCap: 3000,
-        bands: [],
-        graceMinutes: 15,
-        utcOffsetMinutes: 480,
-      };
-      const lot = await call(a.url, 'POST', '/v1/lots', ADMIN_KEY, { name: 'Two dashboards', tariff });
+      const lot = await call(a.url, 'POST', '/v1/lots', ADMIN_KEY, { name: 'Two dashboards', tariff: hourlyTariff });
       assert.equal(lot.status, 201, JSON.stringify(lot.body));
       const lane = async (name: string, direction: string) =>
         (await call(a.url, 'POST', `/v1/lots/${lot.body.id}/lanes`, ADMIN_KEY, { name, direction })).body.id as string;

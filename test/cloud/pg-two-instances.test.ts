@@ -30,6 +30,7 @@ import {
   PLATE_KEY,
   TEST_LEDGER_KEY,
   TEST_POSTGRES,
+  hourlyTariff,
   createTestDatabase,
   dropTestDatabase,
 } from './cloud-harness.js';
@@ -91,17 +92,7 @@ describe(
       await until('a sequencer', sequencerPid);
 
       // a lot, its lanes, gates, and drivers with linked plates (set up through either instance)
-      const tariff = {
-        currency: 'CNY',
-        freeMinutes: 0,
-        unitMinutes: 60,
-        unitPrice: 500,
-        dailyCap: 3000,
-        bands: [],
-        graceMinutes: 15,
-        utcOffsetMinutes: 480,
-      };
-      const lot = await call(a.url, 'POST', '/v1/lots', ADMIN_KEY, { name: 'Two instances', tariff });
+      const lot = await call(a.url, 'POST', '/v1/lots', ADMIN_KEY, { name: 'Two instances', tariff: hourlyTariff });
       assert.equal(lot.status, 201, JSON.stringify(lot.body));
       const entryLane = (
         await call(b.url, 'POST', `/v1/lots/${lot.body.id}/lanes`, ADMIN_KEY, { name: 'in', direction: 'entry' })

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { randomSceneSpec, renderScene } from '../../bench/scenes/scene-renderer.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
 import type { CloudDatabase } from '../cloud/cloud-harness.js';
-import { newCloudDatabase } from '../cloud/cloud-harness.js';
+import { hourlyTariff, newCloudDatabase } from '../cloud/cloud-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'platepay.js');
@@ -122,16 +122,7 @@ export async function startCarPark(
     { amount: options.topUp, reference: 'r1' },
     driver.token,
   );
-  const tariff = {
-    currency: 'CNY',
-    freeMinutes: 0,
-    unitMinutes: 60,
-    unitPrice: 500,
-    dailyCap: 3000,
-    bands: [],
-    graceMinutes: options.graceMinutes,
-    utcOffsetMinutes: 480,
-  };
+  const tariff = { ...hourlyTariff, graceMinutes: options.graceMinutes };
   const lot = await call(c, 'POST', '/v1/lots', { name: 'P1', tariff }, adminKey);
   const entry = await call(c, 'POST', `/v1/lots/${lot.body.id}/lanes`, { name: 'in', direction: 'entry' }, adminKey);
   const exit = await call(c, 'POST', `/v1/lots/${lot.body.id}/lanes`, { name: 'out', direction: 'exit' }, adminKey);

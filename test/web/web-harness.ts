@@ -17,7 +17,7 @@ import { systemClock } from '../../cloud/clock.js';
 import { parseEdgeConfig } from '../../edge/edge-config.js';
 import type { GateUnit } from '../../edge/gate-unit.js';
 import { startGateUnit } from '../../edge/gate-unit.js';
-import { newCloudDatabase } from '../cloud/cloud-harness.js';
+import { hourlyTariff, newCloudDatabase } from '../cloud/cloud-harness.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -46,16 +46,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** a tariff that charges from the first minute, so a short test stay costs something */
-export const TEST_TARIFF = {
-  currency: 'CNY',
-  freeMinutes: 0,
-  unitMinutes: 60,
-  unitPrice: 500,
-  dailyCap: 3000,
-  bands: [],
-  graceMinutes: 15,
-  utcOffsetMinutes: 480,
-};
+export const TEST_TARIFF = hourlyTariff;
 
 export interface Site {
   site: DemoSite;
