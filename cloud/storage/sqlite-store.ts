@@ -14,9 +14,15 @@
  * that throws is rolled back to its savepoint and only its promise rejects;
  * the others are unaffected. Every promise of a batch settles only after its
  * COMMIT returned, so a unit that resolved is durable, and nothing of a
- * batch is visible to another connection before that COMMIT. When BEGIN or
- * COMMIT fails (or SQLite itself rolls the whole transaction back), every
- * unit of the batch rejects and nothing of the batch is kept. A batch is
+ * batch is visible to another connection before that COMMIT. When BEGIN
+ * fails (the write lock is held elsewhere), every unit of the batch rejects.
+ * When COMMIT fails (or SQLite itself rolls the whole transaction back),
+ * nothing of the batch is kept, and each of its units that did not fail by itself is
+ * run again alone, in order, before anything queued after it: one unit the
+ * database refuses (a full disk refuses writes, not reads; a constraint
+ * checked at COMMIT) fails alone instead of taking its batch with it. A
+ * unit's work may therefore run more than once; only its last run is kept
+ * (on PostgreSQL a retried transaction does the same). A batch is
  * started from `setImmediate`, after pending I/O callbacks (such as gate
  * messages) have queued their units, so under load a batch gathers the
  * units of everything that arrived meanwhile; under light load it adds no
@@ -94,6 +100,8 @@ interface Unit {
   work: (repos: Repositories) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
+  /** run in a batch of its own (its batch failed as a whole once) */
+  alone?: boolean;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -231,8 +239,12 @@ export class SqliteStore implements Store {
     try {
       while (this.pending.length > 0) {
         await new Promise<void>((resolve) => setImmediate(resolve));
-        const batch = this.pending.splice(0, this.maxBatch);
-        await this.runBatch(batch);
+        // a unit to run alone goes by itself; the others up to the next such unit go together
+        let size = 1;
+        if (!this.pending[0]!.alone) {
+          while (size < Math.min(this.maxBatch, this.pending.length) && !this.pending[size]!.alone) size++;
+        }
+        await this.runBatch(this.pending.splice(0, size));
       }
     } finally {
       this.draining = null;
@@ -242,8 +254,11 @@ export class SqliteStore implements Store {
   private async runBatch(batch: Unit[]): Promise<void> {
     const outcomes: Outcome[] = [];
     let batchError: unknown = null;
+    // a BEGIN that fails (the write lock is held elsewhere) fails every unit: running them alone would not help
+    let begun = false;
     try {
       this.db.exec('BEGIN IMMEDIATE');
+      begun = true;
     } catch (err) {
       batchError = err;
     }
@@ -297,11 +312,14 @@ export class SqliteStore implements Store {
       this.pending.unshift(...batch.slice(ran));
       batch = batch.slice(0, ran);
     }
+    const again: Unit[] = [];
     batch.forEach((unit, i) => {
       const o = outcomes[i];
       if (o && !o.ok) {
         this.stats.failedUnits++;
         unit.reject(o.error);
+      } else if (batchError !== null && begun && batch.length > 1) {
+        again.push({ ...unit, alone: true }); // nothing of it was kept: it runs again by itself
       } else if (batchError !== null) {
         this.stats.failedUnits++;
         unit.reject(batchError);
@@ -310,6 +328,7 @@ export class SqliteStore implements Store {
         unit.resolve(o!.ok ? o!.value : undefined);
       }
     });
+    this.pending.unshift(...again);
   }
 
   /** Undoes the current unit's savepoint; false when the enclosing transaction is gone. */
