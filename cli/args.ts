@@ -1,6 +1,8 @@
 /** Argument parsing shared by the commands: node's parseArgs with errors turned into UsageError. */
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import type { Region } from '../proto/plate-syntax.js';
+import { parseRegions } from '../proto/plate-syntax.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -22,4 +24,13 @@ export function positiveInteger(value: string | undefined, name: string): number
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive integer, got "${value}"`);
   return n;
+}
+
+/** `--regions CN,US`: the plate regions to read; a usage error names what is not a region. */
+export function regionsOption(value: string): Region[] {
+  try {
+    return parseRegions(value);
+  } catch (err) {
+    throw new UsageError(`--regions: ${(err as Error).message}`);
+  }
 }

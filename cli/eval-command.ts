@@ -1,10 +1,10 @@
 /** `platepay eval --dataset DIR [--limit N] [--json]`: accuracy and speed on a labelled dataset. */
-import { parseCommandArgs, positiveInteger, UsageError } from './args.js';
+import { parseCommandArgs, positiveInteger, regionsOption, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
 import { PlateReader } from '../edge/vision/plate-reader.js';
 import { evaluate } from '../edge/vision/evaluation.js';
 
-const help = `usage: platepay eval --dataset DIR [--limit N] [--json] [--threads N]
+const help = `usage: platepay eval --dataset DIR [--limit N] [--json] [--threads N] [--regions R,...]
 
 Measures plate reading on a dataset folder (labels.csv + images/, as in
 shared/datasets): whole-plate and per-character accuracy, detection recall
@@ -14,6 +14,7 @@ shared/datasets): whole-plate and per-character accuracy, detection recall
   --limit N      only the first N images
   --json         print one JSON document with the figures and every error
   --threads N    ONNX threads per model (default 2)
+  --regions R,.. read only these plate regions: CN, US, EU, BR (default all)
 `;
 
 export const evalCommand = {
@@ -24,6 +25,7 @@ export const evalCommand = {
       limit: { type: 'string' },
       json: { type: 'boolean' },
       threads: { type: 'string' },
+      regions: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -32,7 +34,10 @@ export const evalCommand = {
     }
     if (!values.dataset) throw new UsageError('--dataset DIR is required\n\n' + help);
     const limit = positiveInteger(values.limit, '--limit');
-    const reader = await PlateReader.create({ threads: positiveInteger(values.threads, '--threads') ?? 2 });
+    const reader = await PlateReader.create({
+      threads: positiveInteger(values.threads, '--threads') ?? 2,
+      ...(values.regions !== undefined ? { regions: regionsOption(values.regions) } : {}),
+    });
     const bar = new ProgressBar('eval');
     const report = await evaluate(reader, values.dataset, {
       ...(limit !== undefined ? { limit } : {}),

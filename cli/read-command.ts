@@ -1,16 +1,17 @@
 /** `platepay read IMAGE... [--json]`: plate reads for image files. */
-import { parseCommandArgs, positiveInteger, UsageError } from './args.js';
+import { parseCommandArgs, positiveInteger, regionsOption, UsageError } from './args.js';
 import { PlateReader } from '../edge/vision/plate-reader.js';
 import type { PlateRead } from '../edge/vision/plate-reader.js';
 import type { Rect } from '../edge/vision/geometry.js';
 
-const help = `usage: platepay read IMAGE... [--json] [--roi X,Y,W,H] [--threads N]
+const help = `usage: platepay read IMAGE... [--json] [--roi X,Y,W,H] [--threads N] [--regions R,...]
 
 Reads licence plates in image files (JPEG, PNG, WebP, ...), best read first.
 
   --json         print one JSON document: [{"file", "reads": [PlateRead...], "error"?}]
   --roi X,Y,W,H  only look in this region of each image (pixels)
   --threads N    ONNX threads per model (default 2)
+  --regions R,.. read only these plate regions: CN, US, EU, BR (default all)
 `;
 
 export const readCommand = {
@@ -20,6 +21,7 @@ export const readCommand = {
       json: { type: 'boolean' },
       roi: { type: 'string' },
       threads: { type: 'string' },
+      regions: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -28,7 +30,10 @@ export const readCommand = {
     }
     if (positionals.length === 0) throw new UsageError('give at least one image file\n\n' + help);
     const roi = values.roi ? parseRoi(values.roi) : undefined;
-    const reader = await PlateReader.create({ threads: positiveInteger(values.threads, '--threads') ?? 2 });
+    const reader = await PlateReader.create({
+      threads: positiveInteger(values.threads, '--threads') ?? 2,
+      ...(values.regions !== undefined ? { regions: regionsOption(values.regions) } : {}),
+    });
     const results: Array<{ file: string; reads: PlateRead[]; error?: string }> = [];
     let failed = 0;
     for (const file of positionals) {

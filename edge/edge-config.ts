@@ -11,6 +11,8 @@ import type { CameraConfig } from './camera/camera-config.js';
 import { parseCameraConfig } from './camera/camera-config.js';
 import type { OfflinePolicy } from './lane/lane.js';
 import type { Rect } from './vision/geometry.js';
+import type { Region } from '../proto/plate-syntax.js';
+import { allRegions, parseRegions } from '../proto/plate-syntax.js';
 
 export interface EdgeLaneConfig {
   laneId: string;
@@ -34,6 +36,8 @@ export interface EdgeConfig {
   journal: string;
   http: { host: string; port: number };
   threads: number;
+  /** the plate regions this gate reads (default all; e.g. ["CN"] at a Chinese car park) */
+  regions: Region[];
   lanes: EdgeLaneConfig[];
 }
 
@@ -77,6 +81,14 @@ function oneOf<T extends string>(o: Obj, key: string, path: string, values: read
   return v as T;
 }
 
+function prefixed<T>(path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw new EdgeConfigError(`${path}: ${(err as Error).message}`);
+  }
+}
+
 function wrap<T>(f: () => T): T {
   try {
     return f();
@@ -87,7 +99,7 @@ function wrap<T>(f: () => T): T {
 }
 
 export function parseEdgeConfig(raw: unknown, baseDir: string): EdgeConfig {
-  const o = object(raw, 'config', ['gateId', 'cloudUrl', 'keyFile', 'journal', 'http', 'threads', 'lanes']);
+  const o = object(raw, 'config', ['gateId', 'cloudUrl', 'keyFile', 'journal', 'http', 'threads', 'regions', 'lanes']);
   const http = object(o.http ?? {}, 'config.http', ['host', 'port']);
   if (!Array.isArray(o.lanes) || o.lanes.length === 0 || o.lanes.length > 16) {
     throw new EdgeConfigError('config.lanes: expected 1 to 16 lanes');
@@ -143,6 +155,7 @@ export function parseEdgeConfig(raw: unknown, baseDir: string): EdgeConfig {
       port: integer(http, 'port', 'config.http', 0, 65535, 9090),
     },
     threads: integer(o, 'threads', 'config', 1, 64, 2),
+    regions: o.regions === undefined ? [...allRegions] : prefixed('config.regions', () => parseRegions(o.regions)),
     lanes,
   };
 }

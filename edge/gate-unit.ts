@@ -51,7 +51,7 @@ export async function startGateUnit(
 ): Promise<GateUnit> {
   const clock = options.clock ?? systemClock;
   const key = GateKey.parse(await readFile(config.keyFile, 'utf8'));
-  const reader = options.reader ?? (await PlateReader.create({ threads: config.threads }));
+  const reader = options.reader ?? (await PlateReader.create({ threads: config.threads, regions: config.regions }));
   const journal = new Journal(config.journal);
   const uplink = new Uplink({
     url: config.cloudUrl,

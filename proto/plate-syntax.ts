@@ -16,6 +16,24 @@ export type Region = 'CN' | 'US' | 'EU' | 'BR';
 
 export const allRegions: readonly Region[] = ['CN', 'US', 'EU', 'BR'];
 
+/**
+ * The regions in a list such as ["CN"] or "US,EU" (a gate in one country reads only its plates:
+ * fewer formats to mistake a plate for); throws naming the first entry that is not a region.
+ */
+export function parseRegions(value: unknown): Region[] {
+  const items = typeof value === 'string' ? value.split(',').map((x) => x.trim()) : value;
+  if (!Array.isArray(items) || items.length === 0)
+    throw new RangeError(`expected a list of regions (${allRegions.join(', ')})`);
+  const out: Region[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string' || !allRegions.includes(item as Region)) {
+      throw new RangeError(`${JSON.stringify(item)} is not a region (${allRegions.join(', ')})`);
+    }
+    if (!out.includes(item as Region)) out.push(item as Region);
+  }
+  return out;
+}
+
 /** Chinese province (and municipality) characters that begin a civilian plate. */
 export const provinces = '京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼';
 

@@ -162,6 +162,27 @@ describe('platepay read', () => {
     assert.equal(doc[0]!.reads[0]?.box.length, 4);
   });
 
+  it('--regions US reads the US plate as before; --regions CN does not read it as a US plate', async () => {
+    const us = oneJsonDocument(await platepay('read', sceneFile, '--json', '--regions', 'US')) as Array<{
+      reads: Array<{ text: string; region: string }>;
+    }>;
+    assert.equal(us[0]!.reads[0]?.text, usScene.text);
+    assert.equal(us[0]!.reads[0]?.region, 'US');
+    const cn = oneJsonDocument(await platepay('read', sceneFile, '--json', '--regions', 'CN')) as Array<{
+      reads: Array<{ text: string; region: string }>;
+    }>;
+    assert.ok(
+      cn[0]!.reads.every((r) => r.region === 'CN'),
+      JSON.stringify(cn),
+    );
+  });
+
+  it('--regions with something that is not a region exits 2 naming it', async () => {
+    const r = await platepay('read', sceneFile, '--regions', 'US,XX');
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, /--regions: "XX" is not a region \(CN, US, EU, BR\)/);
+  });
+
   it('prints the text of a good file and an error naming an empty one, and exits 1', async () => {
     const r = await platepay('read', sceneFile, emptyFile);
     assert.equal(r.code, 1, show(r));

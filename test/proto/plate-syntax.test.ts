@@ -12,6 +12,7 @@ import {
   compileFormat,
   fitsFormat,
   normalisePlate,
+  parseRegions,
   plateFormats,
   positionClasses,
   provinces,
@@ -236,6 +237,30 @@ describe('regionsOf', () => {
         for (const r of regions) assert.ok(allRegions.includes(r));
         const fits = plateFormats.filter((f) => fitsFormat(plate, compileFormat(f))).map((f) => f.region);
         assert.deepEqual([...regions].sort(), [...new Set(fits)].sort());
+      }),
+    );
+  });
+});
+
+describe('parseRegions', () => {
+  it('takes a list or a comma-separated string, keeps the order, drops repeats', () => {
+    assert.deepEqual(parseRegions(['CN']), ['CN']);
+    assert.deepEqual(parseRegions('US, EU,US'), ['US', 'EU']);
+  });
+
+  it('names the first entry that is not a region', () => {
+    assert.throws(() => parseRegions(['CN', 'cn']), /"cn" is not a region \(CN, US, EU, BR\)/);
+    assert.throws(() => parseRegions('US,'), /"" is not a region/);
+    assert.throws(() => parseRegions([]), /expected a list of regions/);
+    assert.throws(() => parseRegions(42), /expected a list of regions/);
+    assert.throws(() => parseRegions([7]), /7 is not a region/);
+  });
+
+  it('property: any non-empty list of regions parses to its distinct regions in order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...allRegions), { minLength: 1, maxLength: 8 }), (list) => {
+        assert.deepEqual(parseRegions(list), [...new Set(list)]);
+        assert.deepEqual(parseRegions(list.join(',')), [...new Set(list)]);
       }),
     );
   });

@@ -1,0 +1,48 @@
+/**
+ * The gate unit's config file: the plate regions it reads (all by default,
+ * or a list such as ["CN"]), and a bad entry refused with the setting named.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EdgeConfigError, parseEdgeConfig } from '../../edge/edge-config.js';
+
+const GATE_ID = 'gat_' + '1'.repeat(32);
+
+const minimal = {
+  gateId: GATE_ID,
+  cloudUrl: 'ws://127.0.0.1:8080/v1/gates/ws',
+  keyFile: 'gate.key',
+  journal: 'edge.db',
+  lanes: [
+    {
+      laneId: 'lan_' + '0'.repeat(32),
+      direction: 'entry',
+      camera: { type: 'replay', dir: 'cam' },
+      barrier: { type: 'simulated' },
+    },
+  ],
+};
+
+describe('edge config: regions', () => {
+  it('reads every region by default', () => {
+    assert.deepEqual(parseEdgeConfig(minimal, '/tmp').regions, ['CN', 'US', 'EU', 'BR']);
+  });
+
+  it('takes a list of regions', () => {
+    assert.deepEqual(parseEdgeConfig({ ...minimal, regions: ['CN'] }, '/tmp').regions, ['CN']);
+    assert.deepEqual(parseEdgeConfig({ ...minimal, regions: ['US', 'EU'] }, '/tmp').regions, ['US', 'EU']);
+  });
+
+  for (const [what, regions, message] of [
+    ['an unknown region', ['CN', 'XX'], /config\.regions: "XX" is not a region \(CN, US, EU, BR\)/],
+    ['an empty list', [], /config\.regions: expected a list of regions/],
+    ['a number', 3, /config\.regions: expected a list of regions/],
+  ] as const) {
+    it(`refuses ${what}, naming config.regions`, () => {
+      assert.throws(
+        () => parseEdgeConfig({ ...minimal, regions }, '/tmp'),
+        (err: Error) => err instanceof EdgeConfigError && message.test(err.message),
+      );
+    });
+  }
+});
