@@ -70,7 +70,16 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
   const keys = new OperatorKeys(store, clock);
   if (config.adminKey) await keys.ensureAdmin(config.adminKey);
   const parkingRef: { parking?: ParkingService } = {};
-  const metrics = new CloudMetrics(() => parkingRef.parking!.openReviewCount());
+  const ledger = new Ledger(backend.ledgerStore, config.ledgerKey, backend.ledgerWrite, clock, {
+    origin: config.ledgerOrigin,
+    batchSize: 1024,
+    batchMs: config.ledgerBatchMs,
+  });
+  const metrics = new CloudMetrics(() => parkingRef.parking!.openReviewCount(), {
+    stats: backend.stats,
+    isSequencer: backend.isSequencer,
+    ledgerSize: () => ledger.size,
+  });
   const wallet = new Wallet(clock);
   const settler = new Settler(clock, wallet, new RecordTableLedger(config.plateKey), metrics);
   const parking = new ParkingService(store, clock, settler, { minConfidence: config.matchMinConfidence });
@@ -81,11 +90,6 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     defaultCreditLimit: config.defaultCreditLimit,
   });
   const lots = new LotService(store, clock);
-  const ledger = new Ledger(backend.ledgerStore, config.ledgerKey, backend.ledgerWrite, clock, {
-    origin: config.ledgerOrigin,
-    batchSize: 1024,
-    batchMs: config.ledgerBatchMs,
-  });
   const witnesses = new WitnessClient(ledger, config.witnesses);
   // one checkpoint at a time; one that failed (a full disk, a lost connection) does not stop the next
   let checkpointing: Promise<void> = Promise.resolve();

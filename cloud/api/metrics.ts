@@ -1,11 +1,14 @@
 /**
  * Prometheus metrics (prom-client), one registry per service instance:
  * request latency by route, decisions by action and reason, settlements and
- * settled amounts by currency, and the review queue depth.
+ * settled amounts by currency, the review queue depth, the store's
+ * transactions, commits, failures and retries, and the ledger's size and
+ * whether this instance sequences it.
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Decision, SettlementObserver } from '../settlement/settler.js';
+import type { StoreStats } from '../storage/open-store.js';
 import type { Settlement } from '../storage/repositories.js';
 
 export class CloudMetrics implements SettlementObserver {
@@ -48,14 +51,56 @@ export class CloudMetrics implements SettlementObserver {
     registers: [this.registry],
   });
 
-  constructor(reviewQueueDepth: () => Promise<number>) {
+  constructor(
+    reviewQueueDepth: () => Promise<number>,
+    storage?: { stats: () => StoreStats; isSequencer: () => boolean; ledgerSize: () => number },
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'platepay_' });
+    if (storage) this.storageMetrics(storage);
     new Gauge({
       name: 'platepay_review_queue_depth',
       help: 'Exits waiting for an operator',
       registers: [this.registry],
       async collect() {
         this.set(await reviewQueueDepth());
+      },
+    });
+  }
+
+  /** The store's counters and the ledger's state, read when /metrics is scraped. */
+  private storageMetrics(storage: { stats: () => StoreStats; isSequencer: () => boolean; ledgerSize: () => number }) {
+    const counter = (name: string, help: string, value: (s: StoreStats) => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(value(storage.stats()));
+        },
+      });
+    counter('platepay_store_transactions_total', 'Store transactions committed', (s) => s.transactions);
+    counter('platepay_store_failed_total', 'Store transactions that failed', (s) => s.failed);
+    counter('platepay_store_commits_total', 'Database COMMITs (SQLite: one per group-commit batch)', (s) => s.commits);
+    counter(
+      'platepay_store_retries_total',
+      'Transaction attempts the database aborted and the store ran again (PostgreSQL serialization failures)',
+      (s) => s.retries,
+    );
+    new Gauge({
+      name: 'platepay_ledger_sequencer',
+      help: '1 while this instance sequences the ledger (SQLite: always; PostgreSQL: while it holds the lock)',
+      registers: [this.registry],
+      collect() {
+        this.set(storage.isSequencer() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'platepay_ledger_records',
+      help: "Records in this instance's copy of the ledger",
+      registers: [this.registry],
+      collect() {
+        this.set(storage.ledgerSize());
       },
     });
   }

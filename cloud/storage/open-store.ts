@@ -16,9 +16,24 @@ import { isPostgresUrl, PgStore } from './pg-store.js';
 import type { Store } from './repositories.js';
 import { SqliteStore } from './sqlite-store.js';
 
+/** What the store has done so far, the same on both backends (for /metrics). */
+export interface StoreStats {
+  /** Store.transaction calls that committed */
+  transactions: number;
+  /** Store.transaction calls that failed (their own error, or the database's) */
+  failed: number;
+  /** database COMMITs (SQLite: one per group-commit batch) */
+  commits: number;
+  /** attempts the database aborted and the store ran again (PostgreSQL serialization failures) */
+  retries: number;
+}
+
 export interface OpenedStore {
   kind: 'sqlite' | 'postgres';
   store: Store;
+  stats(): StoreStats;
+  /** does this instance sequence the ledger now (SQLite: always) */
+  isSequencer(): boolean;
   ledgerStore: LedgerStore;
   ledgerWrite: WriteSerializer;
   /** may this instance write the ledger now (refreshing its copy of the log when it may not) */
@@ -39,6 +54,11 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
     return {
       kind: 'postgres',
       store,
+      stats: () => {
+        const s = store.commitStats();
+        return { transactions: s.commits, failed: s.failed, commits: s.commits, retries: s.retries };
+      },
+      isSequencer: () => store.ledger.isSequencer,
       ledgerStore: store.ledger.copy,
       ledgerWrite: store.ledger.write,
       ledgerTurn: () => store.ledger.turn(),
@@ -48,6 +68,11 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
   return {
     kind: 'sqlite',
     store,
+    stats: () => {
+      const s = store.commitStats();
+      return { transactions: s.units, failed: s.failedUnits, commits: s.commits, retries: 0 };
+    },
+    isSequencer: () => true,
     ledgerStore: store.ledgerStore,
     ledgerWrite: (work) => store.exclusive(work),
     ledgerTurn: async () => true,

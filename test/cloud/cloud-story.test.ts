@@ -103,6 +103,14 @@ describe('cloud: the whole story', () => {
     const metrics = await t.call('GET', '/metrics');
     assert.equal(metrics.status, 200);
     assert.match(metrics.body, /platepay_review_queue_depth 0/);
+    // the store's counters since the restart, and the ledger (this single instance sequences it)
+    const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics.body)?.[1]);
+    assert.ok(value('platepay_store_transactions_total') >= 4, metrics.body);
+    assert.ok(value('platepay_store_commits_total') >= 1);
+    assert.ok(Number.isInteger(value('platepay_store_failed_total')), 'failed transactions are counted');
+    assert.ok(Number.isInteger(value('platepay_store_retries_total')), 'retries are counted');
+    assert.equal(value('platepay_ledger_sequencer'), 1);
+    assert.ok(value('platepay_ledger_records') >= 1, 'the settlement is in the ledger');
   });
 
   it('charges once when the same exit arrives 50 times at once', async () => {

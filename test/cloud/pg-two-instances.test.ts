@@ -221,6 +221,10 @@ describe(
 
       // the survivor takes the sequencer over and checkpoints every record
       await until('the survivor to hold the sequencer lock', async () => (await sequencerPid()) === survivor.child.pid);
+      // and says so on /metrics
+      await until('the survivor to report itself the sequencer', async () =>
+        /^platepay_ledger_sequencer 1$/m.test(await (await fetch(`${survivor.url}/metrics`)).text()),
+      );
       await until('a checkpoint of the whole log', async () => {
         const c = await call(survivor.url, 'GET', '/v1/ledger/checkpoint', ADMIN_KEY);
         return c.status === 200 && c.body.size === CARS;
