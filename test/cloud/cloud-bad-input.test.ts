@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_KEY, TestCloud, setUpLot, signUp } from './cloud-harness.js';
+import { ADMIN_KEY, TestCloud, setUpLot, signUp, tariff } from './cloud-harness.js';
 
 interface Case {
   name: string;
@@ -55,16 +55,7 @@ describe('cloud: bad input is refused and changes nothing', () => {
     confidence: 0.9,
     at: t.clock.now(),
   });
-  const goodTariff = {
-    currency: 'CNY',
-    freeMinutes: 15,
-    unitMinutes: 60,
-    unitPrice: 500,
-    dailyCap: 3000,
-    bands: [],
-    graceMinutes: 15,
-    utcOffsetMinutes: 480,
-  };
+  const goodTariff = tariff;
 
   const cases: Case[] = [
     { name: 'sign-up without fields', method: 'POST', path: '/v1/drivers', body: {}, status: 400, code: 'BAD_REQUEST' },

@@ -322,16 +322,8 @@ export const hourlyTariff = {
   utcOffsetMinutes: 480,
 };
 
-export const tariff = {
-  currency: 'CNY',
-  freeMinutes: 15,
-  unitMinutes: 60,
-  unitPrice: 500,
-  dailyCap: 3000,
-  bands: [],
-  graceMinutes: 15,
-  utcOffsetMinutes: 480,
-};
+/** the hourly tariff after 15 free minutes */
+export const tariff = { ...hourlyTariff, freeMinutes: 15 };
 
 /** Sets up a lot with one entry and one exit lane; returns their ids. */
 export async function setUpLot(
@@ -366,3 +358,58 @@ export async function signUp(
 
 let eventCounter = 0;
 export const eventId = (): string => `evt-${process.pid}-${++eventCounter}`;
+
+/** A driver whose linked cars entered one lot together and have stayed a while (see parkCars). */
+export interface ParkedCars {
+  driver: { token: string; accountId: string };
+  plates: string[];
+  /** sends car i's exit (event id `out-i`; the same event every time, so a resend is a resend) */
+  exitEvent(i: number): Promise<Reply>;
+  /** the driver's wallet balance */
+  balance(): Promise<number>;
+}
+
+/**
+ * Signs a driver up, tops the wallet up with `topUp`, links `cars` plates (`<prefix>1000`, ...), sets
+ * up a lot, lets every car in at once and moves the clock on by `stayMinutes`.
+ */
+export async function parkCars(
+  t: TestCloud,
+  o: { email: string; topUp: number; lotName: string; platePrefix: string; cars: number; stayMinutes: number },
+): Promise<ParkedCars> {
+  const driver = await signUp(t, o.email);
+  await t.call('POST', `/v1/me/accounts/${driver.accountId}/top-ups`, {
+    token: driver.token,
+    body: { amount: o.topUp, reference: 'r' },
+  });
+  const { entry, exit } = await setUpLot(t, o.lotName);
+  const plates = Array.from({ length: o.cars }, (_, i) => `${o.platePrefix}${String(1000 + i)}`);
+  for (const plate of plates) {
+    const l = await t.call('POST', '/v1/me/links', {
+      token: driver.token,
+      body: { plate, accountId: driver.accountId },
+    });
+    if (l.status !== 201) throw new Error(`link ${plate}: ${JSON.stringify(l.body)}`);
+  }
+  const at = t.clock.now();
+  for (const [i, plate] of plates.entries()) {
+    const r = await t.call('POST', '/v1/events', {
+      token: ADMIN_KEY,
+      body: { eventId: `in-${i}`, laneId: entry, plate, confidence: 0.99, at },
+    });
+    if (r.status !== 200) throw new Error(`entry ${plate}: ${JSON.stringify(r.body)}`);
+  }
+  const exitAt = at + o.stayMinutes * 60_000;
+  t.clock.advance(o.stayMinutes * 60_000);
+  return {
+    driver,
+    plates,
+    exitEvent: (i) =>
+      t.call('POST', '/v1/events', {
+        token: ADMIN_KEY,
+        body: { eventId: `out-${i}`, laneId: exit, plate: plates[i], confidence: 0.99, at: exitAt },
+      }),
+    balance: async () =>
+      (await t.call('GET', '/v1/me/accounts', { token: driver.token })).body.accounts[0].balance as number,
+  };
+}

@@ -18,7 +18,7 @@ import fc from 'fast-check';
 import { SqliteStore } from '../../cloud/storage/sqlite-store.js';
 import type { SqliteStoreOptions } from '../../cloud/storage/sqlite-store.js';
 import type { Driver, Lot, ParkingSession, Repositories } from '../../cloud/storage/repositories.js';
-import { sqliteOnly } from './cloud-harness.js';
+import { hourlyTariff, sqliteOnly } from './cloud-harness.js';
 
 const dirs: string[] = [];
 function tempDb(): string {
@@ -35,17 +35,7 @@ const driver = (i: number | string): Driver => ({
   createdAt: 1,
 });
 
-const tariff = {
-  currency: 'CNY',
-  freeMinutes: 0,
-  unitMinutes: 60,
-  unitPrice: 500,
-  dailyCap: 3000,
-  bands: [],
-  graceMinutes: 15,
-  utcOffsetMinutes: 480,
-};
-const lot = (id: string, name: string): Lot => ({ id, name, tariff, createdAt: 1 });
+const lot = (id: string, name: string): Lot => ({ id, name, tariff: hourlyTariff, createdAt: 1 });
 
 /** Another connection's view: only committed rows. */
 class Reader {

@@ -28,21 +28,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import type { Reply } from '../cloud/cloud-harness.js';
-import { fillDisk } from './fill-disk.js';
 import {
   ADMIN_KEY,
   ManualClock,
   T0,
   TEST_POSTGRES,
   TestCloud,
+  parkCars,
   queryCloudDatabase,
-  setUpLot,
-  signUp,
 } from '../cloud/cloud-harness.js';
+import { fillDisk } from './fill-disk.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MIN = 60_000;
 const FEE = 500; // 500 per started hour after the free minutes; each car stays 40 min
 const CARS = 160;
 const TABLESPACE = `platepay_small_${process.pid}`;
@@ -131,36 +128,14 @@ describe('storage faults on PostgreSQL: disk full, read-only, connections lost',
     await onDatabase(TEST_POSTGRES!, `ALTER DATABASE ${new URL(url).pathname.slice(1)} SET TABLESPACE ${TABLESPACE}`);
     await t.restart();
 
-    const driver = await signUp(t, 'pg-disk@example.com');
-    await t.call('POST', `/v1/me/accounts/${driver.accountId}/top-ups`, {
-      token: driver.token,
-      body: { amount: 1_000_000, reference: 'r' },
+    const { driver, exitEvent, balance } = await parkCars(t, {
+      email: 'pg-disk@example.com',
+      topUp: 1_000_000,
+      lotName: 'PG Disk P1',
+      platePrefix: 'PGD',
+      cars: CARS,
+      stayMinutes: 40,
     });
-    const { entry, exit } = await setUpLot(t, 'PG Disk P1');
-    const plates = Array.from({ length: CARS }, (_, i) => `PGD${String(1000 + i)}`);
-    for (const plate of plates) {
-      const l = await t.call('POST', '/v1/me/links', {
-        token: driver.token,
-        body: { plate, accountId: driver.accountId },
-      });
-      assert.equal(l.status, 201, JSON.stringify(l.body));
-    }
-    const at = clock.now();
-    for (const [i, plate] of plates.entries()) {
-      const r = await t.call('POST', '/v1/events', {
-        token: ADMIN_KEY,
-        body: { eventId: `in-${i}`, laneId: entry, plate, confidence: 0.99, at },
-      });
-      assert.equal(r.status, 200, JSON.stringify(r.body));
-    }
-    clock.advance(40 * MIN);
-    const exitEvent = (i: number): Promise<Reply> =>
-      t!.call('POST', '/v1/events', {
-        token: ADMIN_KEY,
-        body: { eventId: `out-${i}`, laneId: exit, plate: plates[i], confidence: 0.99, at: at + 40 * MIN },
-      });
-    const balance = async () =>
-      (await t!.call('GET', '/v1/me/accounts', { token: driver.token })).body.accounts[0].balance as number;
     let charged = 0;
     /** sends exits i in `which`; returns those refused with 503 `code` (the others must be charged) */
     const sendExits = async (which: number[], code: string): Promise<number[]> => {

@@ -18,10 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { ADMIN_KEY, ManualClock, T0, TestCloud, setUpLot, signUp } from '../cloud/cloud-harness.js';
+import { ADMIN_KEY, ManualClock, T0, TestCloud, parkCars } from '../cloud/cloud-harness.js';
 import { fillDisk } from './fill-disk.js';
 
-const MIN = 60_000;
 const CARS = 20;
 const FEE = 500; // tariff: 500 per started hour after the free minutes; each car stays 40 min
 
@@ -74,36 +73,14 @@ describe('storage faults: disk full and read-only', { timeout: 120_000 }, () => 
     // the ledger ticks every 50 ms throughout: its checkpoints fail while the disk is full, and reads that
     // share a batch with a refused write are run again alone (and answered)
     t = await TestCloud.start(clock, { database, ledgerBatchMs: 50 });
-    const driver = await signUp(t, 'disk@example.com');
-    await t.call('POST', `/v1/me/accounts/${driver.accountId}/top-ups`, {
-      token: driver.token,
-      body: { amount: 100_000, reference: 'r' },
+    const { driver, exitEvent, balance } = await parkCars(t, {
+      email: 'disk@example.com',
+      topUp: 100_000,
+      lotName: 'Disk P1',
+      platePrefix: 'DSK',
+      cars: CARS,
+      stayMinutes: 40,
     });
-    const { entry, exit } = await setUpLot(t, 'Disk P1');
-    const plates = Array.from({ length: CARS }, (_, i) => `DSK${String(1000 + i)}`);
-    for (const plate of plates) {
-      const l = await t.call('POST', '/v1/me/links', {
-        token: driver.token,
-        body: { plate, accountId: driver.accountId },
-      });
-      assert.equal(l.status, 201);
-    }
-    const at = clock.now();
-    for (const [i, plate] of plates.entries()) {
-      const r = await t.call('POST', '/v1/events', {
-        token: ADMIN_KEY,
-        body: { eventId: `in-${i}`, laneId: entry, plate, confidence: 0.99, at },
-      });
-      assert.equal(r.status, 200, JSON.stringify(r.body));
-    }
-    clock.advance(40 * MIN);
-    const exitEvent = (i: number) =>
-      t!.call('POST', '/v1/events', {
-        token: ADMIN_KEY,
-        body: { eventId: `out-${i}`, laneId: exit, plate: plates[i], confidence: 0.99, at: at + 40 * MIN },
-      });
-    const balance = async () =>
-      (await t!.call('GET', '/v1/me/accounts', { token: driver.token })).body.accounts[0].balance as number;
 
     // before the fault: five cars leave and pay
     for (let i = 0; i < 5; i++) assert.equal((await exitEvent(i)).body.reason, 'charged');
