@@ -7,12 +7,14 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import type { CloudToGate, LaneEventBody } from '../../proto/v1/messages.js';
 import { authSigningBytes } from '../../proto/v1/codec.js';
 import type { GateKey } from '../../proto/v1/gate-key.js';
+import { ADMIN_KEY, PLATE_KEY, TEST_LEDGER_KEY } from './cloud-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** the `platepay` command */
@@ -23,6 +25,26 @@ export interface Instance {
   child: ChildProcess;
   url: string;
   exited: Promise<void>;
+}
+
+/**
+ * Writes dir/cloud.json for instances that share the PostgreSQL database at `url` (with the harness's
+ * admin, plate and ledger keys; the ledger ticks every 100 ms); returns its path.
+ */
+export async function writeInstanceConfig(dir: string, url: string): Promise<string> {
+  const file = join(dir, 'cloud.json');
+  await writeFile(
+    file,
+    JSON.stringify({
+      database: url,
+      adminKey: ADMIN_KEY,
+      plateKey: PLATE_KEY,
+      ledgerKey: TEST_LEDGER_KEY,
+      ledgerBatchMs: 100,
+      logLevel: 'silent',
+    }),
+  );
+  return file;
 }
 
 /** Starts `platepay cloud --config FILE --port 0`; resolves once it listens. */

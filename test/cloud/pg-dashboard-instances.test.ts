@@ -13,24 +13,16 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LaneEventBody } from '../../proto/v1/messages.js';
 import { laneEventSigningBytes } from '../../proto/v1/codec.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
-import { GateLink, call, startInstance, stopInstance, until } from './cloud-instances.js';
+import { GateLink, call, startInstance, stopInstance, until, writeInstanceConfig } from './cloud-instances.js';
 import type { Instance } from './cloud-instances.js';
-import {
-  ADMIN_KEY,
-  PLATE_KEY,
-  TEST_LEDGER_KEY,
-  TEST_POSTGRES,
-  hourlyTariff,
-  createTestDatabase,
-  dropTestDatabase,
-} from './cloud-harness.js';
+import { ADMIN_KEY, TEST_POSTGRES, hourlyTariff, createTestDatabase, dropTestDatabase } from './cloud-harness.js';
 
 /** Counts the `change` events of an operator's server-sent event stream. */
 async function watchStream(base: string, key: string) {
@@ -80,18 +72,7 @@ describe(
     before(async () => {
       dir = await mkdtemp(join(tmpdir(), 'platepay-pgdash-'));
       url = await createTestDatabase();
-      configFile = join(dir, 'cloud.json');
-      await writeFile(
-        configFile,
-        JSON.stringify({
-          database: url,
-          adminKey: ADMIN_KEY,
-          plateKey: PLATE_KEY,
-          ledgerKey: TEST_LEDGER_KEY,
-          ledgerBatchMs: 100,
-          logLevel: 'silent',
-        }),
-      );
+      configFile = await writeInstanceConfig(dir, url);
     });
     after(async () => {
       for (const i of running) i.child.kill('SIGKILL');

@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,11 +23,10 @@ import { formatVerifierKey, parseSigningKey } from '../../cloud/ledger/signed-no
 import type { LaneEventBody } from '../../proto/v1/messages.js';
 import { laneEventSigningBytes } from '../../proto/v1/codec.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
-import { BIN, GateLink, call, startInstance, until } from './cloud-instances.js';
+import { BIN, GateLink, call, startInstance, until, writeInstanceConfig } from './cloud-instances.js';
 import type { Instance } from './cloud-instances.js';
 import {
   ADMIN_KEY,
-  PLATE_KEY,
   TEST_LEDGER_KEY,
   TEST_POSTGRES,
   hourlyTariff,
@@ -73,18 +72,7 @@ describe(
     }
 
     it('settles every exit once, keeps one consistent ledger, and survives the sequencer being killed', async (t) => {
-      const configFile = join(dir, 'cloud.json');
-      await writeFile(
-        configFile,
-        JSON.stringify({
-          database: url,
-          adminKey: ADMIN_KEY,
-          plateKey: PLATE_KEY,
-          ledgerKey: TEST_LEDGER_KEY,
-          ledgerBatchMs: 100,
-          logLevel: 'silent',
-        }),
-      );
+      const configFile = await writeInstanceConfig(dir, url);
       // one after the other, so the first one migrates; then both are up
       instances.push(await startInstance('A', configFile));
       instances.push(await startInstance('B', configFile));
