@@ -45,9 +45,6 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-/** a tariff that charges from the first minute, so a short test stay costs something */
-export const TEST_TARIFF = hourlyTariff;
-
 export interface Site {
   site: DemoSite;
   dir: string;
@@ -85,7 +82,7 @@ export async function startSite(cars: { entry: string[]; exit: string[] }, seed:
     witness: true,
     ledgerBatchMs: 100,
   });
-  const lot = await site.api<{ id: string }>('POST', '/v1/lots', { name: 'Riverside car park', tariff: TEST_TARIFF });
+  const lot = await site.api<{ id: string }>('POST', '/v1/lots', { name: 'Riverside car park', tariff: hourlyTariff });
   const entry = await site.api<{ id: string }>('POST', `/v1/lots/${lot.id}/lanes`, {
     name: 'North entry',
     direction: 'entry',
