@@ -22,16 +22,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../cloud/clock.js';
+import { systemClock } from '../time/clock.js';
 import { parseEdgeConfig } from '../edge/edge-config.js';
 import { startGateUnit } from '../edge/gate-unit.js';
 import type { LaneOutcome } from '../edge/lane/lane.js';
 import { PlateReader } from '../edge/vision/plate-reader.js';
 import { provinces } from '../proto/plate-syntax.js';
-import { DemoSite, writeCarScenes } from './demo-site.js';
-import type { SceneSpec } from './scenes/scene-renderer.js';
-import { randomSceneSpec } from './scenes/scene-renderer.js';
-import { SeededRandom } from './scenes/seeded-random.js';
+import { DemoSite, writeCarScenes } from '../demo/demo-site.js';
+import type { SceneSpec } from '../scenes/scene-renderer.js';
+import { randomSceneSpec } from '../scenes/scene-renderer.js';
+import { SeededRandom } from '../scenes/seeded-random.js';
 import { percentile } from '../edge/vision/percentile.js';
 
 /** where 'easy' scenes put the plate: centre x 440..840, y 360..500, up to 260 px wide */

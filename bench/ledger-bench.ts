@@ -22,7 +22,7 @@ import { exportLedger } from '../cloud/ledger/ledger-export.js';
 import { directorySource, verifyLedger } from '../cloud/ledger/ledger-verifier.js';
 import { leafHash, referenceInclusionProof, verifyInclusion } from '../cloud/ledger/merkle.js';
 import { generateSigningKey } from '../cloud/ledger/signed-note.js';
-import { SeededRandom } from './scenes/seeded-random.js';
+import { SeededRandom } from '../scenes/seeded-random.js';
 
 export interface LedgerBenchRow {
   records: number;

@@ -13,9 +13,9 @@
 import sharp from 'sharp';
 import type { RgbImage } from '../edge/vision/image-input.js';
 import { PlateReader } from '../edge/vision/plate-reader.js';
-import type { SceneSpec } from './scenes/scene-renderer.js';
-import { plainText, randomSceneSpec, renderScene } from './scenes/scene-renderer.js';
-import type { PlateStyle } from './scenes/plate-renderer.js';
+import type { SceneSpec } from '../scenes/scene-renderer.js';
+import { plainText, randomSceneSpec, renderScene } from '../scenes/scene-renderer.js';
+import type { PlateStyle } from '../scenes/plate-renderer.js';
 import { percentile } from '../edge/vision/percentile.js';
 
 export interface RecognitionFigures {

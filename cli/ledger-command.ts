@@ -22,7 +22,7 @@ import {
 } from '../cloud/ledger/signed-note.js';
 import { Witness } from '../cloud/ledger/witness.js';
 import { buildWitnessServer } from '../cloud/ledger/witness-server.js';
-import { systemClock } from '../cloud/clock.js';
+import { systemClock } from '../time/clock.js';
 import { loggerOptions } from '../cloud/cloud-service.js';
 import { isPostgresUrl } from '../cloud/storage/pg-store.js';
 import { readPgLedger } from '../cloud/storage/pg-ledger-store.js';

@@ -1,8 +1,8 @@
 /** `platepay scene --out FILE [--style S] [--seed N] [--easy]`: renders a synthetic car scene to try the reader on. */
 import { writeFile } from 'node:fs/promises';
 import { parseCommandArgs, positiveInteger, UsageError } from './args.js';
-import { randomSceneSpec, renderScene } from '../bench/scenes/scene-renderer.js';
-import type { PlateStyle } from '../bench/scenes/plate-renderer.js';
+import { randomSceneSpec, renderScene } from '../scenes/scene-renderer.js';
+import type { PlateStyle } from '../scenes/plate-renderer.js';
 
 const styles: readonly PlateStyle[] = ['cn-blue', 'cn-green', 'us', 'eu'];
 

@@ -9,7 +9,7 @@
  * dispute an operator decides, never a silent move; a driver reaches only
  * their own accounts, links, sessions and receipts.
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../time/clock.js';
 import { ApiError, badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Settler } from '../settlement/settler.js';

@@ -22,7 +22,7 @@
  * full, expired pairs are dropped first, then the oldest, so a flood of
  * made-up emails cannot exhaust memory.
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../time/clock.js';
 import { ApiError } from '../errors.js';
 
 /** Attempts without success allowed per (email, IP) within the window. */

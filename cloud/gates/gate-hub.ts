@@ -30,7 +30,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../time/clock.js';
 import { ApiError } from '../errors.js';
 import type { ParkingService } from '../sessions/parking-service.js';
 import type { Decision } from '../settlement/settler.js';
@@ -53,7 +53,7 @@ import {
   laneEventSigningBytes,
 } from '../../proto/v1/codec.js';
 import { verifyGateSignature } from '../../proto/v1/gate-key.js';
-import { storageFault } from '../api/http-errors.js';
+import { storageFault } from '../storage/storage-errors.js';
 import type { GateActivity } from './gate-activity.js';
 import { gateActivity, isJpeg } from './gate-activity.js';
 

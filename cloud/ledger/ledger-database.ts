@@ -7,8 +7,8 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { Clock } from '../clock.js';
-import { systemClock } from '../clock.js';
+import type { Clock } from '../../time/clock.js';
+import { systemClock } from '../../time/clock.js';
 import type { LedgerOptions, WriteSerializer } from './ledger.js';
 import { Ledger } from './ledger.js';
 import type { LedgerStore } from './ledger-store.js';

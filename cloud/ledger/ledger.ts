@@ -16,7 +16,7 @@
  *   O(log n) lookups.
  * - Readers only see records below the tree size, i.e. committed ones.
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../time/clock.js';
 import type { Hash } from './merkle.js';
 import { consistencyProof, inclusionProof, treeRoot } from './merkle.js';
 import type { LedgerRecord, LedgerStore } from './ledger-store.js';

@@ -11,7 +11,7 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../time/clock.js';
 import type { Hash } from './merkle.js';
 import { hashesEqual, verifyConsistency } from './merkle.js';
 import type { NoteKey, NoteSigningKey } from './signed-note.js';

@@ -3,7 +3,7 @@
  * gate units (their Ed25519 public keys). Validation of the tariff is
  * `parseTariff`'s; everything else is checked by the API's schemas.
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../time/clock.js';
 import { badRequest, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Gate, Lane, LaneDirection, Lot, Store } from '../storage/repositories.js';

@@ -4,7 +4,7 @@
  * `auditor` (read only). Keys are random secrets stored as SHA-256 digests;
  * the secret is shown once, when the key is made.
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../time/clock.js';
 import { conflict, notFound, unauthorized } from '../errors.js';
 import { newId } from '../ids.js';
 import type { OperatorKey, OperatorRole, Store } from '../storage/repositories.js';

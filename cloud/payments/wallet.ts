@@ -14,7 +14,7 @@
  */
 import { ApiError, badRequest } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../time/clock.js';
 import type { PaymentAccount, Repositories } from '../storage/repositories.js';
 import type { ChargeRequest, ChargeResult, PaymentProvider, RefundRequest, RefundResult } from './payment-provider.js';
 

@@ -13,7 +13,7 @@
  *   flagged (anti-passback), never opens a second session.
  */
 import { createHash } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../time/clock.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Lane, Lot, ParkingSession, Repositories, ReviewItem, Store } from '../storage/repositories.js';

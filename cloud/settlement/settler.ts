@@ -12,7 +12,7 @@
  *   driver can pay through the API; the barrier holds. Once paid, the car
  *   may leave within the tariff's grace period.
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../time/clock.js';
 import { newId } from '../ids.js';
 import type { SettlementLedger } from '../ledger/settlement-ledger.js';
 import type { PaymentProvider } from '../payments/payment-provider.js';

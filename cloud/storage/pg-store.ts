@@ -70,9 +70,9 @@ import type {
   StoredLaneEvent,
 } from './repositories.js';
 import type { Row } from './sqlite-store.js';
+import { StorageError } from './storage-errors.js';
 import {
   SESSION_COLUMNS,
-  StorageError,
   toAccount,
   toDispute,
   toDriver,

@@ -64,12 +64,9 @@ import type {
   Store,
   StoredLaneEvent,
 } from './repositories.js';
+import { StorageError } from './storage-errors.js';
 
 export type Row = Record<string, unknown>;
-
-export class StorageError extends Error {
-  readonly code = 'STORAGE_ERROR';
-}
 
 export interface SqliteStoreOptions {
   /** run the queued transactions together in one SQLite transaction (one fsync); default true */

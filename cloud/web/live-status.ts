@@ -17,7 +17,7 @@
  * cheap fingerprint while anyone watches. Every lane event the gates send
  * is written to the read log here, whether anyone watches or not.
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../time/clock.js';
 import type { GateActivity, GateStatusSeen, LaneEventSeen } from '../gates/gate-activity.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { NoteKey } from '../ledger/signed-note.js';

@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { DriverService } from '../accounts/driver-service.js';
 import { requireDriver, requireRole } from '../api/auth.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../time/clock.js';
 import type { CloudConfig } from '../cloud-config.js';
 import { notFound } from '../errors.js';
 import { gateActivity } from '../gates/gate-activity.js';

@@ -14,7 +14,7 @@
  * http(s) URL`, and never repeats a header value or a URL (they may hold
  * secrets).
  */
-import type { Clock } from '../../cloud/clock.js';
+import type { Clock } from '../../time/clock.js';
 import { FfmpegCamera } from './ffmpeg-camera.js';
 import type { FfmpegCameraOptions } from './ffmpeg-camera.js';
 import type { FrameSource } from './frame-source.js';

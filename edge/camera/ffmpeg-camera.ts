@@ -28,7 +28,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import type { Clock } from '../../cloud/clock.js';
+import type { Clock } from '../../time/clock.js';
 import type { Frame, FrameSource } from './frame-source.js';
 import { CameraError, maskUrl } from './frame-source.js';
 import { RawFrameSplitter } from './raw-frame-splitter.js';

@@ -21,7 +21,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import type { Clock } from '../../cloud/clock.js';
+import type { Clock } from '../../time/clock.js';
 import type { ImageLimits, RgbImage } from '../vision/image-input.js';
 import { decodeImage, defaultImageLimits } from '../vision/image-input.js';
 import type { Frame, FrameSource } from './frame-source.js';

@@ -19,7 +19,7 @@
  * - close() aborts a fetch under way; next() then resolves null.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Clock } from '../../cloud/clock.js';
+import type { Clock } from '../../time/clock.js';
 import type { ImageLimits } from '../vision/image-input.js';
 import { decodeImage, defaultImageLimits } from '../vision/image-input.js';
 import type { Frame, FrameSource } from './frame-source.js';

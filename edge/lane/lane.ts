@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Clock } from '../../cloud/clock.js';
+import type { Clock } from '../../time/clock.js';
 import type { PlateReader } from '../vision/plate-reader.js';
 import type { Quad, Rect } from '../vision/geometry.js';
 import type { FrameSource } from '../camera/frame-source.js';

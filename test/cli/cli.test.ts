@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { renderPlate } from '../../bench/scenes/plate-renderer.js';
-import type { PlateStyle } from '../../bench/scenes/plate-renderer.js';
-import type { RenderedScene } from '../../bench/scenes/scene-renderer.js';
-import { plainText, randomSceneSpec, renderScene } from '../../bench/scenes/scene-renderer.js';
+import { renderPlate } from '../../scenes/plate-renderer.js';
+import type { PlateStyle } from '../../scenes/plate-renderer.js';
+import type { RenderedScene } from '../../scenes/scene-renderer.js';
+import { plainText, randomSceneSpec, renderScene } from '../../scenes/scene-renderer.js';
 
 /** dist/test/cli/ -> the project root */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -16,7 +16,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from '../../cloud/clock.js';
+import type { Clock } from '../../time/clock.js';
 import { parseCloudConfig } from '../../cloud/cloud-config.js';
 import type { Cloud } from '../../cloud/cloud-service.js';
 import { startCloud } from '../../cloud/cloud-service.js';

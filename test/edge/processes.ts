@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomSceneSpec, renderScene } from '../../bench/scenes/scene-renderer.js';
+import { randomSceneSpec, renderScene } from '../../scenes/scene-renderer.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
 import type { CloudDatabase } from '../cloud/cloud-harness.js';
 import { hourlyTariff, newCloudDatabase } from '../cloud/cloud-harness.js';

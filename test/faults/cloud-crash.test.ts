@@ -31,7 +31,7 @@ import { Journal } from '../../edge/journal/journal.js';
 import { OutboxSender } from '../../edge/uplink/outbox-sender.js';
 import { Uplink } from '../../edge/uplink/uplink.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
-import { SeededRandom } from '../../bench/scenes/seeded-random.js';
+import { SeededRandom } from '../../scenes/seeded-random.js';
 import type { CloudDatabase } from '../cloud/cloud-harness.js';
 import { newCloudDatabase, queryCloudDatabase } from '../cloud/cloud-harness.js';
 import type { Proc } from '../edge/processes.js';

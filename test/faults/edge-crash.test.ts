@@ -15,7 +15,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SeededRandom } from '../../bench/scenes/seeded-random.js';
+import { SeededRandom } from '../../scenes/seeded-random.js';
 import type { CloudDatabase } from '../cloud/cloud-harness.js';
 import type { Proc } from '../edge/processes.js';
 import { call, renderCar, start, startCarPark, stop } from '../edge/processes.js';

@@ -30,7 +30,7 @@ import sharp from 'sharp';
 import type { ImageInput } from '../../edge/vision/image-input.js';
 import { ImageInputError } from '../../edge/vision/image-input.js';
 import { PlateReader } from '../../edge/vision/plate-reader.js';
-import { randomSceneSpec, renderScene } from '../../bench/scenes/scene-renderer.js';
+import { randomSceneSpec, renderScene } from '../../scenes/scene-renderer.js';
 import type { ProtoErrorCode } from '../../proto/v1/codec.js';
 import {
   ProtoError,

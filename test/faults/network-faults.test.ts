@@ -42,7 +42,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { randomSceneSpec, renderScene } from '../../bench/scenes/scene-renderer.js';
+import { randomSceneSpec, renderScene } from '../../scenes/scene-renderer.js';
 import { parseCloudConfig } from '../../cloud/cloud-config.js';
 import type { Cloud } from '../../cloud/cloud-service.js';
 import { startCloud } from '../../cloud/cloud-service.js';

@@ -1,15 +1,15 @@
 /**
- * The synthetic scene renderer itself (bench/scenes): same spec, same
+ * The synthetic scene renderer itself (scenes/): same spec, same
  * bytes; plate corners that are really where the plate is; and random
  * specs whose texts follow each style's real plate syntax.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import type { PlateStyle } from '../../bench/scenes/plate-renderer.js';
-import { plateSizeMm, renderPlate } from '../../bench/scenes/plate-renderer.js';
-import { CN_PROVINCES, plainText, randomSceneSpec, renderScene } from '../../bench/scenes/scene-renderer.js';
-import type { Point, SceneSpec } from '../../bench/scenes/scene-renderer.js';
+import type { PlateStyle } from '../../scenes/plate-renderer.js';
+import { plateSizeMm, renderPlate } from '../../scenes/plate-renderer.js';
+import { CN_PROVINCES, plainText, randomSceneSpec, renderScene } from '../../scenes/scene-renderer.js';
+import type { Point, SceneSpec } from '../../scenes/scene-renderer.js';
 
 const STYLES: readonly PlateStyle[] = ['cn-blue', 'cn-green', 'us', 'eu'];
 const SEEDS = 200;

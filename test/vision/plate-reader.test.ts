@@ -1,5 +1,5 @@
 /**
- * PlateReader end to end on synthetic scenes (bench/scenes): each style of
+ * PlateReader end to end on synthetic scenes (scenes/): each style of
  * plate is rendered on a car, read back and compared with the text that was
  * drawn; then regions of interest, single-plate crops, bad input and
  * overlapping calls. Scenes come from fixed seeds, so a failure here is a
@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
-import type { PlateStyle } from '../../bench/scenes/plate-renderer.js';
-import { renderPlate } from '../../bench/scenes/plate-renderer.js';
-import type { RenderedScene, SceneSpec } from '../../bench/scenes/scene-renderer.js';
-import { plainText, randomSceneSpec, renderScene } from '../../bench/scenes/scene-renderer.js';
+import type { PlateStyle } from '../../scenes/plate-renderer.js';
+import { renderPlate } from '../../scenes/plate-renderer.js';
+import type { RenderedScene, SceneSpec } from '../../scenes/scene-renderer.js';
+import { plainText, randomSceneSpec, renderScene } from '../../scenes/scene-renderer.js';
 import type { ImageInput } from '../../edge/vision/image-input.js';
 import type { PlateRead } from '../../edge/vision/plate-reader.js';
 import { PlateReader, newReadTrace } from '../../edge/vision/plate-reader.js';

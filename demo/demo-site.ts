@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Clock } from '../cloud/clock.js';
+import type { Clock } from '../time/clock.js';
 import { parseCloudConfig } from '../cloud/cloud-config.js';
 import type { Cloud } from '../cloud/cloud-service.js';
 import { startCloud } from '../cloud/cloud-service.js';
@@ -23,8 +23,8 @@ import { buildWitnessServer } from '../cloud/ledger/witness-server.js';
 import type { VerifyResult } from '../cloud/ledger/ledger-verifier.js';
 import { httpSource, verifyLedger } from '../cloud/ledger/ledger-verifier.js';
 import { GateKey } from '../proto/v1/gate-key.js';
-import type { SceneSpec } from './scenes/scene-renderer.js';
-import { renderScene } from './scenes/scene-renderer.js';
+import type { SceneSpec } from '../scenes/scene-renderer.js';
+import { renderScene } from '../scenes/scene-renderer.js';
 
 export const DEMO_TARIFF = {
   currency: 'CNY',

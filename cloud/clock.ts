@@ -1,7 +1,0 @@
-/** Time comes from an injected clock, so that tests and replays control it. */
-export interface Clock {
-  /** milliseconds since the Unix epoch */
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
