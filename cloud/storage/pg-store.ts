@@ -69,7 +69,7 @@ import type {
   Store,
   StoredLaneEvent,
 } from './repositories.js';
-import type { Row } from './sqlite-store.js';
+import type { Row } from './rows.js';
 import { StorageError } from './storage-errors.js';
 import {
   SESSION_COLUMNS,
@@ -86,7 +86,7 @@ import {
   toReview,
   toSession,
   toSettlement,
-} from './sqlite-store.js';
+} from './rows.js';
 import { PgLedger } from './pg-ledger-store.js';
 
 export interface PgStoreOptions {
