@@ -15,9 +15,10 @@ import { parseCommandArgs, positiveInteger, UsageError } from './args.js';
 import { runLedgerBench } from '../bench/ledger-bench.js';
 import { runGateBench } from '../bench/gate-bench.js';
 import { runRecognitionBench } from '../bench/recognition-bench.js';
-import { runCloudBench, runCloudSoak } from '../bench/cloud-bench.js';
-import type { CloudSoakResult } from '../bench/cloud-bench.js';
-import { isPostgresUrl } from '../cloud/storage/pg-store.js';
+import { runCloudBench } from '../bench/cloud/cloud-bench.js';
+import { runCloudSoak } from '../bench/cloud/cloud-soak.js';
+import type { CloudSoakResult } from '../bench/cloud/cloud-soak.js';
+import { isPostgresUrl } from '../cloud/storage/postgres/pg-connection.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 

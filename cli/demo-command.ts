@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseCommandArgs, UsageError } from './args.js';
 import { DemoSite, writeCarScenes } from '../demo/demo-site.js';
-import { isPostgresUrl } from '../cloud/storage/pg-store.js';
+import { isPostgresUrl } from '../cloud/storage/postgres/pg-connection.js';
 import type { SceneSpec } from '../scenes/scene-renderer.js';
 import { plainText, randomSceneSpec } from '../scenes/scene-renderer.js';
 import type { PlateStyle } from '../scenes/plate-renderer.js';

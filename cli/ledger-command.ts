@@ -24,8 +24,8 @@ import { Witness } from '../cloud/ledger/witness.js';
 import { buildWitnessServer } from '../cloud/ledger/witness-server.js';
 import { systemClock } from '../time/clock.js';
 import { loggerOptions } from '../cloud/cloud-service.js';
-import { isPostgresUrl } from '../cloud/storage/pg-store.js';
-import { readPgLedger } from '../cloud/storage/pg-ledger-store.js';
+import { isPostgresUrl } from '../cloud/storage/postgres/pg-connection.js';
+import { readPgLedger } from '../cloud/storage/postgres/pg-ledger-store.js';
 
 const help = `usage: platepay ledger <command> [options]
 

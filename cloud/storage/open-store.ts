@@ -12,9 +12,10 @@
  */
 import type { LedgerStore } from '../ledger/ledger-store.js';
 import type { WriteSerializer } from '../ledger/ledger.js';
-import { isPostgresUrl, PgStore } from './pg-store.js';
+import { isPostgresUrl } from './postgres/pg-connection.js';
+import { PgStore } from './postgres/pg-store.js';
 import type { Store } from './repositories.js';
-import { SqliteStore } from './sqlite-store.js';
+import { SqliteStore } from './sqlite/sqlite-store.js';
 
 /** What the store has done so far, the same on both backends (for /metrics). */
 export interface StoreStats {

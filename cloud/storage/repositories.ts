@@ -1,7 +1,8 @@
 /**
  * The storage seam: what the business logic needs from a database, as
- * async interfaces. SQLite implements them (`sqlite-store.ts`); a
- * PostgreSQL implementation can follow without touching the logic.
+ * async interfaces. SQLite (`sqlite/`) and PostgreSQL (`postgres/`) implement
+ * them, one file per aggregate in each (accounts, money, lots, sessions), so
+ * a change to one concern touches one file per backend.
  *
  * All money-moving work runs inside `Store.transaction`, which is atomic and
  * durable when it resolves. Amounts are integers in minor units.

@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import type { GateActivity } from '../gates/gate-activity.js';
-import { isPostgresUrl, pgTypes } from '../storage/pg-store.js';
+import { isPostgresUrl, pgTypes } from '../storage/postgres/pg-connection.js';
 import type { GateBoard } from './gate-board.js';
 import { localGateBoard } from './gate-board.js';
 import type { LaneReadLog } from './lane-read-log.js';

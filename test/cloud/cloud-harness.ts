@@ -21,10 +21,11 @@ import { parseCloudConfig } from '../../cloud/cloud-config.js';
 import type { Cloud } from '../../cloud/cloud-service.js';
 import { startCloud } from '../../cloud/cloud-service.js';
 import { formatSigningKey, generateSigningKey } from '../../cloud/ledger/signed-note.js';
-import { PgStore, pgTypes } from '../../cloud/storage/pg-store.js';
+import { PgStore } from '../../cloud/storage/postgres/pg-store.js';
+import { pgTypes } from '../../cloud/storage/postgres/pg-connection.js';
 import { createScratchDatabase, dropScratchDatabase } from '../../cloud/storage/scratch-databases.js';
 import type { Store } from '../../cloud/storage/repositories.js';
-import { SqliteStore } from '../../cloud/storage/sqlite-store.js';
+import { SqliteStore } from '../../cloud/storage/sqlite/sqlite-store.js';
 
 /** the PostgreSQL server the tests run on, or null for SQLite */
 export const TEST_POSTGRES: string | null = process.env.PLATEPAY_TEST_DATABASE || null;

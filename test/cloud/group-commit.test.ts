@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { SqliteStore } from '../../cloud/storage/sqlite-store.js';
-import type { SqliteStoreOptions } from '../../cloud/storage/sqlite-store.js';
+import { SqliteStore } from '../../cloud/storage/sqlite/sqlite-store.js';
+import type { SqliteStoreOptions } from '../../cloud/storage/sqlite/sqlite-store.js';
 import type { Driver, Lot, ParkingSession, Repositories } from '../../cloud/storage/repositories.js';
 import { hourlyTariff, sqliteOnly } from './cloud-harness.js';
 

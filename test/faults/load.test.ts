@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runOnce } from '../../bench/cloud-bench.js';
+import { runOnce } from '../../bench/cloud/cloud-bench.js';
 
 const FULL = Boolean(process.env.PLATEPAY_FAULTS_FULL);
 const LANE_BUDGET_MS = 1500;

@@ -34,13 +34,13 @@
  * the same snapshot read into a fresh copy, with no lock and no write.
  */
 import pg from 'pg';
-import type { Hash } from '../ledger/merkle.js';
-import { completedParents, leafHashOfText, nodeHash } from '../ledger/merkle.js';
-import type { LedgerRecord, LedgerStore } from '../ledger/ledger-store.js';
-import { LedgerStoreError } from '../ledger/ledger-store.js';
-import { NoLedgerError } from '../ledger/ledger-database.js';
-import type { WriteSerializer } from '../ledger/ledger.js';
-import { pgTypes } from './pg-store.js';
+import type { Hash } from '../../ledger/merkle.js';
+import { completedParents, leafHashOfText, nodeHash } from '../../ledger/merkle.js';
+import type { LedgerRecord, LedgerStore } from '../../ledger/ledger-store.js';
+import { LedgerStoreError } from '../../ledger/ledger-store.js';
+import { NoLedgerError } from '../../ledger/ledger-database.js';
+import type { WriteSerializer } from '../../ledger/ledger.js';
+import { pgTypes } from './pg-connection.js';
 
 /** the advisory lock of the ledger sequencer: (7311, 2); (7311, 1) serialises migrations */
 const LOCK_CLASS = 7311;

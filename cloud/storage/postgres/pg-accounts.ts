@@ -1,0 +1,125 @@
+/** PostgreSQL repositories of people and their keys: drivers and their tokens, plate links and disputes, operator keys. */
+import type {
+  Driver,
+  DriverRepository,
+  LinkRepository,
+  OperatorKey,
+  OperatorRepository,
+  PlateDispute,
+  PlateLink,
+} from '../repositories.js';
+import { toDispute, toDriver, toKey, toLink } from '../rows.js';
+import type { Query } from './pg-connection.js';
+import { one } from './pg-connection.js';
+
+export class PgDrivers implements DriverRepository {
+  constructor(private readonly q: Query) {}
+  async insert(d: Driver) {
+    await this.q('INSERT INTO drivers (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)', [
+      d.id,
+      d.email,
+      d.name,
+      d.passwordHash,
+      d.createdAt,
+    ]);
+  }
+  async byId(id: string) {
+    return toDriver(await one(this.q('SELECT * FROM drivers WHERE id = $1', [id])));
+  }
+  async byEmail(email: string) {
+    return toDriver(await one(this.q('SELECT * FROM drivers WHERE email = $1', [email])));
+  }
+  async insertToken(t: { tokenHash: string; driverId: string; expiresAt: number }) {
+    await this.q('INSERT INTO driver_tokens (token_hash, driver_id, expires_at) VALUES ($1, $2, $3)', [
+      t.tokenHash,
+      t.driverId,
+      t.expiresAt,
+    ]);
+  }
+  async tokenByHash(hash: string) {
+    const r = await one(this.q('SELECT * FROM driver_tokens WHERE token_hash = $1', [hash]));
+    return r
+      ? { tokenHash: r.token_hash as string, driverId: r.driver_id as string, expiresAt: r.expires_at as number }
+      : null;
+  }
+  async deleteExpiredTokens(now: number) {
+    await this.q('DELETE FROM driver_tokens WHERE expires_at <= $1', [now]);
+  }
+}
+
+export class PgLinks implements LinkRepository {
+  constructor(private readonly q: Query) {}
+  async insert(l: PlateLink) {
+    await this.q(
+      'INSERT INTO plate_links (id, plate, account_id, driver_id, created_at, removed_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [l.id, l.plate, l.accountId, l.driverId, l.createdAt, l.removedAt],
+    );
+  }
+  async byId(id: string) {
+    return toLink(await one(this.q('SELECT * FROM plate_links WHERE id = $1', [id])));
+  }
+  async activeByPlate(plate: string) {
+    return toLink(await one(this.q('SELECT * FROM plate_links WHERE plate = $1 AND removed_at IS NULL', [plate])));
+  }
+  async activeOfDriver(driverId: string) {
+    const rows = await this.q(
+      'SELECT * FROM plate_links WHERE driver_id = $1 AND removed_at IS NULL ORDER BY created_at, id',
+      [driverId],
+    );
+    return rows.map((r) => toLink(r)!);
+  }
+  async allActive() {
+    return (await this.q('SELECT * FROM plate_links WHERE removed_at IS NULL ORDER BY id')).map((r) => toLink(r)!);
+  }
+  async remove(id: string, at: number) {
+    await this.q('UPDATE plate_links SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL', [at, id]);
+  }
+  async insertDispute(d: PlateDispute) {
+    await this.q(
+      `INSERT INTO plate_disputes (id, plate, claimant_driver_id, claimant_account_id, holder_link_id, reason, status, created_at, resolved_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        d.id,
+        d.plate,
+        d.claimantDriverId,
+        d.claimantAccountId,
+        d.holderLinkId,
+        d.reason,
+        d.status,
+        d.createdAt,
+        d.resolvedAt,
+      ],
+    );
+  }
+  async disputeById(id: string) {
+    return toDispute(await one(this.q('SELECT * FROM plate_disputes WHERE id = $1', [id])));
+  }
+  async disputes(status?: PlateDispute['status']) {
+    const rows = status
+      ? await this.q('SELECT * FROM plate_disputes WHERE status = $1 ORDER BY created_at, id', [status])
+      : await this.q('SELECT * FROM plate_disputes ORDER BY created_at, id');
+    return rows.map((r) => toDispute(r)!);
+  }
+  async resolveDispute(id: string, status: PlateDispute['status'], at: number) {
+    await this.q('UPDATE plate_disputes SET status = $1, resolved_at = $2 WHERE id = $3', [status, at, id]);
+  }
+}
+
+export class PgOperators implements OperatorRepository {
+  constructor(private readonly q: Query) {}
+  async insertKey(k: OperatorKey) {
+    await this.q(
+      'INSERT INTO operator_keys (id, key_hash, role, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [k.id, k.keyHash, k.role, k.label, k.createdAt, k.revokedAt],
+    );
+  }
+  async keyByHash(hash: string) {
+    return toKey(await one(this.q('SELECT * FROM operator_keys WHERE key_hash = $1', [hash])));
+  }
+  async keys() {
+    return (await this.q('SELECT * FROM operator_keys ORDER BY created_at, id')).map((r) => toKey(r)!);
+  }
+  async revokeKey(id: string, at: number) {
+    await this.q('UPDATE operator_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
+  }
+}

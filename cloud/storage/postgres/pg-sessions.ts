@@ -1,0 +1,150 @@
+/** PostgreSQL repository of parking sessions: sessions, lane events with their decisions, pending payments and the review queue. */
+import type {
+  ParkingSession,
+  PendingPayment,
+  ReviewItem,
+  SessionRepository,
+  StoredLaneEvent,
+} from '../repositories.js';
+import { SESSION_COLUMNS, toPending, toReview, toSession } from '../rows.js';
+import type { Query } from './pg-connection.js';
+import { one } from './pg-connection.js';
+
+export class PgSessions implements SessionRepository {
+  constructor(private readonly q: Query) {}
+  async insert(s: ParkingSession) {
+    await this.q(
+      `INSERT INTO parking_sessions (id, lot_id, plate, entry_event_id, entry_lane_id, entry_at, entry_confidence, status,
+         exit_event_id, exit_at, fee, paid_at, passback_flag) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [
+        s.id,
+        s.lotId,
+        s.plate,
+        s.entryEventId,
+        s.entryLaneId,
+        s.entryAt,
+        s.entryConfidence,
+        s.status,
+        s.exitEventId,
+        s.exitAt,
+        s.fee,
+        s.paidAt,
+        s.passbackFlag ? 1 : 0,
+      ],
+    );
+  }
+  async byId(id: string) {
+    return toSession(await one(this.q('SELECT * FROM parking_sessions WHERE id = $1', [id])));
+  }
+  async unclosedInLot(lotId: string) {
+    const rows = await this.q(
+      `SELECT ${SESSION_COLUMNS} FROM parking_sessions WHERE lot_id = $1 AND status != 'closed' ORDER BY entry_at, id`,
+      [lotId],
+    );
+    return rows.map((r) => toSession(r)!);
+  }
+  async update(s: ParkingSession) {
+    await this.q(
+      `UPDATE parking_sessions SET status = $1, exit_event_id = $2, exit_at = $3, fee = $4, paid_at = $5, passback_flag = $6
+       WHERE id = $7`,
+      [s.status, s.exitEventId, s.exitAt, s.fee, s.paidAt, s.passbackFlag ? 1 : 0, s.id],
+    );
+  }
+  async ofPlates(plates: string[]) {
+    if (plates.length === 0) return [];
+    const rows = await this.q(
+      'SELECT * FROM parking_sessions WHERE plate = ANY($1::text[]) ORDER BY entry_at DESC, id COLLATE "C"',
+      [plates],
+    );
+    return rows.map((r) => toSession(r)!);
+  }
+  async eventById(id: string) {
+    const r = await one(this.q('SELECT * FROM lane_events WHERE id = $1', [id]));
+    if (!r) return null;
+    return {
+      id: r.id as string,
+      laneId: r.lane_id as string,
+      kind: r.kind as StoredLaneEvent['kind'],
+      plate: r.plate as string,
+      confidence: r.confidence as number,
+      at: r.at as number,
+      receivedAt: r.received_at as number,
+      requestHash: r.request_hash as string,
+      decision: r.decision as string,
+    };
+  }
+  async insertEvent(e: StoredLaneEvent) {
+    await this.q(
+      `INSERT INTO lane_events (id, lane_id, kind, plate, confidence, at, received_at, request_hash, decision)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [e.id, e.laneId, e.kind, e.plate, e.confidence, e.at, e.receivedAt, e.requestHash, e.decision],
+    );
+  }
+  async insertPendingPayment(p: PendingPayment) {
+    await this.q(
+      `INSERT INTO pending_payments (id, session_id, plate, amount, currency, status, created_at, paid_at, paid_by_account_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [p.id, p.sessionId, p.plate, p.amount, p.currency, p.status, p.createdAt, p.paidAt, p.paidByAccountId],
+    );
+  }
+  async pendingPaymentById(id: string) {
+    return toPending(await one(this.q('SELECT * FROM pending_payments WHERE id = $1', [id])));
+  }
+  async pendingPaymentsOfPlates(plates: string[]) {
+    if (plates.length === 0) return [];
+    const rows = await this.q(
+      'SELECT * FROM pending_payments WHERE plate = ANY($1::text[]) ORDER BY created_at DESC, id COLLATE "C"',
+      [plates],
+    );
+    return rows.map((r) => toPending(r)!);
+  }
+  async updatePendingPayment(p: PendingPayment) {
+    await this.q('UPDATE pending_payments SET status = $1, paid_at = $2, paid_by_account_id = $3 WHERE id = $4', [
+      p.status,
+      p.paidAt,
+      p.paidByAccountId,
+      p.id,
+    ]);
+  }
+  async insertReview(r: ReviewItem) {
+    await this.q(
+      `INSERT INTO review_items (id, lot_id, lane_id, event_id, plate, confidence, at, reason, candidate_session_ids, status,
+         created_at, resolution, resolved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [
+        r.id,
+        r.lotId,
+        r.laneId,
+        r.eventId,
+        r.plate,
+        r.confidence,
+        r.at,
+        r.reason,
+        JSON.stringify(r.candidateSessionIds),
+        r.status,
+        r.createdAt,
+        r.resolution,
+        r.resolvedAt,
+      ],
+    );
+  }
+  async reviewById(id: string) {
+    return toReview(await one(this.q('SELECT * FROM review_items WHERE id = $1', [id])));
+  }
+  async reviews(status?: ReviewItem['status']) {
+    const rows = status
+      ? await this.q('SELECT * FROM review_items WHERE status = $1 ORDER BY created_at, id', [status])
+      : await this.q('SELECT * FROM review_items ORDER BY created_at, id');
+    return rows.map((r) => toReview(r)!);
+  }
+  async openReviewCount() {
+    return (await one(this.q("SELECT COUNT(*) AS n FROM review_items WHERE status = 'open'")))!.n as number;
+  }
+  async updateReview(r: ReviewItem) {
+    await this.q('UPDATE review_items SET status = $1, resolution = $2, resolved_at = $3 WHERE id = $4', [
+      r.status,
+      r.resolution,
+      r.resolvedAt,
+      r.id,
+    ]);
+  }
+}
