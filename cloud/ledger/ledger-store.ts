@@ -61,7 +61,7 @@ type CheckpointRow = { size: number; note: string; createdAt: number };
  * What the ledger reads and writes, synchronously: SQLite
  * (`SqliteLedgerStore`) or, for PostgreSQL, an in-memory copy of the log
  * that is read from and written back to the database around each write
- * (`cloud/storage/pg-ledger-store.ts`). Writes are made inside the
+ * (`cloud/storage/postgres/pg-ledger-store.ts`). Writes are made inside the
  * ledger's WriteSerializer.
  */
 export interface LedgerStore extends SubtreeSource {
