@@ -24,7 +24,14 @@ export interface CloudConfig {
   plateKey: Buffer;
   tokenTtlMinutes: number;
   defaultCurrency: string;
+  /** the largest credit a driver in the best standing gets (minor units of the default currency; README "Money") */
   defaultCreditLimit: number;
+  /** the payment provider money enters through (README "Money") */
+  payments: PaymentsConfig;
+  /** how long a gate waits at an exit for the provider to answer a card charge, ms */
+  exitChargeBudgetMs: number;
+  /** past that budget: hold the car, or let it out when the driver's credit standing covers the fee */
+  whenProviderSlow: 'hold' | 'credit';
   /** reads below this confidence never match an exit by look-alike tolerance */
   matchMinConfidence: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -40,6 +47,10 @@ export interface CloudConfig {
   /** commit the transactions queued at the same moment together (one fsync for all); false: one fsync each */
   groupCommit: boolean;
 }
+
+export type PaymentsConfig =
+  | { provider: 'test'; webhookSecret: string | null }
+  | { provider: 'stripe'; apiKey: string; webhookSecrets: string[]; baseUrl: string; timeoutMs: number };
 
 export class ConfigError extends Error {
   readonly code = 'INVALID_CONFIG';
@@ -58,9 +69,11 @@ const defaults = {
   ledgerOrigin: 'platepay.local/ledger',
   ledgerBatchMs: 200,
   witnessQuorum: 0,
+  exitChargeBudgetMs: 800,
+  whenProviderSlow: 'hold',
 };
 
-const keys = [...Object.keys(defaults), 'adminKey', 'plateKey', 'ledgerKey', 'witnesses', 'groupCommit'];
+const keys = [...Object.keys(defaults), 'adminKey', 'plateKey', 'ledgerKey', 'witnesses', 'groupCommit', 'payments'];
 
 export function parseCloudConfig(raw: unknown, env: Record<string, string | undefined> = process.env): CloudConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
@@ -116,6 +129,10 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
   const groupCommit = o.groupCommit ?? true;
   if (typeof groupCommit !== 'boolean') throw new ConfigError('config.groupCommit: expected true or false');
   const witnesses = parseWitnesses(o.witnesses);
+  const whenProviderSlow = str('whenProviderSlow', defaults.whenProviderSlow)!;
+  if (whenProviderSlow !== 'hold' && whenProviderSlow !== 'credit') {
+    throw new ConfigError('config.whenProviderSlow: expected "hold" or "credit"');
+  }
   const quorum = int('witnessQuorum', defaults.witnessQuorum, 0, 100);
   if (quorum > witnesses.length) {
     throw new ConfigError(`config.witnessQuorum: ${quorum} is more than the ${witnesses.length} configured witnesses`);
@@ -135,6 +152,9 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
     tokenTtlMinutes: int('tokenTtlMinutes', defaults.tokenTtlMinutes, 1, 60 * 24 * 90),
     defaultCurrency: currency,
     defaultCreditLimit: int('defaultCreditLimit', defaults.defaultCreditLimit, 0, 100_000_000),
+    payments: parsePayments(o.payments, env),
+    exitChargeBudgetMs: int('exitChargeBudgetMs', defaults.exitChargeBudgetMs, 50, 10_000),
+    whenProviderSlow,
     matchMinConfidence: confidence,
     logLevel: logLevel as CloudConfig['logLevel'],
     bodyLimitBytes: int('bodyLimitBytes', defaults.bodyLimitBytes, 1024, 10 * 1024 * 1024),
@@ -163,6 +183,62 @@ export function loadCloudConfig(
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConfigError(`config file ${path}: expected a JSON object`);
   return parseCloudConfig({ ...raw, ...overrides }, env);
+}
+
+/**
+ * `payments`: `{"provider": "test"}` (the default: the built-in test
+ * provider) or `{"provider": "stripe", "apiKey": "sk_...", "webhookSecrets":
+ * ["whsec_..."], "baseUrl"?, "timeoutMs"?}`; the Stripe secrets may come from
+ * env PLATEPAY_STRIPE_API_KEY and PLATEPAY_STRIPE_WEBHOOK_SECRET instead.
+ */
+function parsePayments(v: unknown, env: Record<string, string | undefined>): PaymentsConfig {
+  if (v === undefined) return { provider: 'test', webhookSecret: null };
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new ConfigError('config.payments: expected an object such as {"provider": "test"}');
+  }
+  const o = v as Record<string, unknown>;
+  const allowed =
+    o.provider === 'stripe'
+      ? ['provider', 'apiKey', 'webhookSecrets', 'baseUrl', 'timeoutMs']
+      : ['provider', 'webhookSecret'];
+  for (const k of Object.keys(o))
+    if (!allowed.includes(k)) throw new ConfigError(`config.payments.${k}: unknown setting`);
+  const secret = (x: unknown, where: string): string => {
+    if (typeof x !== 'string' || !/^whsec_[A-Za-z0-9_-]{8,200}$/.test(x)) {
+      throw new ConfigError(`${where}: expected a webhook signing secret "whsec_..."`);
+    }
+    return x;
+  };
+  if (o.provider === 'test') {
+    return {
+      provider: 'test',
+      webhookSecret: o.webhookSecret === undefined ? null : secret(o.webhookSecret, 'config.payments.webhookSecret'),
+    };
+  }
+  if (o.provider !== 'stripe') throw new ConfigError('config.payments.provider: expected "test" or "stripe"');
+  const apiKey = o.apiKey ?? env.PLATEPAY_STRIPE_API_KEY;
+  if (typeof apiKey !== 'string' || !/^(sk|rk)_[A-Za-z0-9_]{8,250}$/.test(apiKey)) {
+    throw new ConfigError(
+      'config.payments.apiKey: expected a Stripe secret key "sk_..." (or env PLATEPAY_STRIPE_API_KEY)',
+    );
+  }
+  const rawSecrets =
+    o.webhookSecrets ?? (env.PLATEPAY_STRIPE_WEBHOOK_SECRET ? [env.PLATEPAY_STRIPE_WEBHOOK_SECRET] : undefined);
+  if (!Array.isArray(rawSecrets) || rawSecrets.length === 0 || rawSecrets.length > 5) {
+    throw new ConfigError(
+      'config.payments.webhookSecrets: expected 1 to 5 secrets "whsec_..." (or env PLATEPAY_STRIPE_WEBHOOK_SECRET)',
+    );
+  }
+  const webhookSecrets = rawSecrets.map((x, i) => secret(x, `config.payments.webhookSecrets[${i}]`));
+  const baseUrl = o.baseUrl ?? 'https://api.stripe.com';
+  if (typeof baseUrl !== 'string' || !/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(baseUrl)) {
+    throw new ConfigError('config.payments.baseUrl: expected an http(s) URL such as https://api.stripe.com');
+  }
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 120_000) {
+    throw new ConfigError('config.payments.timeoutMs: expected an integer from 100 to 120000');
+  }
+  return { provider: 'stripe', apiKey, webhookSecrets, baseUrl: baseUrl.replace(/\/$/, ''), timeoutMs };
 }
 
 function parseWitnesses(v: unknown): WitnessEndpoint[] {

@@ -25,6 +25,15 @@ import { GateHub } from './gates/gate-hub.js';
 import { LotService } from './lots/lot-service.js';
 import { OperatorKeys } from './operators/operator-keys.js';
 import { Wallet } from './payments/wallet.js';
+import { DriverCredit } from './payments/driver-credit.js';
+import type { PaymentGateway } from './payments/payment-gateway.js';
+import { PaymentMethods } from './payments/payment-methods.js';
+import { ProviderWebhooks } from './payments/provider-webhooks.js';
+import { StripeGateway } from './payments/stripe/stripe-gateway.js';
+import { TestGateway } from './payments/test-gateway.js';
+import { TopUps } from './payments/top-ups.js';
+import { paymentRoutes } from './api/payment-routes.js';
+import { CardCharges } from './settlement/card-charges.js';
 import { ParkingService } from './sessions/parking-service.js';
 import { Settler } from './settlement/settler.js';
 import { openStore } from './storage/open-store.js';
@@ -39,6 +48,10 @@ export interface Cloud {
   keys: OperatorKeys;
   ledger: Ledger;
   gates: GateHub;
+  /** the payment provider money enters through (the built-in test provider unless configured) */
+  gateway: PaymentGateway;
+  /** exits charged on saved payment methods */
+  cardCharges: CardCharges;
   /** issues a checkpoint for settlements recorded so far and asks the witnesses to cosign it */
   checkpointNow(): Promise<void>;
   /** base URL once listening, e.g. http://127.0.0.1:8080 */
@@ -80,15 +93,48 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     isSequencer: backend.isSequencer,
     ledgerSize: () => ledger.size,
   });
+  const app = Fastify({
+    logger: deps.logger === undefined ? loggerOptions(config.logLevel) : deps.logger,
+    bodyLimit: config.bodyLimitBytes,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
   const wallet = new Wallet(clock);
-  const settler = new Settler(clock, wallet, new RecordTableLedger(config.plateKey), metrics);
-  const parking = new ParkingService(store, clock, settler, { minConfidence: config.matchMinConfidence });
-  parkingRef.parking = parking;
-  const drivers = new DriverService(store, clock, wallet, settler, {
+  const credit = new DriverCredit(clock, config.defaultCurrency, { maxCredit: config.defaultCreditLimit, unit: 1000 });
+  const settler = new Settler(clock, wallet, credit, new RecordTableLedger(config.plateKey), metrics);
+  const gateway: PaymentGateway =
+    config.payments.provider === 'stripe'
+      ? new StripeGateway({
+          apiKey: config.payments.apiKey,
+          webhookSecrets: config.payments.webhookSecrets,
+          baseUrl: config.payments.baseUrl,
+          timeoutMs: config.payments.timeoutMs,
+        })
+      : new TestGateway({
+          clock,
+          log: app.log.child({ component: 'test-provider' }),
+          ...(config.payments.webhookSecret ? { webhookSecret: config.payments.webhookSecret } : {}),
+        });
+  const topUps = new TopUps(store, clock, gateway, wallet);
+  const drivers = new DriverService(store, clock, settler, credit, topUps, {
     tokenTtlMs: config.tokenTtlMinutes * 60_000,
     defaultCurrency: config.defaultCurrency,
-    defaultCreditLimit: config.defaultCreditLimit,
   });
+  const cardCharges = new CardCharges(
+    store,
+    new Map([[gateway.name, gateway]]),
+    settler,
+    {
+      budgetMs: config.exitChargeBudgetMs,
+      whenSlow: config.whenProviderSlow,
+      retryMs: 5_000,
+      providerTimeoutMs: config.payments.provider === 'stripe' ? config.payments.timeoutMs : 10_000,
+    },
+    app.log.child({ component: 'card-charges' }),
+  );
+  const parking = new ParkingService(store, clock, settler, cardCharges, { minConfidence: config.matchMinConfidence });
+  parkingRef.parking = parking;
+  const paymentMethods = new PaymentMethods(store, clock, gateway);
+  const webhooks = new ProviderWebhooks(store, clock, gateway, topUps, settler);
   const lots = new LotService(store, clock);
   const witnesses = new WitnessClient(ledger, config.witnesses);
   // one checkpoint at a time; one that failed (a full disk, a lost connection) does not stop the next
@@ -106,11 +152,6 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     return run;
   };
 
-  const app = Fastify({
-    logger: deps.logger === undefined ? loggerOptions(config.logLevel) : deps.logger,
-    bodyLimit: config.bodyLimitBytes,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-  });
   app.decorateRequest('driver', null);
   app.decorateRequest('operatorKey', null);
   installErrorHandling(app);
@@ -130,11 +171,12 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     return { status: 'ok' };
   });
   await app.register(driverRoutes(drivers, ledger));
+  await app.register(paymentRoutes({ drivers, paymentMethods, webhooks }));
   await app.register(operatorRoutes({ keys, lots, parking, drivers, metrics }));
   await app.register(ledgerRoutes(ledger, keys, config.witnessQuorum));
   await app.register(webRoutes({ config, clock, store, drivers, keys, ledger }));
   await app.ready();
-  const gates = new GateHub(store, parking, clock, app.log.child({ component: 'gate-hub' }), {
+  const gates = new GateHub(store, parking, cardCharges, clock, app.log.child({ component: 'gate-hub' }), {
     gateRefused: (code) => metrics.gateRefused(code),
     gatesConnected: (n) => metrics.gatesConnected(n),
   });
@@ -145,6 +187,8 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     checkpointNow().catch((err: unknown) => app.log.error({ err }, 'ledger checkpoint failed'));
   }, config.ledgerBatchMs);
   ticker.unref();
+  // card charges left started by a crash are asked again now, then on a timer
+  cardCharges.start();
   // the first checkpoint (on a new ledger: of the empty tree) now rather than one tick later
   checkpointNow().catch((err: unknown) => app.log.error({ err }, 'ledger checkpoint failed'));
 
@@ -157,11 +201,15 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     keys,
     ledger,
     gates,
+    gateway,
+    cardCharges,
     checkpointNow,
     url: null,
     async close() {
       clearInterval(ticker);
       await gates.close();
+      await cardCharges.stop();
+      if (gateway instanceof TestGateway) await gateway.close();
       await app.close();
       await checkpointNow().catch(() => undefined);
       await store.close();
@@ -181,5 +229,6 @@ export async function startCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
   const address = cloud.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   cloud.url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  if (cloud.gateway instanceof TestGateway) cloud.gateway.deliverWebhooksTo(`${cloud.url}/v1/payments/webhooks/test`);
   return cloud;
 }

@@ -2,7 +2,22 @@
 import { randomBytes } from 'node:crypto';
 
 export type IdPrefix =
-  'drv' | 'acc' | 'lnk' | 'dsp' | 'key' | 'lot' | 'lan' | 'gat' | 'ses' | 'pay' | 'rev' | 'stl' | 'jrn';
+  | 'drv'
+  | 'acc'
+  | 'lnk'
+  | 'dsp'
+  | 'key'
+  | 'lot'
+  | 'lan'
+  | 'gat'
+  | 'ses'
+  | 'pay'
+  | 'rev'
+  | 'stl'
+  | 'jrn'
+  | 'top'
+  | 'pmt'
+  | 'chg';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBytes(16).toString('hex')}`;

@@ -13,7 +13,8 @@ import type { Clock } from '../../time/clock.js';
 import { ApiError, badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Settler } from '../settlement/settler.js';
-import type { Wallet } from '../payments/wallet.js';
+import type { DriverCredit, DriverCreditView } from '../payments/driver-credit.js';
+import type { TopUpAnswer, TopUps } from '../payments/top-ups.js';
 import type {
   Driver,
   ParkingSession,
@@ -22,8 +23,10 @@ import type {
   PlateDispute,
   PlateLink,
   Repositories,
+  SavedPaymentMethod,
   Settlement,
   Store,
+  TopUp,
 } from '../storage/repositories.js';
 import { normalisePlate, regionsOf } from '../../proto/plate-syntax.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -33,14 +36,16 @@ export interface DriverServiceOptions {
   tokenTtlMs: number;
   /** currency of the wallet every new driver gets */
   defaultCurrency: string;
-  /** credit limit of a new wallet, minor units */
-  defaultCreditLimit: number;
 }
 
 export interface AccountView extends PaymentAccount {
   balance: number;
-  /** balance + credit limit: what the driver can still be charged */
+  /** balance + the driver's unused credit (default currency only): what the wallet can still be charged */
   available: number;
+  /** top-ups asked for and not yet confirmed by the provider: not in the balance */
+  pendingTopUps: TopUp[];
+  /** the saved payment method exits of this account's plates are charged on, if any */
+  paymentMethod: Pick<SavedPaymentMethod, 'id' | 'provider' | 'label' | 'verifiedAt'> | null;
 }
 
 export interface Receipt {
@@ -56,8 +61,9 @@ export class DriverService {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly wallet: Wallet,
     private readonly settler: Settler,
+    private readonly credit: DriverCredit,
+    private readonly topUps: TopUps,
     private readonly options: DriverServiceOptions,
   ) {
     this.loginThrottle = new LoginThrottle(clock);
@@ -80,7 +86,7 @@ export class DriverService {
         driverId: driver.id,
         kind: 'wallet',
         currency: this.options.defaultCurrency,
-        creditLimit: this.options.defaultCreditLimit,
+        creditLimit: 0, // credit is the driver's, by standing (driver-credit.ts), not a wallet's
         label: 'wallet',
         createdAt: now,
       });
@@ -148,7 +154,7 @@ export class DriverService {
         driverId: driver.id,
         kind: 'wallet',
         currency: input.currency,
-        creditLimit: input.currency === this.options.defaultCurrency ? this.options.defaultCreditLimit : 0,
+        creditLimit: 0, // a new wallet adds no credit: credit is the driver's, by standing
         label: input.label,
         createdAt: this.clock.now(),
       };
@@ -157,13 +163,27 @@ export class DriverService {
     });
   }
 
-  /** Money received for the driver's wallet (from a card or bank top-up); idempotent by reference. */
-  async topUp(driver: Driver, accountId: string, amount: number, reference: string): Promise<AccountView> {
-    return this.store.transaction(async (repos) => {
-      const account = await this.ownAccount(repos, driver, accountId);
-      await this.wallet.topUp(repos, account.id, amount, `topup:${driver.id}:${reference}`);
-      return this.view(repos, account);
-    });
+  /**
+   * Asks the payment provider for a top-up of one of the driver's wallets;
+   * the balance changes only when the provider's webhook confirms it
+   * (top-ups.ts). Idempotent by the driver's reference.
+   */
+  async topUp(
+    driver: Driver,
+    accountId: string,
+    amount: number,
+    reference: string,
+  ): Promise<TopUpAnswer & { account: AccountView }> {
+    const answer = await this.topUps.request(driver.id, { accountId, amount, reference });
+    const account = await this.store.transaction(async (repos) =>
+      this.view(repos, await this.ownAccount(repos, driver, accountId)),
+    );
+    return { ...answer, account };
+  }
+
+  /** The driver's credit standing: score, limit, debt and what is still available. */
+  async standing(driver: Driver): Promise<DriverCreditView> {
+    return this.store.transaction((repos) => this.credit.of(repos, driver.id));
   }
 
   async linkPlate(driver: Driver, input: { plate: string; accountId: string }): Promise<PlateLink> {
@@ -264,11 +284,18 @@ export class DriverService {
     return this.store.transaction((repos) => repos.links.disputes(status));
   }
 
-  /** The driver's parking sessions: those of plates they hold now. */
+  /**
+   * The driver's parking sessions: those of plates they hold now, from the
+   * moment each link was made (a plate's earlier stays are another
+   * driver's history, and linking proves nothing about them).
+   */
   async sessions(driver: Driver): Promise<ParkingSession[]> {
     return this.store.transaction(async (repos) => {
-      const plates = (await repos.links.activeOfDriver(driver.id)).map((l) => l.plate);
-      return repos.sessions.ofPlates(plates);
+      const links = await repos.links.activeOfDriver(driver.id);
+      const since = new Map(links.map((l) => [l.plate, l.createdAt]));
+      return (await repos.sessions.ofPlates([...since.keys()])).filter(
+        (s) => s.entryAt >= (since.get(s.plate) ?? Infinity),
+      );
     });
   }
 
@@ -325,7 +352,17 @@ export class DriverService {
 
   private async view(repos: Repositories, a: PaymentAccount): Promise<AccountView> {
     const balance = await repos.accounts.balance(a.id);
-    return { ...a, balance, available: balance + a.creditLimit };
+    const credit = a.driverId ? await this.credit.available(repos, a.driverId, a.currency) : 0;
+    const method = await repos.payments.methodOfAccount(a.id);
+    return {
+      ...a,
+      balance,
+      available: Math.max(0, balance) + credit,
+      pendingTopUps: await this.topUps.pendingOf(repos, a.id),
+      paymentMethod: method
+        ? { id: method.id, provider: method.provider, label: method.label, verifiedAt: method.verifiedAt }
+        : null,
+    };
   }
 }
 

@@ -114,7 +114,8 @@ export function driverRoutes(drivers: DriverService, ledger: Ledger) {
       {
         schema: {
           tags: ['drivers'],
-          summary: 'Add money to a wallet; idempotent by reference',
+          summary:
+            "Top up a wallet through the payment provider (with the account's saved payment method, if any): answers 202 with the pending top-up; the balance grows only when the provider's webhook confirms the payment. Idempotent by reference (per driver, trimmed and case-folded); the same reference with another amount or wallet is 409",
           params: idParams('accountId'),
           body: {
             type: 'object',
@@ -125,8 +126,12 @@ export function driverRoutes(drivers: DriverService, ledger: Ledger) {
         },
         preHandler: auth,
       },
-      async (request): Promise<AccountView> =>
-        drivers.topUp(request.driver!, request.params.accountId, request.body.amount, request.body.reference),
+      async (request, reply) =>
+        reply
+          .status(202)
+          .send(
+            await drivers.topUp(request.driver!, request.params.accountId, request.body.amount, request.body.reference),
+          ),
     );
 
     app.get('/v1/me/links', { schema: { tags: ['drivers'] }, preHandler: auth }, async (request) => ({

@@ -32,6 +32,7 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import type { Clock } from '../../time/clock.js';
 import { ApiError } from '../errors.js';
+import type { CardCharges } from '../settlement/card-charges.js';
 import type { ParkingService } from '../sessions/parking-service.js';
 import type { Decision } from '../settlement/settler.js';
 import type { Gate, Store } from '../storage/repositories.js';
@@ -111,6 +112,7 @@ export class GateHub {
   constructor(
     private readonly store: Store,
     private readonly parking: ParkingService,
+    private readonly cardCharges: CardCharges,
     private readonly clock: Clock,
     private readonly log: FastifyBaseLogger,
     private readonly observer: GateHubObserver,
@@ -326,8 +328,10 @@ export class GateHub {
       await repos.lots.raiseGateCounter(gate.id, e.counter);
       return { gate, decision, duplicate: previous !== null };
     });
-    this.seen(outcome.gate, e, outcome.decision, outcome.duplicate);
-    this.reply(c, message.id, outcome.decision, outcome.duplicate);
+    // a card charge is asked of the provider outside the transaction, within the lane's budget
+    const decision = await this.cardCharges.decide(outcome.decision);
+    this.seen(outcome.gate, e, decision, outcome.duplicate);
+    this.reply(c, message.id, decision, outcome.duplicate);
   }
 
   /**
@@ -412,14 +416,17 @@ export class GateHub {
     });
   }
 
-  /** Linked plates in good standing (something left to charge), hashed with a fresh salt. */
+  /** Linked plates with something to charge (a saved payment method, or money in the wallet), hashed with a fresh salt. */
   private async policy(): Promise<Policy> {
     const salt = randomBytes(16);
     const plates = await this.store.transaction(async (repos) => {
       const out: string[] = [];
       for (const link of await repos.links.allActive()) {
         const account = await repos.accounts.byId(link.accountId);
-        if (account && (await repos.accounts.balance(account.id)) + account.creditLimit > 0) out.push(link.plate);
+        if (!account) continue;
+        if ((await repos.payments.methodOfAccount(account.id)) || (await repos.accounts.balance(account.id)) > 0) {
+          out.push(link.plate);
+        }
       }
       return out;
     });

@@ -1,27 +1,55 @@
 /**
- * The built-in wallet: each driver account holds a balance in one currency
- * and may go below zero down to its credit limit (deposit-free parking for
- * drivers in good standing).
+ * The built-in wallet: each driver account holds a balance in one currency.
+ * Money enters a wallet only through the payment provider: `creditTopUp` is
+ * called for a top-up the provider's signed webhook confirmed (see
+ * top-ups.ts), never on a driver's word. A wallet may go below zero only
+ * as far as the driver's credit standing allows (credit-standing.ts), and
+ * that credit is the driver's, shared by all their wallets.
  *
  * Bookkeeping is double-entry. Every money movement is one journal entry
  * whose postings sum to zero:
- * - top-up: wallet +x, `funding` (money received from outside) -x
+ * - top-up: wallet +x, `funding` (money received through the provider) -x
  * - charge: wallet -x, `revenue` +x
+ * - card charge (an exit charged on a saved payment method): `card:<provider>`
+ *   (money the provider owes us) -x, `revenue` +x
  * - refund: the charge reversed, in whole or part, at most once per charge
  * A wallet's balance is the sum of its postings; the sum over all accounts
  * is always zero. Each entry has a unique reference, so a replayed top-up or
  * charge returns the first result instead of moving money twice.
  */
-import { ApiError, badRequest } from '../errors.js';
+import { ApiError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Clock } from '../../time/clock.js';
-import type { PaymentAccount, Repositories } from '../storage/repositories.js';
-import type { ChargeRequest, ChargeResult, PaymentProvider, RefundRequest, RefundResult } from './payment-provider.js';
+import type { CardCharge, PaymentAccount, Repositories, TopUp } from '../storage/repositories.js';
+
+export interface ChargeRequest {
+  accountId: string;
+  /** minor units, > 0 */
+  amount: number;
+  currency: string;
+  /** idempotency key: a second charge with the same reference returns the first result */
+  reference: string;
+  /** how much more the driver may owe (their standing's credit not yet used), minor units; asked only when the balance falls short */
+  creditAvailable: () => Promise<number>;
+}
+
+export type ChargeResult =
+  | { status: 'succeeded'; entryId: string }
+  | { status: 'declined'; reason: 'insufficient_funds' | 'currency_mismatch' | 'unknown_account' };
+
+/** At most one refund per charge (whole or part); a repeated identical refund returns the first result. */
+export interface RefundRequest {
+  /** reference of the charge to refund */
+  chargeReference: string;
+  amount: number;
+}
+
+export type RefundResult = { status: 'succeeded'; entryId: string } | { status: 'rejected'; reason: string };
 
 export const FUNDING_ACCOUNT = 'funding';
 export const REVENUE_ACCOUNT = 'revenue';
 
-export class Wallet implements PaymentProvider {
+export class Wallet {
   readonly name = 'wallet';
 
   constructor(private readonly clock: Clock) {}
@@ -42,24 +70,63 @@ export class Wallet implements PaymentProvider {
     return account;
   }
 
-  /** Adds money received from outside (a card top-up, a bank transfer) to a wallet. */
-  async topUp(repos: Repositories, accountId: string, amount: number, reference: string): Promise<string> {
+  /**
+   * Credits a wallet with a top-up the provider confirmed (its webhook was
+   * verified by the caller); idempotent by the top-up's id.
+   */
+  async creditTopUp(repos: Repositories, topUp: TopUp): Promise<string> {
+    const reference = `topup:${topUp.id}`;
     const previous = await repos.accounts.entryByReference(reference);
-    if (previous) {
-      if (previous.kind !== 'topup' || previous.amount !== amount) {
-        throw new ApiError(409, 'REFERENCE_REUSED', `reference ${reference} was already used for another movement`);
-      }
-      return previous.id;
+    if (previous) return previous.id;
+    const account = await repos.accounts.byId(topUp.accountId);
+    if (!account || account.kind !== 'wallet')
+      throw new ApiError(409, 'UNKNOWN_ACCOUNT', `no wallet ${topUp.accountId}`);
+    if (account.currency !== topUp.currency) {
+      throw new ApiError(
+        409,
+        'CURRENCY_MISMATCH',
+        `top-up ${topUp.id} is in ${topUp.currency}, the wallet in ${account.currency}`,
+      );
     }
-    const account = await repos.accounts.byId(accountId);
-    if (!account || account.kind !== 'wallet') throw badRequest('UNKNOWN_ACCOUNT', `no wallet ${accountId}`);
     const funding = await this.systemAccount(repos, FUNDING_ACCOUNT, account.currency);
     const entryId = newId('jrn');
     await repos.accounts.insertEntry(
-      { id: entryId, kind: 'topup', reference, currency: account.currency, amount, createdAt: this.clock.now() },
+      {
+        id: entryId,
+        kind: 'topup',
+        reference,
+        currency: account.currency,
+        amount: topUp.amount,
+        createdAt: this.clock.now(),
+      },
       [
-        { entryId, accountId: account.id, amount },
-        { entryId, accountId: funding.id, amount: -amount },
+        { entryId, accountId: account.id, amount: topUp.amount },
+        { entryId, accountId: funding.id, amount: -topUp.amount },
+      ],
+    );
+    return entryId;
+  }
+
+  /** Books an exit the provider charged on a saved payment method; idempotent by the exit event. */
+  async recordCardCharge(repos: Repositories, charge: CardCharge): Promise<string> {
+    const reference = `exit:${charge.exitEventId}`;
+    const previous = await repos.accounts.entryByReference(reference);
+    if (previous) return previous.id;
+    const clearing = await this.systemAccount(repos, `card:${charge.provider}`, charge.currency);
+    const revenue = await this.systemAccount(repos, REVENUE_ACCOUNT, charge.currency);
+    const entryId = newId('jrn');
+    await repos.accounts.insertEntry(
+      {
+        id: entryId,
+        kind: 'charge',
+        reference,
+        currency: charge.currency,
+        amount: charge.amount,
+        createdAt: this.clock.now(),
+      },
+      [
+        { entryId, accountId: clearing.id, amount: -charge.amount },
+        { entryId, accountId: revenue.id, amount: charge.amount },
       ],
     );
     return entryId;
@@ -72,7 +139,11 @@ export class Wallet implements PaymentProvider {
     if (!account || account.kind !== 'wallet') return { status: 'declined', reason: 'unknown_account' };
     if (account.currency !== request.currency) return { status: 'declined', reason: 'currency_mismatch' };
     const balance = await repos.accounts.balance(account.id);
-    if (balance - request.amount < -account.creditLimit) return { status: 'declined', reason: 'insufficient_funds' };
+    // the debt this charge adds (beyond what the wallet already owes) must fit the driver's unused credit
+    const addedDebt = Math.max(0, request.amount - balance) - Math.max(0, -balance);
+    if (addedDebt > 0 && addedDebt > Math.max(0, await request.creditAvailable())) {
+      return { status: 'declined', reason: 'insufficient_funds' };
+    }
     const revenue = await this.systemAccount(repos, REVENUE_ACCOUNT, account.currency);
     const entryId = newId('jrn');
     await repos.accounts.insertEntry(
@@ -124,10 +195,5 @@ export class Wallet implements PaymentProvider {
       ],
     );
     return { status: 'succeeded', entryId };
-  }
-
-  /** The wallet settles every charge at once, so there is never a webhook to confirm. */
-  async confirm(): Promise<{ reference: string; succeeded: boolean }> {
-    throw new ApiError(400, 'NOT_SUPPORTED', 'the wallet settles charges at once and takes no webhook calls');
   }
 }

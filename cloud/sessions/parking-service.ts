@@ -17,6 +17,7 @@ import type { Clock } from '../../time/clock.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Lane, Lot, ParkingSession, Repositories, ReviewItem, Store } from '../storage/repositories.js';
+import type { CardCharges } from '../settlement/card-charges.js';
 import type { Decision, Settler } from '../settlement/settler.js';
 import { normalisePlate } from '../../proto/plate-syntax.js';
 import type { MatchOptions } from './plate-matching.js';
@@ -46,11 +47,13 @@ export class ParkingService {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly settler: Settler,
+    private readonly cardCharges: CardCharges,
     private readonly matchOptions: MatchOptions = defaultMatchOptions,
   ) {}
 
+  /** Applies one lane event in a transaction of its own; a card charge is then asked of the provider within the lane's budget. */
   async submitEvent(input: LaneEventInput): Promise<Decision> {
-    return this.store.transaction((repos) => this.applyEvent(repos, input));
+    return this.cardCharges.decide(await this.store.transaction((repos) => this.applyEvent(repos, input)));
   }
 
   /**
@@ -216,6 +219,16 @@ export class ParkingService {
 
   /** An operator resolves a review item: match the exit to a session (and settle it), waive the stay, or dismiss. */
   async resolveReview(reviewId: string, resolution: ReviewResolution, operatorKeyId: string): Promise<ReviewOutcome> {
+    const outcome = await this.resolveReviewInStore(reviewId, resolution, operatorKeyId);
+    if (outcome.decision) outcome.decision = await this.cardCharges.decide(outcome.decision);
+    return outcome;
+  }
+
+  private async resolveReviewInStore(
+    reviewId: string,
+    resolution: ReviewResolution,
+    operatorKeyId: string,
+  ): Promise<ReviewOutcome> {
     return this.store.transaction(async (repos) => {
       const review = await repos.sessions.reviewById(reviewId);
       if (!review) throw notFound('review item', reviewId);

@@ -7,7 +7,17 @@
  *
  * Outcomes for a session that is still open:
  * - fee 0: settled as `free`, the barrier opens;
- * - plate linked and the charge succeeds: settled as `wallet`, opens;
+ * - plate linked to a wallet and the charge succeeds (its balance, then the
+ *   driver's unused credit by standing): settled as `wallet`, opens;
+ * - plate linked to an account with a saved payment method: a card charge
+ *   is written (`started`) and the decision is provisional (`charging`);
+ *   `CardCharges` asks the provider outside the transaction and turns it
+ *   into the gate's answer within the lane's budget (card-charges.ts):
+ *   `finishCardCharge` settles it as `card` (opens) or makes a pending
+ *   payment (`payment_declined`, holds); a provider slower than the budget
+ *   gets `answerWhileCharging`: hold (`payment_pending`) or, when the
+ *   driver's credit covers the fee and the lot is configured so, open
+ *   (`charged_on_credit`); the charge settles when the provider answers;
  * - plate not linked, or the charge is declined: a pending payment the
  *   driver can pay through the API; the barrier holds. Once paid, the car
  *   may leave within the tariff's grace period.
@@ -15,8 +25,18 @@
 import type { Clock } from '../../time/clock.js';
 import { newId } from '../ids.js';
 import type { SettlementLedger } from '../ledger/settlement-ledger.js';
-import type { PaymentProvider } from '../payments/payment-provider.js';
-import type { Lot, ParkingSession, PendingPayment, Repositories, Settlement } from '../storage/repositories.js';
+import type { DriverCredit } from '../payments/driver-credit.js';
+import type { Wallet } from '../payments/wallet.js';
+import type {
+  CardCharge,
+  Lot,
+  ParkingSession,
+  PendingPayment,
+  PlateLink,
+  Repositories,
+  SavedPaymentMethod,
+  Settlement,
+} from '../storage/repositories.js';
 import { feeFor } from '../tariffs/tariff.js';
 
 export type DecisionReason =
@@ -27,6 +47,12 @@ export type DecisionReason =
   | 'paid'
   | 'payment_required'
   | 'payment_declined'
+  /** provisional, inside the cloud only: a card charge was started and is being asked of the provider */
+  | 'charging'
+  /** hold: the provider has not answered the card charge within the lane's budget */
+  | 'payment_pending'
+  /** open: the provider has not answered yet, and the driver's credit standing covers the fee */
+  | 'charged_on_credit'
   | 'grace_expired'
   | 'review'
   | 'waived'
@@ -59,7 +85,8 @@ export interface ExitFacts {
 export class Settler {
   constructor(
     private readonly clock: Clock,
-    private readonly payments: PaymentProvider,
+    private readonly wallet: Wallet,
+    private readonly credit: DriverCredit,
     private readonly ledger: SettlementLedger,
     private readonly observer: SettlementObserver = { settled: () => undefined },
   ) {}
@@ -98,6 +125,18 @@ export class Settler {
       };
     }
     if (session.status === 'awaiting_payment') {
+      const card = session.exitEventId ? await repos.payments.chargeByExitEvent(session.exitEventId) : null;
+      if (card?.status === 'started') {
+        return {
+          ...base,
+          action: 'hold',
+          reason: 'payment_pending',
+          fee: session.fee,
+          currency: lot.tariff.currency,
+          settlementId: null,
+          pendingPaymentId: null,
+        };
+      }
       const pending = (await repos.sessions.pendingPaymentsOfPlates([session.plate])).find(
         (p) => p.sessionId === session.id && p.status === 'pending',
       );
@@ -135,11 +174,14 @@ export class Settler {
     const link = await repos.links.activeByPlate(session.plate);
     let reason: DecisionReason = 'payment_required';
     if (link) {
-      const result = await this.payments.charge(repos, {
+      const method = await repos.payments.methodOfAccount(link.accountId);
+      if (method) return this.beginCardCharge(repos, lot, session, exit, link, method, fee);
+      const result = await this.wallet.charge(repos, {
         accountId: link.accountId,
         amount: fee,
         currency,
         reference: `exit:${exit.eventId}`,
+        creditAvailable: () => this.credit.available(repos, link.driverId, currency),
       });
       if (result.status === 'succeeded') {
         const settlement = await this.record(repos, lot, session, exit, {
@@ -187,13 +229,14 @@ export class Settler {
     const session = await repos.sessions.byId(pending.sessionId);
     const lot = session ? await repos.lots.lotById(session.lotId) : null;
     if (!session || !lot || !session.exitEventId) return { declined: 'the parking session is gone' };
-    const result = await this.payments.charge(repos, {
+    const result = await this.wallet.charge(repos, {
       accountId: account.id,
       amount: pending.amount,
       currency: pending.currency,
       reference: `pending:${pending.id}`,
+      creditAvailable: () => this.credit.available(repos, account.driverId, pending.currency),
     });
-    if (result.status !== 'succeeded') return { declined: result.status === 'declined' ? result.reason : 'pending' };
+    if (result.status !== 'succeeded') return { declined: result.reason };
     const now = this.clock.now();
     await repos.sessions.updatePendingPayment({ ...pending, status: 'paid', paidAt: now, paidByAccountId: account.id });
     const exit = { eventId: session.exitEventId, at: now };
@@ -235,6 +278,163 @@ export class Settler {
       pendingPaymentId: null,
       reviewId: null,
     };
+  }
+
+  /** Writes the card charge of an exit (before the provider is asked) and answers provisionally. */
+  private async beginCardCharge(
+    repos: Repositories,
+    lot: Lot,
+    session: ParkingSession,
+    exit: ExitFacts,
+    link: PlateLink,
+    method: SavedPaymentMethod,
+    fee: number,
+  ): Promise<Decision> {
+    const charge: CardCharge = {
+      id: newId('chg'),
+      exitEventId: exit.eventId,
+      sessionId: session.id,
+      lotId: lot.id,
+      accountId: link.accountId,
+      driverId: link.driverId,
+      methodId: method.methodId,
+      amount: fee,
+      currency: lot.tariff.currency,
+      provider: method.provider,
+      status: 'started',
+      gateAnswer: 'none',
+      providerPaymentId: null,
+      failure: null,
+      attempts: 0,
+      createdAt: this.clock.now(),
+      settledAt: null,
+    };
+    await repos.payments.insertCharge(charge);
+    await repos.sessions.update({ ...session, status: 'awaiting_payment', exitEventId: exit.eventId, fee });
+    return {
+      eventId: exit.eventId,
+      action: 'hold',
+      reason: 'charging',
+      fee,
+      currency: charge.currency,
+      sessionId: session.id,
+      settlementId: null,
+      pendingPaymentId: null,
+      reviewId: null,
+    };
+  }
+
+  /**
+   * The provider's final answer to a card charge, applied once (a second
+   * answer, a webhook after the API reply, changes nothing). Returns the
+   * gate's decision when the gate has not been answered yet, else null.
+   */
+  async finishCardCharge(
+    repos: Repositories,
+    chargeId: string,
+    outcome: { status: 'succeeded'; providerPaymentId: string } | { status: 'declined'; reason: string },
+  ): Promise<Decision | null> {
+    const charge = await repos.payments.chargeById(chargeId);
+    if (!charge || charge.status !== 'started') return null;
+    const session = await repos.sessions.byId(charge.sessionId);
+    const lot = await repos.lots.lotById(charge.lotId);
+    const event = await repos.sessions.eventById(charge.exitEventId);
+    if (!session || !lot) throw new Error(`card charge ${charge.id}: its session or lot is gone`);
+    const now = this.clock.now();
+    const exit = { eventId: charge.exitEventId, at: event?.at ?? now };
+    const base = { eventId: charge.exitEventId, sessionId: session.id, reviewId: null, fee: charge.amount };
+    let decision: Decision;
+    if (outcome.status === 'succeeded') {
+      const journalEntryId = await this.wallet.recordCardCharge(repos, charge);
+      const settlement = await this.record(repos, lot, session, exit, {
+        amount: charge.amount,
+        method: 'card',
+        accountId: charge.accountId,
+        driverId: charge.driverId,
+        journalEntryId,
+      });
+      // a car still at the barrier leaves on its next read within the grace period; a released one is gone
+      await repos.sessions.update(
+        charge.gateAnswer === 'held'
+          ? { ...session, status: 'paid', paidAt: now }
+          : { ...session, status: 'closed', exitAt: exit.at },
+      );
+      await repos.payments.updateCharge({
+        ...charge,
+        status: 'succeeded',
+        providerPaymentId: outcome.providerPaymentId,
+        settledAt: now,
+        gateAnswer: charge.gateAnswer === 'none' ? 'released' : charge.gateAnswer,
+      });
+      decision = {
+        ...base,
+        action: 'open',
+        reason: 'charged',
+        currency: charge.currency,
+        settlementId: settlement.id,
+        pendingPaymentId: null,
+      };
+    } else {
+      const pending: PendingPayment = {
+        id: newId('pay'),
+        sessionId: session.id,
+        plate: session.plate,
+        amount: charge.amount,
+        currency: charge.currency,
+        status: 'pending',
+        createdAt: now,
+        paidAt: null,
+        paidByAccountId: null,
+      };
+      await repos.sessions.insertPendingPayment(pending);
+      await repos.payments.updateCharge({
+        ...charge,
+        status: 'declined',
+        failure: outcome.reason,
+        settledAt: now,
+        gateAnswer: charge.gateAnswer === 'none' ? 'held' : charge.gateAnswer,
+      });
+      decision = {
+        ...base,
+        action: 'hold',
+        reason: 'payment_declined',
+        currency: charge.currency,
+        settlementId: null,
+        pendingPaymentId: pending.id,
+      };
+    }
+    if (charge.gateAnswer !== 'none') return null;
+    await repos.sessions.updateEventDecision(charge.exitEventId, JSON.stringify(decision));
+    return decision;
+  }
+
+  /**
+   * The lane's budget ran out before the provider answered: hold the car,
+   * or (mode `credit`) let it out when the driver's unused credit covers
+   * the fee. A charge already answered gets its stored decision.
+   */
+  async answerWhileCharging(repos: Repositories, chargeId: string, mode: 'hold' | 'credit'): Promise<Decision> {
+    const charge = await repos.payments.chargeById(chargeId);
+    if (!charge) throw new Error(`no card charge ${chargeId}`);
+    const event = await repos.sessions.eventById(charge.exitEventId);
+    const stored = event ? (JSON.parse(event.decision) as Decision) : null;
+    if (stored && (charge.status !== 'started' || charge.gateAnswer !== 'none')) return stored;
+    const release =
+      mode === 'credit' && (await this.credit.available(repos, charge.driverId, charge.currency)) >= charge.amount;
+    await repos.payments.updateCharge({ ...charge, gateAnswer: release ? 'released' : 'held' });
+    const decision: Decision = {
+      eventId: charge.exitEventId,
+      action: release ? 'open' : 'hold',
+      reason: release ? 'charged_on_credit' : 'payment_pending',
+      fee: charge.amount,
+      currency: charge.currency,
+      sessionId: charge.sessionId,
+      settlementId: null,
+      pendingPaymentId: null,
+      reviewId: null,
+    };
+    await repos.sessions.updateEventDecision(charge.exitEventId, JSON.stringify(decision));
+    return decision;
   }
 
   private async settlementIdOfSession(repos: Repositories, session: ParkingSession): Promise<string> {

@@ -190,7 +190,7 @@ export interface Settlement {
   currency: string;
   entryAt: number;
   exitAt: number;
-  method: 'wallet' | 'paid-before-exit' | 'free' | 'waived';
+  method: 'wallet' | 'card' | 'paid-before-exit' | 'free' | 'waived';
   journalEntryId: string | null;
   createdAt: number;
 }
@@ -274,6 +274,8 @@ export interface SessionRepository {
   ofPlates(plates: string[]): Promise<ParkingSession[]>;
   eventById(id: string): Promise<StoredLaneEvent | null>;
   insertEvent(e: StoredLaneEvent): Promise<void>;
+  /** replaces an event's stored decision (a card charge decided after the event was first applied) */
+  updateEventDecision(id: string, decision: string): Promise<void>;
   insertPendingPayment(p: PendingPayment): Promise<void>;
   pendingPaymentById(id: string): Promise<PendingPayment | null>;
   pendingPaymentsOfPlates(plates: string[]): Promise<PendingPayment[]>;
@@ -301,8 +303,99 @@ export interface SettlementRepository {
   ledgerSize(): Promise<number>;
 }
 
+/**
+ * A wallet top-up: money the driver pays in through the payment provider.
+ * The wallet is credited only when the provider's signed webhook confirms
+ * the payment (`status` pending -> succeeded, once).
+ */
+export interface TopUp {
+  id: string;
+  driverId: string;
+  accountId: string;
+  amount: number;
+  currency: string;
+  /** the driver's reference, normalised (trimmed, spaces folded, lower case); unique per driver */
+  reference: string;
+  provider: string;
+  /** the provider's payment id, once the provider has answered */
+  providerPaymentId: string | null;
+  status: 'pending' | 'succeeded' | 'failed';
+  createdAt: number;
+  settledAt: number | null;
+  /** the journal entry that credited the wallet */
+  journalEntryId: string | null;
+}
+
+/** A payment method saved at the provider for one of the driver's accounts; exits of its plates are charged on it. */
+export interface SavedPaymentMethod {
+  id: string;
+  driverId: string;
+  accountId: string;
+  provider: string;
+  customerId: string;
+  /** the provider's id of the method (Stripe: pm_...) */
+  methodId: string;
+  /** e.g. "visa ending 4242" */
+  label: string;
+  /** when the provider accepted it (attached to the customer) */
+  verifiedAt: number;
+  removedAt: number | null;
+}
+
+/**
+ * An exit charged on a saved payment method. Written before the provider is
+ * called (status `started`), so that a crash between the provider's charge
+ * and our commit is found and finished on restart with the same
+ * idempotency key (the exit event id).
+ */
+export interface CardCharge {
+  id: string;
+  exitEventId: string;
+  sessionId: string;
+  lotId: string;
+  accountId: string;
+  driverId: string;
+  methodId: string;
+  amount: number;
+  currency: string;
+  provider: string;
+  status: 'started' | 'succeeded' | 'declined';
+  /** what the gate was told: nothing yet, hold the car, or let it out on the driver's credit standing */
+  gateAnswer: 'none' | 'held' | 'released';
+  providerPaymentId: string | null;
+  failure: string | null;
+  attempts: number;
+  createdAt: number;
+  settledAt: number | null;
+}
+
+export interface PaymentRepository {
+  insertTopUp(t: TopUp): Promise<void>;
+  topUpById(id: string): Promise<TopUp | null>;
+  topUpByReference(driverId: string, reference: string): Promise<TopUp | null>;
+  topUpsOfAccount(accountId: string): Promise<TopUp[]>;
+  updateTopUp(t: TopUp): Promise<void>;
+  insertMethod(m: SavedPaymentMethod): Promise<void>;
+  /** the account's active (not removed) saved method */
+  methodOfAccount(accountId: string): Promise<SavedPaymentMethod | null>;
+  /** every method the driver saved, removed ones too (their customer id is reused) */
+  methodsOfDriver(driverId: string): Promise<SavedPaymentMethod[]>;
+  removeMethod(id: string, at: number): Promise<void>;
+  insertCharge(c: CardCharge): Promise<void>;
+  chargeById(id: string): Promise<CardCharge | null>;
+  chargeByExitEvent(exitEventId: string): Promise<CardCharge | null>;
+  /** charges still waiting for the provider's final answer, oldest first */
+  startedCharges(limit: number): Promise<CardCharge[]>;
+  /** the driver's charges still waiting for the provider */
+  startedChargesOfDriver(driverId: string): Promise<CardCharge[]>;
+  updateCharge(c: CardCharge): Promise<void>;
+  /** records a provider's webhook event id; false when it was seen before (a duplicate delivery) */
+  recordWebhookEvent(provider: string, eventId: string, at: number): Promise<boolean>;
+}
+
 export interface Repositories {
   drivers: DriverRepository;
+  payments: PaymentRepository;
   accounts: AccountRepository;
   links: LinkRepository;
   operators: OperatorRepository;
