@@ -167,12 +167,16 @@ export async function runDemo(
     const [entryLane, exitLane] = laneIds as [string, string];
     const gate = await site.addGate(lotId, 'p1-gate');
     const owned = (who: string) => plates.filter((_, i) => CARS[i]!.owner === who);
-    await site.addDriver('alice@example.com', 20_000, owned('alice'));
-    await site.addDriver('bob@example.com', 20_000, owned('bob'));
+    const alice = await site.addDriver('alice@example.com', 20_000, owned('alice'));
+    const bob = await site.addDriver('bob@example.com', 0, owned('bob'), { savedCard: true });
     say(
       `lot "Airport P1": ${yuan(500)} per hour after 15 free minutes, at most ${yuan(6000)} a day; ` +
         `alice and bob linked ${owned('alice').length + owned('bob').length} plates, ` +
         `${plates.length - owned('alice').length - owned('bob').length} cars are unlinked`,
+    );
+    say(
+      `payments: alice topped up ${yuan(20_000)} with the test provider's card (credited when its signed webhook ` +
+        `arrived); bob keeps the test card on file, so his exits are charged on it through the provider`,
     );
 
     process.stdout.write(`rendering ${CARS.length} cars for the entry and exit cameras `);
@@ -275,6 +279,20 @@ export async function runDemo(
     } else {
       say(`  ledger          NOT verified: ${ledger.problem}`);
     }
+    const methods: string[] = [];
+    for (const driver of [alice, bob]) {
+      const { receipts } = await site.api<{ receipts: Array<{ settlement: { method: string } }> }>(
+        'GET',
+        '/v1/me/receipts',
+        undefined,
+        driver.token,
+      );
+      methods.push(...receipts.map((r) => r.settlement.method));
+    }
+    say(
+      `  payments        ${methods.filter((m) => m === 'wallet').length} exits paid from alice's wallet, ` +
+        `${methods.filter((m) => m === 'card').length} charged on bob's card through the test provider`,
+    );
     say(`  took            ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return {
       outcomes: outcomes.map((x) => ({ kind: x.kind, truth: x.truth, outcome: x.o })),

@@ -131,8 +131,19 @@ export class DemoSite {
     return { gateId: gate.id, keyFile };
   }
 
-  /** a driver who signs up, tops up `balance` (minor units) and links `plates` */
-  async addDriver(email: string, balance: number, plates: string[]): Promise<Driver> {
+  /**
+   * A driver who signs up, tops up `balance` (minor units) through the
+   * payment provider (the built-in test provider's card; the wallet is
+   * credited when its signed webhook arrives, which this waits for) and
+   * links `plates`. With `savedCard`, the account also keeps the test card
+   * on file, so its exits are charged on the card through the provider.
+   */
+  async addDriver(
+    email: string,
+    balance: number,
+    plates: string[],
+    options: { savedCard?: boolean } = {},
+  ): Promise<Driver> {
     const { token } = await this.api<{ token: string }>(
       'POST',
       '/v1/drivers',
@@ -141,8 +152,24 @@ export class DemoSite {
     );
     const me = await this.api<{ accounts: Array<{ id: string }> }>('GET', '/v1/me', undefined, token);
     const accountId = me.accounts[0]!.id;
-    if (balance > 0)
-      await this.api('POST', `/v1/me/accounts/${accountId}/top-ups`, { amount: balance, reference: 'demo' }, token);
+    if (balance > 0) {
+      const body = { amount: balance, reference: 'demo', paymentMethod: 'test_card_ok' };
+      await this.api('POST', `/v1/me/accounts/${accountId}/top-ups`, body, token);
+      for (let tries = 0; ; tries++) {
+        const { accounts } = await this.api<{ accounts: Array<{ id: string; pendingTopUps: unknown[] }> }>(
+          'GET',
+          '/v1/me/accounts',
+          undefined,
+          token,
+        );
+        if (accounts.find((a) => a.id === accountId)?.pendingTopUps.length === 0) break;
+        if (tries > 500) throw new Error(`the provider did not confirm ${email}'s top-up`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    if (options.savedCard) {
+      await this.api('PUT', `/v1/me/accounts/${accountId}/payment-method`, { paymentMethod: 'test_card_ok' }, token);
+    }
     for (const plate of plates) await this.api('POST', '/v1/me/links', { plate, accountId }, token);
     return { token, accountId };
   }

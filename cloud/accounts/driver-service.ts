@@ -173,8 +173,9 @@ export class DriverService {
     accountId: string,
     amount: number,
     reference: string,
+    paymentMethod?: string,
   ): Promise<TopUpAnswer & { account: AccountView }> {
-    const answer = await this.topUps.request(driver.id, { accountId, amount, reference });
+    const answer = await this.topUps.request(driver.id, { accountId, amount, reference, paymentMethod });
     const account = await this.store.transaction(async (repos) =>
       this.view(repos, await this.ownAccount(repos, driver, accountId)),
     );

@@ -3,7 +3,7 @@
  * disputes, their sessions and receipts, and paying a pending payment.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AccountView, DriverService, Receipt } from '../accounts/driver-service.js';
+import type { DriverService, Receipt } from '../accounts/driver-service.js';
 import type { Driver } from '../storage/repositories.js';
 import { requireDriver } from './auth.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -109,7 +109,7 @@ export function driverRoutes(drivers: DriverService, ledger: Ledger) {
       async (request, reply) => reply.status(201).send(await drivers.createAccount(request.driver!, request.body)),
     );
 
-    app.post<{ Params: { accountId: string }; Body: { amount: number; reference: string } }>(
+    app.post<{ Params: { accountId: string }; Body: { amount: number; reference: string; paymentMethod?: string } }>(
       '/v1/me/accounts/:accountId/top-ups',
       {
         schema: {
@@ -119,7 +119,11 @@ export function driverRoutes(drivers: DriverService, ledger: Ledger) {
           params: idParams('accountId'),
           body: {
             type: 'object',
-            properties: { amount, reference: { type: 'string', minLength: 1, maxLength: 100 } },
+            properties: {
+              amount,
+              reference: { type: 'string', minLength: 1, maxLength: 100 },
+              paymentMethod: { type: 'string', minLength: 3, maxLength: 255, pattern: '^[A-Za-z0-9_]+$' },
+            },
             required: ['amount', 'reference'],
             additionalProperties: false,
           },
@@ -130,7 +134,13 @@ export function driverRoutes(drivers: DriverService, ledger: Ledger) {
         reply
           .status(202)
           .send(
-            await drivers.topUp(request.driver!, request.params.accountId, request.body.amount, request.body.reference),
+            await drivers.topUp(
+              request.driver!,
+              request.params.accountId,
+              request.body.amount,
+              request.body.reference,
+              request.body.paymentMethod,
+            ),
           ),
     );
 

@@ -50,10 +50,15 @@ export class TopUps {
     private readonly wallet: Wallet,
   ) {}
 
-  /** Starts (or, for the same reference, resumes) a top-up; the balance does not change here. */
+  /**
+   * Starts (or, for the same reference, resumes) a top-up, paid with
+   * `paymentMethod` (a provider token for this payment alone), else the
+   * account's saved method, else left for the driver to complete at the
+   * provider (`clientSecret`). The balance does not change here.
+   */
   async request(
     driverId: string,
-    input: { accountId: string; amount: number; reference: string },
+    input: { accountId: string; amount: number; reference: string; paymentMethod?: string | undefined },
   ): Promise<TopUpAnswer> {
     const reference = normaliseReference(input.reference);
     if (reference.length === 0) throw badRequest('BAD_REQUEST', 'reference must not be blank');
@@ -95,8 +100,9 @@ export class TopUps {
         amount: topUp.amount,
         currency: topUp.currency,
         idempotencyKey: `topup:${topUp.id}`,
-        customerId: method?.customerId ?? null,
-        paymentMethodId: method?.methodId ?? null,
+        // a method given for this payment alone, else the account's saved one, else the driver completes it
+        customerId: input.paymentMethod ? null : (method?.customerId ?? null),
+        paymentMethodId: input.paymentMethod ?? method?.methodId ?? null,
         description: `platepay wallet top-up ${topUp.id}`,
         metadata: { top_up: topUp.id, driver: driverId, account: topUp.accountId },
       });

@@ -11,8 +11,8 @@ import { num, numOrNull, str, strOrNull } from './rows.js';
 /** What the repository needs of a connection inside the caller's transaction. */
 export interface SqlSeam {
   all(sql: string, params: unknown[]): Promise<Row[]>;
-  /** runs a write; the number of rows it changed */
-  run(sql: string, params: unknown[]): Promise<number>;
+  /** runs a write that returns no rows */
+  run(sql: string, params: unknown[]): Promise<void>;
 }
 
 const TOP_UP = `id, driver_id, account_id, amount, currency, reference, provider, provider_payment_id, status,
@@ -73,10 +73,9 @@ export class SqlPaymentRepository implements PaymentRepository {
     ]);
   }
   async methodOfAccount(accountId: string) {
-    const rows = await this.db.all(
-      'SELECT * FROM saved_payment_methods WHERE account_id = ? AND removed_at IS NULL',
-      [accountId],
-    );
+    const rows = await this.db.all('SELECT * FROM saved_payment_methods WHERE account_id = ? AND removed_at IS NULL', [
+      accountId,
+    ]);
     return toMethod(rows[0]);
   }
   async methodsOfDriver(driverId: string) {
@@ -142,11 +141,12 @@ export class SqlPaymentRepository implements PaymentRepository {
   }
 
   async recordWebhookEvent(provider: string, eventId: string, at: number) {
-    const changed = await this.db.run(
-      'INSERT INTO provider_events (provider, event_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    const inserted = await this.db.all(
+      `INSERT INTO provider_events (provider, event_id, received_at) VALUES (?, ?, ?)
+        ON CONFLICT DO NOTHING RETURNING event_id`,
       [provider, eventId, at],
     );
-    return changed === 1;
+    return inserted.length === 1;
   }
 }
 

@@ -20,6 +20,8 @@ import type { Clock } from '../../time/clock.js';
 import { parseCloudConfig } from '../../cloud/cloud-config.js';
 import type { Cloud } from '../../cloud/cloud-service.js';
 import { startCloud } from '../../cloud/cloud-service.js';
+import type { DriverCall } from './top-up.js';
+import { topUpAndWait } from './top-up.js';
 import { formatSigningKey, generateSigningKey } from '../../cloud/ledger/signed-note.js';
 import { PgStore } from '../../cloud/storage/postgres/pg-store.js';
 import { pgTypes } from '../../cloud/storage/postgres/pg-connection.js';
@@ -280,6 +282,11 @@ export class TestCloud {
     return { status: res.status, body: parsed };
   }
 
+  /** A driver's calls with their token, in the shape topUpAndWait takes. */
+  driverCall(token: string): DriverCall {
+    return (method, path, body) => this.call(method, path, { token, body });
+  }
+
   /** Every row of every table, to show that a refused request changed nothing. */
   snapshot(): string {
     if (this.postgresUrl) return postgresSnapshot(this.postgresUrl);
@@ -379,10 +386,7 @@ export async function parkCars(
   o: { email: string; topUp: number; lotName: string; platePrefix: string; cars: number; stayMinutes: number },
 ): Promise<ParkedCars> {
   const driver = await signUp(t, o.email);
-  await t.call('POST', `/v1/me/accounts/${driver.accountId}/top-ups`, {
-    token: driver.token,
-    body: { amount: o.topUp, reference: 'r' },
-  });
+  await topUpAndWait(t.driverCall(driver.token), driver.accountId, o.topUp, 'r');
   const { entry, exit } = await setUpLot(t, o.lotName);
   const plates = Array.from({ length: o.cars }, (_, i) => `${o.platePrefix}${String(1000 + i)}`);
   for (const plate of plates) {

@@ -20,6 +20,7 @@ import {
   generateSigningKey,
   verifyCheckpointNote,
 } from '../../cloud/ledger/signed-note.js';
+import { topUpAndWait } from './top-up.js';
 import { Witness } from '../../cloud/ledger/witness.js';
 import { buildWitnessServer } from '../../cloud/ledger/witness-server.js';
 import {
@@ -73,10 +74,7 @@ describe('cloud ledger with a witness', () => {
 
   it('cosigns checkpoints, serves cosigned receipts, and verifies by export and by URL', async () => {
     const driver = await signUp(t, 'wit@example.com');
-    await t.call('POST', `/v1/me/accounts/${driver.accountId}/top-ups`, {
-      token: driver.token,
-      body: { amount: 9000, reference: 'r' },
-    });
+    await topUpAndWait(t.driverCall(driver.token), driver.accountId, 9000, 'r');
     await t.call('POST', '/v1/me/links', {
       token: driver.token,
       body: { plate: 'WIT1234', accountId: driver.accountId },

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_KEY, T0, TestCloud, eventId, setUpLot, signUp } from './cloud-harness.js';
+import { topUpAndWait } from './top-up.js';
 import { leafHash, verifyInclusion } from '../../cloud/ledger/merkle.js';
 import { verifyCheckpointNote } from '../../cloud/ledger/signed-note.js';
 
@@ -23,12 +24,9 @@ describe('cloud: the whole story', () => {
 
   it('charges a linked driver the tariff fee at exit, keeps the books balanced, and survives a restart', async () => {
     const driver = await signUp(t, 'ana@example.com');
-    const top = await t.call('POST', `/v1/me/accounts/${driver.accountId}/top-ups`, {
-      token: driver.token,
-      body: { amount: 10_000, reference: 'card-1' },
-    });
-    assert.equal(top.status, 200, JSON.stringify(top.body));
-    assert.equal(top.body.balance, 10_000);
+    await topUpAndWait(t.driverCall(driver.token), driver.accountId, 10_000, 'card-1');
+    const funded = await t.call('GET', '/v1/me/accounts', { token: driver.token });
+    assert.equal(funded.body.accounts[0].balance, 10_000);
     const link = await t.call('POST', '/v1/me/links', {
       token: driver.token,
       body: { plate: '皖a·12345', accountId: driver.accountId },
@@ -115,10 +113,7 @@ describe('cloud: the whole story', () => {
 
   it('charges once when the same exit arrives 50 times at once', async () => {
     const driver = await signUp(t, 'bo@example.com');
-    await t.call('POST', `/v1/me/accounts/${driver.accountId}/top-ups`, {
-      token: driver.token,
-      body: { amount: 5_000, reference: 'card-1' },
-    });
+    await topUpAndWait(t.driverCall(driver.token), driver.accountId, 5_000, 'card-1');
     await t.call('POST', '/v1/me/links', {
       token: driver.token,
       body: { plate: 'ABC1234', accountId: driver.accountId },
@@ -158,10 +153,7 @@ describe('cloud: the whole story', () => {
       [a, 'AB8B01'],
       [b, 'ABB801'],
     ] as const) {
-      await t.call('POST', `/v1/me/accounts/${d.accountId}/top-ups`, {
-        token: d.token,
-        body: { amount: 3_000, reference: 'r' },
-      });
+      await topUpAndWait(t.driverCall(d.token), d.accountId, 3_000, 'r');
       const l = await t.call('POST', '/v1/me/links', { token: d.token, body: { plate, accountId: d.accountId } });
       assert.equal(l.status, 201, JSON.stringify(l.body));
     }
@@ -214,10 +206,7 @@ describe('cloud: the whole story', () => {
 
   it('holds an unlinked car until a driver pays its pending payment, then opens within the grace period', async () => {
     const payer = await signUp(t, 'eve@example.com');
-    await t.call('POST', `/v1/me/accounts/${payer.accountId}/top-ups`, {
-      token: payer.token,
-      body: { amount: 2_000, reference: 'r' },
-    });
+    await topUpAndWait(t.driverCall(payer.token), payer.accountId, 2_000, 'r');
     const { entry, exit } = await setUpLot(t, 'Visitors P4');
     const at = t.clock.now();
     await t.call('POST', '/v1/events', {
@@ -284,10 +273,7 @@ describe('cloud: the whole story', () => {
 
   it('lets the same car out again just after it paid, without a second charge or a review', async () => {
     const driver = await signUp(t, 'again@example.com');
-    await t.call('POST', `/v1/me/accounts/${driver.accountId}/top-ups`, {
-      token: driver.token,
-      body: { amount: 10_000, reference: 'again' },
-    });
+    await topUpAndWait(t.driverCall(driver.token), driver.accountId, 10_000, 'again');
     await t.call('POST', '/v1/me/links', {
       token: driver.token,
       body: { plate: 'AGN1234', accountId: driver.accountId },

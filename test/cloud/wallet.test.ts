@@ -1,7 +1,7 @@
 /**
- * The built-in wallet on real SQLite (or PostgreSQL, see cloud-harness.ts): top-ups, charges within the credit
- * limit, declines beyond it, refunds, idempotency by reference, and the
- * double-entry invariant (all postings sum to zero) over random sequences.
+ * The built-in wallet on real SQLite (or PostgreSQL, see cloud-harness.ts): confirmed top-ups credited once,
+ * charges within the balance plus the driver's unused credit, declines beyond it, refunds, idempotency by
+ * reference, and the double-entry invariant (all postings sum to zero) over random sequences.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -11,6 +11,7 @@ import type { Repositories } from '../../cloud/storage/repositories.js';
 import { randomBytes } from 'node:crypto';
 import { ManualClock, T0, openTestStore } from './cloud-harness.js';
 
+/** a wallet whose driver has `creditLimit` of unused credit */
 async function walletWith(creditLimit: number) {
   const store = await openTestStore();
   const clock = new ManualClock(T0);
@@ -25,49 +26,69 @@ async function walletWith(creditLimit: number) {
       driverId,
       kind: 'wallet',
       currency: 'CNY',
-      creditLimit,
+      creditLimit: 0,
       label: 'wallet',
       createdAt: T0,
     });
   });
   const tx = <T>(f: (r: Repositories) => Promise<T>) => store.transaction(f);
-  return { store, wallet, accountId, tx };
+  /** a top-up the provider confirmed (as top-ups.ts credits it after the webhook) */
+  const credit = (r: Repositories, amount: number, id: string) =>
+    wallet.creditTopUp(r, {
+      id,
+      driverId,
+      accountId,
+      amount,
+      currency: 'CNY',
+      reference: id,
+      provider: 'test',
+      providerPaymentId: `tpay_${id}`,
+      status: 'pending',
+      createdAt: T0,
+      settledAt: null,
+      journalEntryId: null,
+    });
+  // as DriverCredit does: the limit less what the wallet already owes
+  const unused = async (r: Repositories) =>
+    Math.max(0, creditLimit - Math.max(0, -(await r.accounts.balance(accountId))));
+  const charge = (r: Repositories, amount: number, reference: string, currency = 'CNY') =>
+    wallet.charge(r, { accountId, amount, currency, reference, creditAvailable: () => unused(r) });
+  return { store, wallet, accountId, tx, credit, charge };
 }
 
 describe('Wallet', () => {
-  it('charges within balance plus credit limit and declines beyond it', async () => {
-    const { store, wallet, accountId, tx } = await walletWith(500);
-    await tx((r) => wallet.topUp(r, accountId, 1000, 'top-1'));
-    const ok = await tx((r) => wallet.charge(r, { accountId, amount: 1400, currency: 'CNY', reference: 'c1' }));
+  it("charges within the balance plus the driver's unused credit and declines beyond it", async () => {
+    const { store, accountId, tx, credit, charge } = await walletWith(500);
+    await tx((r) => credit(r, 1000, 'top-1'));
+    const ok = await tx((r) => charge(r, 1400, 'c1', 'CNY'));
     assert.equal(ok.status, 'succeeded');
     assert.equal(await tx((r) => r.accounts.balance(accountId)), -400);
-    const declined = await tx((r) => wallet.charge(r, { accountId, amount: 101, currency: 'CNY', reference: 'c2' }));
+    const declined = await tx((r) => charge(r, 101, 'c2', 'CNY'));
     assert.deepEqual(declined, { status: 'declined', reason: 'insufficient_funds' });
-    const wrongCurrency = await tx((r) => wallet.charge(r, { accountId, amount: 1, currency: 'EUR', reference: 'c3' }));
+    const wrongCurrency = await tx((r) => charge(r, 1, 'c3', 'EUR'));
     assert.deepEqual(wrongCurrency, { status: 'declined', reason: 'currency_mismatch' });
     assert.equal(await tx((r) => r.accounts.balance(accountId)), -400);
     await store.close();
   });
 
   it('returns the first result for a repeated reference and moves money once', async () => {
-    const { store, wallet, accountId, tx } = await walletWith(0);
-    await tx((r) => wallet.topUp(r, accountId, 1000, 'top-1'));
-    await tx((r) => wallet.topUp(r, accountId, 1000, 'top-1'));
-    const a = await tx((r) => wallet.charge(r, { accountId, amount: 300, currency: 'CNY', reference: 'exit:1' }));
-    const b = await tx((r) => wallet.charge(r, { accountId, amount: 300, currency: 'CNY', reference: 'exit:1' }));
+    const { store, accountId, tx, credit, charge } = await walletWith(0);
+    await tx((r) => credit(r, 1000, 'top-1'));
+    await tx((r) => credit(r, 1000, 'top-1'));
+    const a = await tx((r) => charge(r, 300, 'exit:1', 'CNY'));
+    const b = await tx((r) => charge(r, 300, 'exit:1', 'CNY'));
     assert.deepEqual(a, b);
     assert.equal(await tx((r) => r.accounts.balance(accountId)), 700);
-    await assert.rejects(
-      tx((r) => wallet.topUp(r, accountId, 5, 'top-1')),
-      /already used/,
-    );
+    // the same confirmed top-up again credits nothing more
+    await tx((r) => credit(r, 1000, 'top-1'));
+    assert.equal(await tx((r) => r.accounts.balance(accountId)), 700);
     await store.close();
   });
 
   it('refunds a charge once, in part or whole, never more than was charged', async () => {
-    const { store, wallet, accountId, tx } = await walletWith(0);
-    await tx((r) => wallet.topUp(r, accountId, 1000, 'top-1'));
-    await tx((r) => wallet.charge(r, { accountId, amount: 600, currency: 'CNY', reference: 'exit:1' }));
+    const { store, wallet, accountId, tx, credit, charge } = await walletWith(0);
+    await tx((r) => credit(r, 1000, 'top-1'));
+    await tx((r) => charge(r, 600, 'exit:1', 'CNY'));
     const tooMuch = await tx((r) => wallet.refund(r, { chargeReference: 'exit:1', amount: 601 }));
     assert.equal(tooMuch.status, 'rejected');
     const part = await tx((r) => wallet.refund(r, { chargeReference: 'exit:1', amount: 200 }));
@@ -82,7 +103,7 @@ describe('Wallet', () => {
     await store.close();
   });
 
-  it('keeps the books balanced and every wallet above its credit limit over random operations (property)', async () => {
+  it('keeps the books balanced and no wallet below the credit the driver has over random operations (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 2000 }),
@@ -91,18 +112,13 @@ describe('Wallet', () => {
           { maxLength: 25 },
         ),
         async (creditLimit, ops) => {
-          const { store, wallet, accountId, tx } = await walletWith(creditLimit);
+          const { store, wallet, accountId, tx, credit, charge } = await walletWith(creditLimit);
           const charges: string[] = [];
           for (const [i, op] of ops.entries()) {
             await tx(async (r) => {
-              if (op.kind === 'topup') await wallet.topUp(r, accountId, op.amount, `t${i}`);
+              if (op.kind === 'topup') await credit(r, op.amount, `t${i}`);
               else if (op.kind === 'charge') {
-                const res = await wallet.charge(r, {
-                  accountId,
-                  amount: op.amount,
-                  currency: 'CNY',
-                  reference: `c${i}`,
-                });
+                const res = await charge(r, op.amount, `c${i}`);
                 if (res.status === 'succeeded') charges.push(`c${i}`);
               } else if (charges.length > 0) {
                 await wallet.refund(r, { chargeReference: charges[i % charges.length]!, amount: op.amount });

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { randomSceneSpec, renderScene } from '../../scenes/scene-renderer.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
 import type { CloudDatabase } from '../cloud/cloud-harness.js';
+import { topUpAndWait } from '../cloud/top-up.js';
 import { hourlyTariff, newCloudDatabase } from '../cloud/cloud-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -115,13 +116,7 @@ export async function startCarPark(
     token: signup.body.token as string,
     accountId: (await call(c, 'GET', '/v1/me', undefined, signup.body.token)).body.accounts[0].id as string,
   };
-  await call(
-    c,
-    'POST',
-    `/v1/me/accounts/${driver.accountId}/top-ups`,
-    { amount: options.topUp, reference: 'r1' },
-    driver.token,
-  );
+  await topUpAndWait((m, p, b) => call(c, m, p, b, driver.token), driver.accountId, options.topUp, 'r1');
   const tariff = { ...hourlyTariff, graceMinutes: options.graceMinutes };
   const lot = await call(c, 'POST', '/v1/lots', { name: 'P1', tariff }, adminKey);
   const entry = await call(c, 'POST', `/v1/lots/${lot.body.id}/lanes`, { name: 'in', direction: 'entry' }, adminKey);

@@ -14,6 +14,7 @@ import { LOGIN_LOCKOUT_MS, LOGIN_MAX_ATTEMPTS, LOGIN_WINDOW_MS } from '../../clo
 import { authSigningBytes } from '../../proto/v1/codec.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
 import type { Reply } from '../cloud/cloud-harness.js';
+import { topUpAndWait } from '../cloud/top-up.js';
 import { ADMIN_KEY, TestCloud, eventId, setUpLot, signUp, tariff } from '../cloud/cloud-harness.js';
 import { RawGate } from './raw-gate.js';
 
@@ -55,10 +56,7 @@ describe("a driver cannot see or change another driver's things", () => {
     boLink = (
       await t.call('POST', '/v1/me/links', { token: bo.token, body: { plate: 'BOB5678', accountId: bo.accountId } })
     ).body.id;
-    await t.call('POST', `/v1/me/accounts/${bo.accountId}/top-ups`, {
-      token: bo.token,
-      body: { amount: 10_000, reference: 'bo-1' },
-    });
+    await topUpAndWait(t.driverCall(bo.token), bo.accountId, 10_000, 'bo-1');
     // Bo parks and pays (a session and a settlement of his); an unlinked car leaves a pending payment
     const event = (laneId: string, plate: string) =>
       t.call('POST', '/v1/events', {

@@ -33,6 +33,7 @@ import { Uplink } from '../../edge/uplink/uplink.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
 import { SeededRandom } from '../../scenes/seeded-random.js';
 import type { CloudDatabase } from '../cloud/cloud-harness.js';
+import { topUpAndWait } from '../cloud/top-up.js';
 import { newCloudDatabase, queryCloudDatabase } from '../cloud/cloud-harness.js';
 import type { Proc } from '../edge/processes.js';
 import { BIN, call, start, stop } from '../edge/processes.js';
@@ -148,7 +149,7 @@ describe('cloud killed with SIGKILL under load', { timeout: 300_000 }, () => {
       );
       const me = await api(base, 'GET', '/v1/me', undefined, token);
       const accountId = me.accounts[0].id;
-      await api(base, 'POST', `/v1/me/accounts/${accountId}/top-ups`, { amount: TOP_UP, reference: 'r' }, token);
+      await topUpAndWait((m, p, b) => call(base, m, p, b, token), accountId, TOP_UP);
       drivers.push({ token, accountId, plates: [] });
     }
     const parkedAt = Date.now() - STAY_MS;

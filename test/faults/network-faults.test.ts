@@ -55,6 +55,7 @@ import type { LaneOutcome } from '../../edge/lane/lane.js';
 import { PlateReader } from '../../edge/vision/plate-reader.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
 import type { CloudDatabase } from '../cloud/cloud-harness.js';
+import { topUpAndWait } from '../cloud/top-up.js';
 import { copyCloudDatabase, newCloudDatabase, queryCloudDatabase } from '../cloud/cloud-harness.js';
 import type { SeenMessage } from './fault-proxy.js';
 import { FaultProxy } from './fault-proxy.js';
@@ -306,14 +307,7 @@ async function prepare(dir: string, databases: CloudDatabase[]): Promise<Setup> 
       });
       const token = signup.body.token as string;
       const accountId = (await call(c, 'GET', '/v1/me', undefined, token)).body.accounts[0].id as string;
-      const topUp = await call(
-        c,
-        'POST',
-        `/v1/me/accounts/${accountId}/top-ups`,
-        { amount: 10_000, reference: `r${i}` },
-        token,
-      );
-      assert.ok(topUp.status === 200 || topUp.status === 201, JSON.stringify(topUp.body));
+      await topUpAndWait((m, p, b) => call(c, m, p, b, token), accountId, 10_000, `r${i}`);
       const link = await call(c, 'POST', '/v1/me/links', { plate: car.plate, accountId }, token);
       assert.equal(link.status, 201, JSON.stringify(link.body));
     }

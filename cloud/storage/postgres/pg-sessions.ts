@@ -80,6 +80,9 @@ export class PgSessions implements SessionRepository {
       [e.id, e.laneId, e.kind, e.plate, e.confidence, e.at, e.receivedAt, e.requestHash, e.decision],
     );
   }
+  async updateEventDecision(id: string, decision: string) {
+    await this.q('UPDATE lane_events SET decision = $1 WHERE id = $2', [decision, id]);
+  }
   async insertPendingPayment(p: PendingPayment) {
     await this.q(
       `INSERT INTO pending_payments (id, session_id, plate, amount, currency, status, created_at, paid_at, paid_by_account_id)

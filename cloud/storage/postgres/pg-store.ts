@@ -52,6 +52,7 @@ import { PgDrivers, PgLinks, PgOperators } from './pg-accounts.js';
 import { PgAccounts, PgSettlements } from './pg-money.js';
 import { PgLots } from './pg-lots.js';
 import { PgSessions } from './pg-sessions.js';
+import { SqlPaymentRepository } from '../payment-repository.js';
 
 export interface PgStoreOptions {
   /** connections in the pool (each serves one transaction at a time); default 8 */
@@ -313,5 +314,17 @@ function repositories(q: Query): Repositories {
     lots: new PgLots(q),
     sessions: new PgSessions(q),
     settlements: new PgSettlements(q),
+    payments: new SqlPaymentRepository({
+      all: (sql, params) => q(numberedPlaceholders(sql), params),
+      run: async (sql, params) => {
+        await q(numberedPlaceholders(sql), params);
+      },
+    }),
   };
+}
+
+/** `?` placeholders as PostgreSQL's `$1, $2, ...` (the shared repositories' SQL has no `?` elsewhere) */
+function numberedPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
 }

@@ -144,6 +144,9 @@ export class SqliteSessions implements SessionRepository {
       )
       .run(e.id, e.laneId, e.kind, e.plate, e.confidence, e.at, e.receivedAt, e.requestHash, e.decision);
   }
+  async updateEventDecision(id: string, decision: string) {
+    this.db.prepare('UPDATE lane_events SET decision = ? WHERE id = ?').run(decision, id);
+  }
   async insertPendingPayment(p: PendingPayment) {
     this.db
       .prepare(

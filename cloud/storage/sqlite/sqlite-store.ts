@@ -44,6 +44,8 @@ import { SqliteDrivers, SqliteLinks, SqliteOperators } from './sqlite-accounts.j
 import { SqliteAccounts, SqliteSettlements } from './sqlite-money.js';
 import { SqliteLots } from './sqlite-lots.js';
 import { SqliteSessions } from './sqlite-sessions.js';
+import { SqlPaymentRepository } from '../payment-repository.js';
+import type { Row } from '../rows.js';
 
 export interface SqliteStoreOptions {
   /** run the queued transactions together in one SQLite transaction (one fsync); default true */
@@ -130,6 +132,12 @@ export class SqliteStore implements Store {
       lots: new SqliteLots(statements),
       sessions: this.sessions,
       settlements: new SqliteSettlements(statements, this.ledgerStore),
+      payments: new SqlPaymentRepository({
+        all: async (sql, params) => statements.prepare(sql).all(...params) as Row[],
+        run: async (sql, params) => {
+          statements.prepare(sql).run(...params);
+        },
+      }),
     };
   }
 
