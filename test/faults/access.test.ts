@@ -306,6 +306,7 @@ describe('gates, auditors and operators stay within their roles', () => {
     gateId = gate.body.id;
     // one settlement, so that the ledger has a record, a proof and a receipt to read
     const driver = await signUp(t, 'cy@example.com');
+    await topUpAndWait(t.driverCall(driver.token), driver.accountId, 5_000);
     await t.call('POST', '/v1/me/links', {
       token: driver.token,
       body: { plate: 'CYC1234', accountId: driver.accountId },

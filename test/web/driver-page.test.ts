@@ -47,6 +47,15 @@ describe('driver page', { skip: skipBrowser, timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByText('Signed in as Mei Lin').waitFor();
 
+    // a card from the payment provider's page (the built-in test provider's token): exits are charged on it
+    await page.getByLabel('Card token from the payment page').fill('test_card_nope');
+    await page.getByRole('button', { name: 'Save card' }).click();
+    await page.locator('#card-form ~ .message.error').waitFor();
+    await page.getByLabel('Card token from the payment page').fill('test_card_ok');
+    await page.getByRole('button', { name: 'Save card' }).click();
+    await page.getByText('test card ending 4242 saved').waitFor();
+    assert.equal(await page.locator('.account .payment-method').innerText(), 'test card ending 4242');
+
     // the API's validation, in the page's words
     await page.getByLabel('Plate number').fill('HELLO!!');
     await page.getByRole('button', { name: 'Link plate' }).click();
@@ -85,7 +94,7 @@ describe('driver page', { skip: skipBrowser, timeout: 300_000 }, () => {
     await page.getByText('Not parked anywhere.').waitFor();
     await receipt.locator('summary').click();
     assert.match(await receipt.innerText(), /Cosigned by\s+partner-bank/);
-    assert.match(await page.locator('.account .balance').innerText(), /^-\D*5\.00$/); // charged on credit
+    assert.match(await page.locator('.account .balance').innerText(), /^\D*0\.00$/); // charged on the card
     await screenshot(page, 'driver-receipt-phone');
     await page.setViewportSize(DESKTOP);
     await screenshot(page, 'driver-receipt-desktop');

@@ -102,17 +102,18 @@ async function showHome() {
   const state = { me: null };
   const refresh = async () => {
     try {
-      const [me, links, parking, sessions, receipts, k] = await Promise.all([
+      const [me, links, parking, sessions, receipts, k, credit] = await Promise.all([
         api('GET', '/v1/me', { secret: token }),
         api('GET', '/v1/me/links', { secret: token }),
         api('GET', '/web/api/me/parking', { secret: token }),
         api('GET', '/v1/me/sessions', { secret: token }),
         api('GET', '/v1/me/receipts', { secret: token }),
         loadKeys(),
+        api('GET', '/v1/me/credit', { secret: token }),
       ]);
       state.me = me;
       greeting.textContent = `Signed in as ${me.driver.name} (${me.driver.email})`;
-      renderWallet(sections.wallet, me.accounts);
+      renderWallet(sections.wallet, me.accounts, credit, refresh);
       renderPlates(sections.plates, links.links, me.accounts, refresh);
       renderNow(sections.now, parking);
       renderHistory(sections.history, receipts.receipts, sessions.sessions, k);
@@ -138,31 +139,96 @@ function keep(section, ...children) {
   );
 }
 
-function renderWallet(section, accounts) {
-  keep(
-    section,
-    h(
-      'ul',
-      { class: 'plain' },
-      accounts.map((a) =>
+function renderWallet(section, accounts, credit, refresh) {
+  const message = h('p', { class: 'message', role: 'alert', hidden: true });
+  const list = h(
+    'ul',
+    { class: 'plain' },
+    accounts.map((a) =>
+      h(
+        'li',
+        { class: 'account', dataset: { account: a.id } },
+        h('span', { class: 'label' }, a.label),
         h(
-          'li',
-          { class: 'account', dataset: { account: a.id } },
-          h('span', { class: 'label' }, a.label),
+          'dl',
+          { class: 'pairs' },
+          h('dt', {}, 'Balance'),
+          h('dd', { class: 'balance' }, money(a.balance, a.currency)),
+          h('dt', {}, 'Available incl. credit'),
+          h('dd', { class: 'available' }, money(a.available, a.currency)),
+          h('dt', {}, 'Card for parking'),
           h(
-            'dl',
-            { class: 'pairs' },
-            h('dt', {}, 'Balance'),
-            h('dd', { class: 'balance' }, money(a.balance, a.currency)),
-            h('dt', {}, 'Available incl. credit'),
-            h('dd', { class: 'available' }, money(a.available, a.currency)),
-            h('dt', {}, 'Credit limit'),
-            h('dd', {}, money(a.creditLimit, a.currency)),
+            'dd',
+            { class: 'payment-method' },
+            a.paymentMethod ? a.paymentMethod.label : 'none: exits are paid from the balance',
           ),
+          a.pendingTopUps.length ? h('dt', {}, 'Top-ups waiting for the bank') : null,
+          a.pendingTopUps.length
+            ? h('dd', { class: 'pending-top-ups' }, a.pendingTopUps.map((t) => money(t.amount, t.currency)).join(', '))
+            : null,
         ),
       ),
     ),
   );
+  const standing = h(
+    'p',
+    { class: 'muted standing' },
+    credit.goodStanding
+      ? `Good standing (score ${credit.score}): you may owe up to ${money(credit.creditLimit, credit.currency)}.`
+      : `Credit score ${credit.score}: exits are paid when you leave (save a card to park without a deposit).`,
+  );
+  // a payment method token as the payment provider's card form gives it (the built-in test provider: test_card_ok)
+  const first = accounts[0];
+  const form = h(
+    'form',
+    { id: 'card-form', novalidate: true },
+    h(
+      'label',
+      { for: 'card-token' },
+      first.paymentMethod ? 'Top up with the saved card (amount)' : 'Card token from the payment page',
+    ),
+    first.paymentMethod
+      ? h('input', { id: 'card-token', name: 'amount', inputmode: 'decimal', autocomplete: 'off' })
+      : h('input', { id: 'card-token', name: 'token', autocomplete: 'off', spellcheck: 'false' }),
+    h('button', { type: 'submit' }, first.paymentMethod ? 'Top up' : 'Save card'),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    say(message, '');
+    try {
+      if (first.paymentMethod) {
+        const amount = Math.round(Number(form.elements.amount.value) * 100);
+        if (!Number.isSafeInteger(amount) || amount < 1) return say(message, 'Enter an amount such as 50.', 'error');
+        const reference = `web-${Date.now()}`;
+        await api('POST', `/v1/me/accounts/${first.id}/top-ups`, { secret: token, body: { amount, reference } });
+        form.reset();
+        await refresh();
+        say(
+          section.querySelector('.message'),
+          'Top-up sent to the bank; it shows in the balance once the bank confirms it.',
+          'ok',
+        );
+      } else {
+        const paymentMethod = form.elements.token.value.trim();
+        if (!paymentMethod) return say(message, 'Enter the card token.', 'error');
+        const m = await api('PUT', `/v1/me/accounts/${first.id}/payment-method`, {
+          secret: token,
+          body: { paymentMethod },
+        });
+        form.reset();
+        await refresh();
+        say(section.querySelector('.message'), `${m.label} saved: your exits are charged on it.`, 'ok');
+      }
+    } catch (err) {
+      say(message, err.message, 'error');
+    }
+  });
+  const old = section.querySelector('#card-form');
+  if (old && (old.contains(document.activeElement) || old.querySelector('input').value)) {
+    keep(section, list, standing, old, section.querySelector('.message') ?? message);
+    return;
+  }
+  keep(section, list, standing, form, message);
 }
 
 function renderPlates(section, links, accounts, refresh) {
