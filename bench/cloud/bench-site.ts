@@ -166,7 +166,12 @@ export async function startSite(
           name: `bench ${d}`,
         });
         const account = (await c.drivers.accounts(driver))[0]!.id;
-        await c.drivers.topUp(driver, account, 1_000_000_000, 'bench');
+        // paid in through the built-in test provider; credited when its webhook arrives
+        await c.drivers.topUp(driver, account, 1_000_000_000, 'bench', 'test_card_ok');
+        for (let tries = 0; (await c.drivers.accounts(driver))[0]!.pendingTopUps.length > 0; tries++) {
+          if (tries > 1000) throw new Error(`the test provider did not confirm bench driver ${d}'s top-up`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
         return { driver, account };
       }),
     );
