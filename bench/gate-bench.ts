@@ -30,7 +30,7 @@ import { PlateReader } from '../edge/vision/plate-reader.js';
 import { provinces } from '../proto/plate-syntax.js';
 import { DemoSite, writeCarScenes } from '../demo/demo-site.js';
 import type { SceneSpec } from '../scenes/scene-renderer.js';
-import { randomSceneSpec } from '../scenes/scene-renderer.js';
+import { randomSceneSpec } from '../scenes/random-scene.js';
 import { SeededRandom } from '../scenes/seeded-random.js';
 import { percentile } from '../edge/vision/percentile.js';
 

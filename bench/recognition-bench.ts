@@ -14,7 +14,8 @@ import sharp from 'sharp';
 import type { RgbImage } from '../edge/vision/image-input.js';
 import { PlateReader } from '../edge/vision/plate-reader.js';
 import type { SceneSpec } from '../scenes/scene-renderer.js';
-import { plainText, randomSceneSpec, renderScene } from '../scenes/scene-renderer.js';
+import { plainText, renderScene } from '../scenes/scene-renderer.js';
+import { randomSceneSpec } from '../scenes/random-scene.js';
 import type { PlateStyle } from '../scenes/plate-renderer.js';
 import { percentile } from '../edge/vision/percentile.js';
 

@@ -1,7 +1,8 @@
 /** `platepay scene --out FILE [--style S] [--seed N] [--easy]`: renders a synthetic car scene to try the reader on. */
 import { writeFile } from 'node:fs/promises';
 import { parseCommandArgs, positiveInteger, UsageError } from './args.js';
-import { randomSceneSpec, renderScene } from '../scenes/scene-renderer.js';
+import { renderScene } from '../scenes/scene-renderer.js';
+import { randomSceneSpec } from '../scenes/random-scene.js';
 import type { PlateStyle } from '../scenes/plate-renderer.js';
 
 const styles: readonly PlateStyle[] = ['cn-blue', 'cn-green', 'us', 'eu'];

@@ -12,7 +12,7 @@
  * together about the plate's centre.
  */
 import sharp from 'sharp';
-import type { PlateSpec, PlateStyle } from './plate-renderer.js';
+import type { PlateSpec } from './plate-renderer.js';
 import { plateSizeMm, renderPlate } from './plate-renderer.js';
 import { SeededRandom } from './seeded-random.js';
 
@@ -57,6 +57,7 @@ export interface RenderedScene {
 }
 
 const JPEG_QUALITY = 90;
+
 /** a car is about 1.8 m wide, whatever its plate */
 const CAR_WIDTH_MM = 1800;
 
@@ -80,7 +81,9 @@ const WALLS: ReadonlyArray<[string, string]> = [
   ['#4a4d52', '#2c2e31'],
   ['#d8d8d4', '#a9a9a4'],
 ];
+
 const ROADS = ['#4b4d50', '#5c5a57', '#3a3c3f', '#6a6b6d'];
+
 /** car paint and its darker shade */
 const PAINTS: ReadonlyArray<[string, string]> = [
   ['#e9eaec', '#b8bbc0'],
@@ -427,198 +430,4 @@ function escapeXml(text: string): string {
 /** A pixel coordinate for SVG, rounded to 1/100 px. */
 function px(value: number): string {
   return String(Math.round(value * 100) / 100);
-}
-
-// ---------------------------------------------------------------------------
-// Random scene specs. The plate syntaxes are written out here rather than
-// taken from edge/vision/plate-syntax, so scenes do not inherit the reader's
-// assumptions about what a plate may say.
-
-/** Province characters that begin a Chinese civilian plate. */
-export const CN_PROVINCES = '京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼';
-const DIGITS = '0123456789';
-/** Chinese plates never use I or O. */
-const CN_LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
-/** Most US states never issue I, O or Q. */
-const US_LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ';
-const LATIN_LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-/** Slovak district codes (the first two letters of a Slovak plate). */
-const SK_DISTRICTS = [
-  'BA',
-  'BB',
-  'BJ',
-  'BL',
-  'BN',
-  'BR',
-  'BS',
-  'BY',
-  'CA',
-  'DK',
-  'DS',
-  'DT',
-  'GA',
-  'GL',
-  'HC',
-  'HE',
-  'IL',
-  'KA',
-  'KE',
-  'KK',
-  'KM',
-  'KN',
-  'KS',
-  'LC',
-  'LE',
-  'LM',
-  'LV',
-  'MA',
-  'MI',
-  'ML',
-  'MT',
-  'MY',
-  'NM',
-  'NO',
-  'NR',
-  'NZ',
-  'PB',
-  'PD',
-  'PE',
-  'PK',
-  'PN',
-  'PO',
-  'PP',
-  'PT',
-  'PU',
-  'RA',
-  'RK',
-  'RS',
-  'RV',
-  'SA',
-  'SB',
-  'SC',
-  'SE',
-  'SI',
-  'SK',
-  'SL',
-  'SN',
-  'SO',
-  'SP',
-  'SV',
-  'TN',
-  'TO',
-  'TR',
-  'TS',
-  'TT',
-  'TV',
-  'VK',
-  'VT',
-  'ZA',
-  'ZC',
-  'ZH',
-  'ZM',
-  'ZV',
-];
-/** US states drawn by the generator, with their plate slogan and how the characters are grouped. */
-const US_STATES: ReadonlyArray<{
-  state: string;
-  slogan: string;
-  layout: 'digit-first' | 'letters-dash' | 'letters-space';
-}> = [
-  { state: 'CALIFORNIA', slogan: 'DMV.CA.GOV', layout: 'digit-first' },
-  { state: 'TEXAS', slogan: 'THE LONE STAR STATE', layout: 'letters-dash' },
-  { state: 'NEW YORK', slogan: 'EXCELSIOR', layout: 'letters-dash' },
-  { state: 'ARIZONA', slogan: 'GRAND CANYON STATE', layout: 'letters-space' },
-];
-const DISTRACTOR_TEXTS = [
-  'PARKING P2',
-  'EXIT',
-  'AUTO CENTRUM',
-  'MAX 3.5 t',
-  'TEL 0905 123 456',
-  'OPEN 24H',
-  'NO PARKING',
-  'SERVICE',
-  'LEVEL -1',
-  'CAR WASH',
-  'SPEED 10',
-  'ZONE B7',
-];
-
-const FRAME_WIDTH = 1280;
-const FRAME_HEIGHT = 720;
-
-/**
- * Deterministic pseudo-random scene for a style, from an integer seed: text
- * that fits the style's real syntax, size, position, tilt and lighting.
- * 'easy' keeps the plate frontal, large and clean; 'varied' (default) spans
- * plates 110..260 px wide, tilts of -10..10 degrees, dim to bright light,
- * blur, noise and distractor signs.
- */
-export function randomSceneSpec(style: PlateStyle, seed: number, difficulty: 'easy' | 'varied' = 'varied'): SceneSpec {
-  if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
-  const random = new SeededRandom(seed);
-  const plate = randomPlate(style, random);
-  const easy = difficulty === 'easy';
-  const plateWidth = easy ? random.int(200, 260) : random.int(110, 260);
-  const plateHeight = (plateWidth * plateSizeMm[style].height) / plateSizeMm[style].width;
-  // room for the plate at any tilt, plus a little
-  const margin = Math.ceil(Math.hypot(plateWidth, plateHeight) / 2) + 10;
-  const centre = easy
-    ? { x: random.int(440, FRAME_WIDTH - 440), y: random.int(360, 500) }
-    : { x: random.int(margin, FRAME_WIDTH - margin), y: random.int(260, FRAME_HEIGHT - margin) };
-  const spec: SceneSpec = { plate, width: FRAME_WIDTH, height: FRAME_HEIGHT, plateWidth, centre, seed };
-  if (easy) {
-    spec.brightness = round2(random.between(0.92, 1.08));
-    return spec;
-  }
-  spec.rotationDeg = round2(random.between(-10, 10));
-  spec.brightness = round2(random.between(0.55, 1.25));
-  spec.contrast = round2(random.between(0.55, 1));
-  spec.blurSigma = random.chance(0.4) ? round2(random.between(0.4, 1.2)) : 0;
-  spec.noise = random.int(0, 12);
-  const distractorCount = random.int(0, 2);
-  spec.distractors = [];
-  for (let i = 0; i < distractorCount; i++) spec.distractors.push(random.pick(DISTRACTOR_TEXTS));
-  return spec;
-}
-
-function randomPlate(style: PlateStyle, random: SeededRandom): PlateSpec {
-  switch (style) {
-    case 'cn-blue': {
-      // five characters, at most two of them letters
-      const letterCount = random.pick([0, 0, 0, 1, 1, 2]);
-      const letterPositions = new Set<number>();
-      while (letterPositions.size < letterCount) letterPositions.add(random.int(0, 4));
-      let tail = '';
-      for (let i = 0; i < 5; i++) tail += random.pick(letterPositions.has(i) ? CN_LETTERS : DIGITS);
-      return { style, text: random.pick(CN_PROVINCES) + random.pick(CN_LETTERS) + tail };
-    }
-    case 'cn-green': {
-      const province = random.pick(CN_PROVINCES);
-      const issuer = random.pick(CN_LETTERS);
-      const energyMarker = random.pick('DF'); // D electric, F other new energy
-      let serial = random.pick(DIGITS + CN_LETTERS);
-      for (let i = 0; i < 4; i++) serial += random.pick(DIGITS);
-      return { style, text: province + issuer + energyMarker + serial };
-    }
-    case 'us': {
-      const { state, slogan, layout } = random.pick(US_STATES);
-      const letters = (n: number) => Array.from({ length: n }, () => random.pick(US_LETTERS)).join('');
-      const digits = (n: number) => Array.from({ length: n }, () => random.pick(DIGITS)).join('');
-      const text =
-        layout === 'digit-first'
-          ? String(random.int(1, 9)) + letters(3) + digits(3)
-          : letters(3) + (layout === 'letters-dash' ? '-' : ' ') + digits(4);
-      return { style, text, state, slogan };
-    }
-    case 'eu': {
-      const digits = String(random.int(0, 999)).padStart(3, '0');
-      const text = `${random.pick(SK_DISTRICTS)} ${digits}${random.pick(LATIN_LETTERS)}${random.pick(LATIN_LETTERS)}`;
-      return { style, text, country: 'SK' };
-    }
-  }
-}
-
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
 }

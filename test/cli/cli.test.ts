@@ -16,7 +16,8 @@ import { after, before, describe, it } from 'node:test';
 import { renderPlate } from '../../scenes/plate-renderer.js';
 import type { PlateStyle } from '../../scenes/plate-renderer.js';
 import type { RenderedScene } from '../../scenes/scene-renderer.js';
-import { plainText, randomSceneSpec, renderScene } from '../../scenes/scene-renderer.js';
+import { plainText, renderScene } from '../../scenes/scene-renderer.js';
+import { randomSceneSpec } from '../../scenes/random-scene.js';
 
 /** dist/test/cli/ -> the project root */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

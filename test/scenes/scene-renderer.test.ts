@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { PlateStyle } from '../../scenes/plate-renderer.js';
 import { plateSizeMm, renderPlate } from '../../scenes/plate-renderer.js';
-import { CN_PROVINCES, plainText, randomSceneSpec, renderScene } from '../../scenes/scene-renderer.js';
+import { plainText, renderScene } from '../../scenes/scene-renderer.js';
+import { CN_PROVINCES, randomSceneSpec } from '../../scenes/random-scene.js';
 import type { Point, SceneSpec } from '../../scenes/scene-renderer.js';
 
 const STYLES: readonly PlateStyle[] = ['cn-blue', 'cn-green', 'us', 'eu'];
