@@ -24,6 +24,7 @@ import type { LaneEventBody } from '../../proto/v1/messages.js';
 import { laneEventSigningBytes } from '../../proto/v1/codec.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
 import { BIN, GateLink, call, startInstance, until, writeInstanceConfig } from './cloud-instances.js';
+import { topUpAndWait } from './top-up.js';
 import type { Instance } from './cloud-instances.js';
 import {
   ADMIN_KEY,
@@ -109,6 +110,7 @@ describe(
         });
         assert.equal(signUp.status, 201, JSON.stringify(signUp.body));
         const me = await call(base, 'GET', '/v1/me', signUp.body.token);
+        await topUpAndWait((m, p, body) => call(base, m, p, signUp.body.token, body), me.body.accounts[0].id, 10_000);
         const link = await call(base, 'POST', '/v1/me/links', signUp.body.token, {
           plate,
           accountId: me.body.accounts[0].id,
