@@ -28,6 +28,69 @@ export function migrationSql(m: Migration, dialect: Dialect): string {
   return dialect === 'sqlite' ? m.sql : m.postgres;
 }
 
+/** Migration 5 (SQLite text; the PostgreSQL text is derived from it). */
+const PAYMENT_TABLES = `
+      -- wallet top-ups through the payment provider: credited only when its signed webhook confirms them
+      CREATE TABLE top_ups (
+        id TEXT PRIMARY KEY,
+        driver_id TEXT NOT NULL REFERENCES drivers(id),
+        account_id TEXT NOT NULL REFERENCES payment_accounts(id),
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        currency TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        provider_payment_id TEXT,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+        created_at INTEGER NOT NULL,
+        settled_at INTEGER,
+        journal_entry_id TEXT REFERENCES journal_entries(id),
+        UNIQUE (driver_id, reference)
+      );
+      CREATE INDEX top_ups_account ON top_ups(account_id);
+      -- payment methods saved at the provider, one active per account
+      CREATE TABLE saved_payment_methods (
+        id TEXT PRIMARY KEY,
+        driver_id TEXT NOT NULL REFERENCES drivers(id),
+        account_id TEXT NOT NULL REFERENCES payment_accounts(id),
+        provider TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        method_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        verified_at INTEGER NOT NULL,
+        removed_at INTEGER
+      );
+      CREATE UNIQUE INDEX saved_payment_methods_active ON saved_payment_methods(account_id) WHERE removed_at IS NULL;
+      CREATE INDEX saved_payment_methods_driver ON saved_payment_methods(driver_id);
+      -- exits charged on a saved method: written before the provider is called, finished once
+      CREATE TABLE card_charges (
+        id TEXT PRIMARY KEY,
+        exit_event_id TEXT NOT NULL UNIQUE,
+        session_id TEXT NOT NULL REFERENCES parking_sessions(id),
+        lot_id TEXT NOT NULL REFERENCES lots(id),
+        account_id TEXT NOT NULL REFERENCES payment_accounts(id),
+        driver_id TEXT NOT NULL REFERENCES drivers(id),
+        method_id TEXT NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        currency TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('started', 'succeeded', 'declined')),
+        gate_answer TEXT NOT NULL CHECK (gate_answer IN ('none', 'held', 'released')),
+        provider_payment_id TEXT,
+        failure TEXT,
+        attempts INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        settled_at INTEGER
+      );
+      CREATE INDEX card_charges_started ON card_charges(created_at) WHERE status = 'started';
+      -- provider webhook events already applied: a second delivery of the same id changes nothing
+      CREATE TABLE provider_events (
+        provider TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (provider, event_id)
+      );
+    `;
+
 export const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -454,127 +517,8 @@ export const migrations: readonly Migration[] = [
   {
     version: 5,
     name: 'money through a payment provider: top-ups, saved payment methods, card charges, webhook events',
-    sql: `
-      -- wallet top-ups through the payment provider: credited only when its signed webhook confirms them
-      CREATE TABLE top_ups (
-        id TEXT PRIMARY KEY,
-        driver_id TEXT NOT NULL REFERENCES drivers(id),
-        account_id TEXT NOT NULL REFERENCES payment_accounts(id),
-        amount INTEGER NOT NULL CHECK (amount > 0),
-        currency TEXT NOT NULL,
-        reference TEXT NOT NULL,
-        provider TEXT NOT NULL,
-        provider_payment_id TEXT,
-        status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
-        created_at INTEGER NOT NULL,
-        settled_at INTEGER,
-        journal_entry_id TEXT REFERENCES journal_entries(id),
-        UNIQUE (driver_id, reference)
-      );
-      CREATE INDEX top_ups_account ON top_ups(account_id);
-      -- payment methods saved at the provider, one active per account
-      CREATE TABLE saved_payment_methods (
-        id TEXT PRIMARY KEY,
-        driver_id TEXT NOT NULL REFERENCES drivers(id),
-        account_id TEXT NOT NULL REFERENCES payment_accounts(id),
-        provider TEXT NOT NULL,
-        customer_id TEXT NOT NULL,
-        method_id TEXT NOT NULL,
-        label TEXT NOT NULL,
-        verified_at INTEGER NOT NULL,
-        removed_at INTEGER
-      );
-      CREATE UNIQUE INDEX saved_payment_methods_active ON saved_payment_methods(account_id) WHERE removed_at IS NULL;
-      CREATE INDEX saved_payment_methods_driver ON saved_payment_methods(driver_id);
-      -- exits charged on a saved method: written before the provider is called, finished once
-      CREATE TABLE card_charges (
-        id TEXT PRIMARY KEY,
-        exit_event_id TEXT NOT NULL UNIQUE,
-        session_id TEXT NOT NULL REFERENCES parking_sessions(id),
-        lot_id TEXT NOT NULL REFERENCES lots(id),
-        account_id TEXT NOT NULL REFERENCES payment_accounts(id),
-        driver_id TEXT NOT NULL REFERENCES drivers(id),
-        method_id TEXT NOT NULL,
-        amount INTEGER NOT NULL CHECK (amount > 0),
-        currency TEXT NOT NULL,
-        provider TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('started', 'succeeded', 'declined')),
-        gate_answer TEXT NOT NULL CHECK (gate_answer IN ('none', 'held', 'released')),
-        provider_payment_id TEXT,
-        failure TEXT,
-        attempts INTEGER NOT NULL,
-        created_at INTEGER NOT NULL,
-        settled_at INTEGER
-      );
-      CREATE INDEX card_charges_started ON card_charges(created_at) WHERE status = 'started';
-      -- provider webhook events already applied: a second delivery of the same id changes nothing
-      CREATE TABLE provider_events (
-        provider TEXT NOT NULL,
-        event_id TEXT NOT NULL,
-        received_at INTEGER NOT NULL,
-        PRIMARY KEY (provider, event_id)
-      );
-    `,
-    postgres: `
-      -- wallet top-ups through the payment provider: credited only when its signed webhook confirms them
-      CREATE TABLE top_ups (
-        id TEXT PRIMARY KEY,
-        driver_id TEXT NOT NULL REFERENCES drivers(id),
-        account_id TEXT NOT NULL REFERENCES payment_accounts(id),
-        amount BIGINT NOT NULL CHECK (amount > 0),
-        currency TEXT NOT NULL,
-        reference TEXT NOT NULL,
-        provider TEXT NOT NULL,
-        provider_payment_id TEXT,
-        status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
-        created_at BIGINT NOT NULL,
-        settled_at BIGINT,
-        journal_entry_id TEXT REFERENCES journal_entries(id),
-        UNIQUE (driver_id, reference)
-      );
-      CREATE INDEX top_ups_account ON top_ups(account_id);
-      -- payment methods saved at the provider, one active per account
-      CREATE TABLE saved_payment_methods (
-        id TEXT PRIMARY KEY,
-        driver_id TEXT NOT NULL REFERENCES drivers(id),
-        account_id TEXT NOT NULL REFERENCES payment_accounts(id),
-        provider TEXT NOT NULL,
-        customer_id TEXT NOT NULL,
-        method_id TEXT NOT NULL,
-        label TEXT NOT NULL,
-        verified_at BIGINT NOT NULL,
-        removed_at BIGINT
-      );
-      CREATE UNIQUE INDEX saved_payment_methods_active ON saved_payment_methods(account_id) WHERE removed_at IS NULL;
-      CREATE INDEX saved_payment_methods_driver ON saved_payment_methods(driver_id);
-      -- exits charged on a saved method: written before the provider is called, finished once
-      CREATE TABLE card_charges (
-        id TEXT PRIMARY KEY,
-        exit_event_id TEXT NOT NULL UNIQUE,
-        session_id TEXT NOT NULL REFERENCES parking_sessions(id),
-        lot_id TEXT NOT NULL REFERENCES lots(id),
-        account_id TEXT NOT NULL REFERENCES payment_accounts(id),
-        driver_id TEXT NOT NULL REFERENCES drivers(id),
-        method_id TEXT NOT NULL,
-        amount BIGINT NOT NULL CHECK (amount > 0),
-        currency TEXT NOT NULL,
-        provider TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('started', 'succeeded', 'declined')),
-        gate_answer TEXT NOT NULL CHECK (gate_answer IN ('none', 'held', 'released')),
-        provider_payment_id TEXT,
-        failure TEXT,
-        attempts BIGINT NOT NULL,
-        created_at BIGINT NOT NULL,
-        settled_at BIGINT
-      );
-      CREATE INDEX card_charges_started ON card_charges(created_at) WHERE status = 'started';
-      -- provider webhook events already applied: a second delivery of the same id changes nothing
-      CREATE TABLE provider_events (
-        provider TEXT NOT NULL,
-        event_id TEXT NOT NULL,
-        received_at BIGINT NOT NULL,
-        PRIMARY KEY (provider, event_id)
-      );
-    `,
+    sql: PAYMENT_TABLES,
+    // the same tables; times and amounts are BIGINT
+    postgres: PAYMENT_TABLES.replaceAll('INTEGER', 'BIGINT'),
   },
 ];
