@@ -5,7 +5,7 @@
  * neither; the product imports no benchmark and no test. The one door from
  * the product into `bench/` is the `platepay bench` command that runs them.
  */
-const PRODUCT = '^(edge|cloud|proto|time|scenes|demo|cli)/';
+const PRODUCT = '^(edge|cloud|proto|time|scenes|demo|training|cli)/';
 
 /* global module */
 module.exports = {
@@ -53,6 +53,13 @@ module.exports = {
       to: { path: '^(edge|cloud|proto|cli|demo|bench|test)/' },
     },
     {
+      name: 'runtime-not-training',
+      severity: 'error',
+      comment: 'the gate unit and the cloud run the trained head; they never import the training code',
+      from: { path: '^(edge|cloud|proto|time)/' },
+      to: { path: '^training/' },
+    },
+    {
       name: 'product-not-bench',
       severity: 'error',
       comment:
@@ -64,7 +71,7 @@ module.exports = {
       name: 'product-not-test',
       severity: 'error',
       comment: 'nothing in the product or the benchmarks imports the tests',
-      from: { path: '^(edge|cloud|proto|time|scenes|demo|cli|bench)/' },
+      from: { path: '^(edge|cloud|proto|time|scenes|demo|training|cli|bench)/' },
       to: { path: '^test/' },
     },
   ],

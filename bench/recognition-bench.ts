@@ -10,6 +10,7 @@
  * frames read over the whole frame, as a system without lane regions would.
  * Each configuration also counts the frames whose plate was read right.
  */
+import type { RecognizerKind } from '../edge/vision/plate-reader.js';
 import sharp from 'sharp';
 import type { RgbImage } from '../edge/vision/image-input.js';
 import { PlateReader } from '../edge/vision/plate-reader.js';
@@ -51,7 +52,11 @@ async function rawFrame(spec: SceneSpec): Promise<{ image: RgbImage; text: strin
   return { image: { data, width: info.width, height: info.height }, text: plainText(spec.plate.text) };
 }
 
-export async function runRecognitionBench(quick: boolean, progress: (m: string) => void = () => undefined) {
+export async function runRecognitionBench(
+  quick: boolean,
+  progress: (m: string) => void = () => undefined,
+  recognizerKind: RecognizerKind = 'generic',
+) {
   const count = quick ? 16 : 60;
   progress(`rendering ${count} scenes at 720p and 1080p`);
   const specs = Array.from({ length: count }, (_, i) => randomSceneSpec(STYLES[i % STYLES.length]!, 9000 + i, 'easy'));
@@ -61,7 +66,7 @@ export async function runRecognitionBench(quick: boolean, progress: (m: string) 
   };
   const results: RecognitionFigures[] = [];
   for (const threads of [1, 2]) {
-    const reader = await PlateReader.create({ threads });
+    const reader = await PlateReader.create({ threads, recognizerKind });
     await reader.readImage(frames['720p'][0]!.image); // the first inference allocates
     for (const frame of ['720p', '1080p'] as const) {
       const factor = frame === '720p' ? 1 : 1.5;

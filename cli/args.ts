@@ -1,4 +1,6 @@
 /** Argument parsing shared by the commands: node's parseArgs with errors turned into UsageError. */
+import { recognizerKinds } from '../edge/vision/plate-reader.js';
+import type { RecognizerKind } from '../edge/vision/plate-reader.js';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import type { Region } from '../proto/plate-syntax.js';
@@ -33,4 +35,12 @@ export function regionsOption(value: string): Region[] {
   } catch (err) {
     throw new UsageError(`--regions: ${(err as Error).message}`);
   }
+}
+
+/** `--recognizer`: generic or plate (edge/vision/plate-reader.ts) */
+export function recognizerOption(value: string, name = '--recognizer'): RecognizerKind {
+  if (!(recognizerKinds as readonly string[]).includes(value)) {
+    throw new UsageError(`${name} must be one of ${recognizerKinds.join(', ')}, got "${value}"`);
+  }
+  return value as RecognizerKind;
 }

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseCommandArgs, positiveInteger, UsageError } from './args.js';
+import { parseCommandArgs, positiveInteger, recognizerOption, UsageError } from './args.js';
 import { runLedgerBench } from '../bench/ledger-bench.js';
 import { runGateBench } from '../bench/gate-bench.js';
 import { runRecognitionBench } from '../bench/recognition-bench.js';
@@ -108,6 +108,7 @@ export const benchCommand = {
       minutes: { type: 'string' },
       db: { type: 'string' },
       instances: { type: 'string' },
+      recognizer: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -156,8 +157,18 @@ export const benchCommand = {
     const name = positionals[0] ?? 'all';
     const names = name === 'all' ? Object.keys(benches) : [name];
     for (const n of names) if (!benches[n]) throw new UsageError(`unknown benchmark "${n}"\n\n${help}`);
+    if (values.recognizer !== undefined && !names.includes('recognition')) {
+      throw new UsageError('--recognizer goes with the recognition benchmark');
+    }
+    const kind = recognizerOption(values.recognizer ?? 'generic');
     return runBenches(
-      names.map((n) => ({ name: n, run: benches[n]!.run })),
+      names.map((n) => ({
+        name: n,
+        run:
+          n === 'recognition'
+            ? (quick: boolean, progress: (m: string) => void) => runRecognitionBench(quick, progress, kind)
+            : benches[n]!.run,
+      })),
       Boolean(values.quick),
       Boolean(values.json),
     );

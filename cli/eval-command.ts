@@ -1,10 +1,13 @@
 /** `platepay eval --dataset DIR [--limit N] [--json]`: accuracy and speed on a labelled dataset. */
-import { parseCommandArgs, positiveInteger, regionsOption, UsageError } from './args.js';
+import { parseCommandArgs, positiveInteger, recognizerOption, regionsOption, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
 import { PlateReader } from '../edge/vision/plate-reader.js';
-import { evaluate } from '../edge/vision/evaluation.js';
+import type { RecognizerKind } from '../edge/vision/plate-reader.js';
+import { evaluateSideBySide as evaluate } from '../edge/vision/evaluation.js';
+import type { EvalReport } from '../edge/vision/evaluation.js';
 
 const help = `usage: platepay eval --dataset DIR [--limit N] [--json] [--threads N] [--regions R,...]
+                     [--recognizer generic|plate] [--compare generic,plate]
 
 Measures plate reading on a dataset folder (labels.csv + images/, as in
 shared/datasets): whole-plate and per-character accuracy, detection recall
@@ -15,6 +18,11 @@ shared/datasets): whole-plate and per-character accuracy, detection recall
   --json         print one JSON document with the figures and every error
   --threads N    ONNX threads per model (default 2)
   --regions R,.. read only these plate regions: CN, US, EU, BR (default all)
+  --recognizer K generic (PP-OCRv4's own output, default) or plate (the head
+                 trained for plates, models/plate-head.json)
+  --compare A,B  both recognisers on the same images in one run, side by
+                 side (they take turns image by image, so machine noise hits
+                 both alike); --json prints {"compare": [reportA, reportB]}
 `;
 
 export const evalCommand = {
@@ -26,6 +34,8 @@ export const evalCommand = {
       json: { type: 'boolean' },
       threads: { type: 'string' },
       regions: { type: 'string' },
+      recognizer: { type: 'string' },
+      compare: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -34,20 +44,36 @@ export const evalCommand = {
     }
     if (!values.dataset) throw new UsageError('--dataset DIR is required\n\n' + help);
     const limit = positiveInteger(values.limit, '--limit');
-    const reader = await PlateReader.create({
-      threads: positiveInteger(values.threads, '--threads') ?? 2,
-      ...(values.regions !== undefined ? { regions: regionsOption(values.regions) } : {}),
-    });
+    const kinds = values.compare
+      ? values.compare.split(',').map((k) => recognizerOption(k.trim(), '--compare'))
+      : [recognizerOption(values.recognizer ?? 'generic')];
+    if (values.compare && (kinds.length !== 2 || kinds[0] === kinds[1])) {
+      throw new UsageError('--compare takes two different recognisers, e.g. generic,plate');
+    }
+    const readers = await Promise.all(
+      kinds.map((recognizerKind) =>
+        PlateReader.create({
+          threads: positiveInteger(values.threads, '--threads') ?? 2,
+          recognizerKind,
+          ...(values.regions !== undefined ? { regions: regionsOption(values.regions) } : {}),
+        }),
+      ),
+    );
     const bar = new ProgressBar('eval');
-    const report = await evaluate(reader, values.dataset, {
+    const reports = await evaluate(readers, values.dataset, {
       ...(limit !== undefined ? { limit } : {}),
       onProgress: (done, total, correct) => bar.update(done, total, `${((100 * correct) / done).toFixed(1)}% right`),
     });
     bar.finish();
     if (values.json) {
-      process.stdout.write(JSON.stringify(report) + '\n');
+      process.stdout.write(JSON.stringify(values.compare ? { compare: reports } : reports[0]) + '\n');
       return 0;
     }
+    if (values.compare) {
+      process.stdout.write(sideBySide(kinds, reports));
+      return 0;
+    }
+    const report = reports[0]!;
     const pct = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v).toFixed(1)}%`);
     const out = [
       `dataset          ${report.dataset}`,
@@ -71,3 +97,27 @@ export const evalCommand = {
     return 0;
   },
 };
+
+function sideBySide(kinds: readonly RecognizerKind[], reports: readonly EvalReport[]): string {
+  const pct = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v).toFixed(1)}%`);
+  const rows: Array<[string, (r: EvalReport) => string]> = [
+    ['plate accuracy', (r) => pct(r.plateAccuracy)],
+    ['char accuracy', (r) => pct(r.charAccuracy)],
+    ['detection recall', (r) => pct(r.detectionRecall)],
+    ['median ms', (r) => String(r.msPerImage.median)],
+    ['p99 ms', (r) => String(r.msPerImage.p99)],
+    ['errors', (r) => String(r.errors.length)],
+  ];
+  const out = [
+    `dataset ${reports[0]!.dataset}, ${reports[0]!.images} images`,
+    `${''.padEnd(18)}${kinds.map((k) => k.padStart(10)).join('')}`,
+  ];
+  for (const [name, f] of rows) out.push(`${name.padEnd(18)}${reports.map((r) => f(r).padStart(10)).join('')}`);
+  const [a, b] = reports as [EvalReport, EvalReport];
+  const wrongA = new Set(a.errors.map((e) => e.file));
+  const wrongB = new Set(b.errors.map((e) => e.file));
+  out.push(
+    `fixed by ${kinds[1]}: ${[...wrongA].filter((f) => !wrongB.has(f)).length}, broken by ${kinds[1]}: ${[...wrongB].filter((f) => !wrongA.has(f)).length}`,
+  );
+  return out.join('\n') + '\n';
+}

@@ -11,6 +11,7 @@ import { benchCommand } from './bench-command.js';
 import { edgeCommand } from './edge-command.js';
 import { keysCommand } from './keys-command.js';
 import { demoCommand } from './demo-command.js';
+import { trainCommand } from './train-command.js';
 import { UsageError } from './args.js';
 
 interface Command {
@@ -28,6 +29,7 @@ const commands: Record<string, Command> = {
   bench: benchCommand,
   edge: edgeCommand,
   keys: keysCommand,
+  train: trainCommand,
 };
 
 function usage(): string {

@@ -1,10 +1,11 @@
 /** `platepay read IMAGE... [--json]`: plate reads for image files. */
-import { parseCommandArgs, positiveInteger, regionsOption, UsageError } from './args.js';
+import { parseCommandArgs, positiveInteger, recognizerOption, regionsOption, UsageError } from './args.js';
 import { PlateReader } from '../edge/vision/plate-reader.js';
 import type { PlateRead } from '../edge/vision/plate-reader.js';
 import type { Rect } from '../edge/vision/geometry.js';
 
 const help = `usage: platepay read IMAGE... [--json] [--roi X,Y,W,H] [--threads N] [--regions R,...]
+                     [--recognizer generic|plate]
 
 Reads licence plates in image files (JPEG, PNG, WebP, ...), best read first.
 
@@ -12,6 +13,7 @@ Reads licence plates in image files (JPEG, PNG, WebP, ...), best read first.
   --roi X,Y,W,H  only look in this region of each image (pixels)
   --threads N    ONNX threads per model (default 2)
   --regions R,.. read only these plate regions: CN, US, EU, BR (default all)
+  --recognizer K generic (default) or plate (the head trained for plates)
 `;
 
 export const readCommand = {
@@ -22,6 +24,7 @@ export const readCommand = {
       roi: { type: 'string' },
       threads: { type: 'string' },
       regions: { type: 'string' },
+      recognizer: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -32,6 +35,7 @@ export const readCommand = {
     const roi = values.roi ? parseRoi(values.roi) : undefined;
     const reader = await PlateReader.create({
       threads: positiveInteger(values.threads, '--threads') ?? 2,
+      recognizerKind: recognizerOption(values.recognizer ?? 'generic'),
       ...(values.regions !== undefined ? { regions: regionsOption(values.regions) } : {}),
     });
     const results: Array<{ file: string; reads: PlateRead[]; error?: string }> = [];

@@ -3,6 +3,8 @@
  * checked in full before anything starts; a bad value is an error naming
  * its path, e.g. `lanes[0].budgetMs: expected an integer from 200 to 10000`.
  */
+import { recognizerKinds } from './vision/plate-reader.js';
+import type { RecognizerKind } from './vision/plate-reader.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { BarrierConfig } from './barrier/barrier-config.js';
@@ -38,6 +40,8 @@ export interface EdgeConfig {
   threads: number;
   /** the plate regions this gate reads (default all; e.g. ["CN"] at a Chinese car park) */
   regions: Region[];
+  /** which recogniser reads plates: `generic` (default) or `plate` (the head trained for plates) */
+  recognizer: RecognizerKind;
   lanes: EdgeLaneConfig[];
 }
 
@@ -99,7 +103,17 @@ function wrap<T>(f: () => T): T {
 }
 
 export function parseEdgeConfig(raw: unknown, baseDir: string): EdgeConfig {
-  const o = object(raw, 'config', ['gateId', 'cloudUrl', 'keyFile', 'journal', 'http', 'threads', 'regions', 'lanes']);
+  const o = object(raw, 'config', [
+    'gateId',
+    'cloudUrl',
+    'keyFile',
+    'journal',
+    'http',
+    'threads',
+    'regions',
+    'recognizer',
+    'lanes',
+  ]);
   const http = object(o.http ?? {}, 'config.http', ['host', 'port']);
   if (!Array.isArray(o.lanes) || o.lanes.length === 0 || o.lanes.length > 16) {
     throw new EdgeConfigError('config.lanes: expected 1 to 16 lanes');
@@ -156,6 +170,7 @@ export function parseEdgeConfig(raw: unknown, baseDir: string): EdgeConfig {
     },
     threads: integer(o, 'threads', 'config', 1, 64, 2),
     regions: o.regions === undefined ? [...allRegions] : prefixed('config.regions', () => parseRegions(o.regions)),
+    recognizer: recognizerOf(o.recognizer),
     lanes,
   };
 }
@@ -174,4 +189,14 @@ export function loadEdgeConfig(path: string): EdgeConfig {
     throw new EdgeConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
   return parseEdgeConfig(raw, dirname(resolve(path)));
+}
+
+function recognizerOf(v: unknown): RecognizerKind {
+  if (v === undefined) return 'generic';
+  if (typeof v !== 'string' || !(recognizerKinds as readonly string[]).includes(v)) {
+    throw new EdgeConfigError(
+      `config.recognizer: expected one of ${recognizerKinds.join(', ')}, got ${JSON.stringify(v)}`,
+    );
+  }
+  return v as RecognizerKind;
 }

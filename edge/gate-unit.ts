@@ -51,7 +51,9 @@ export async function startGateUnit(
 ): Promise<GateUnit> {
   const clock = options.clock ?? systemClock;
   const key = GateKey.parse(await readFile(config.keyFile, 'utf8'));
-  const reader = options.reader ?? (await PlateReader.create({ threads: config.threads, regions: config.regions }));
+  const reader =
+    options.reader ??
+    (await PlateReader.create({ threads: config.threads, regions: config.regions, recognizerKind: config.recognizer }));
   const journal = new Journal(config.journal);
   const uplink = new Uplink({
     url: config.cloudUrl,

@@ -171,7 +171,8 @@ export function randomSceneSpec(style: PlateStyle, seed: number, difficulty: 'ea
   return spec;
 }
 
-function randomPlate(style: PlateStyle, random: SeededRandom): PlateSpec {
+/** A plausible plate of `style`: its text, and for US and EU plates the state or country drawn. */
+export function randomPlate(style: PlateStyle, random: SeededRandom): PlateSpec {
   switch (style) {
     case 'cn-blue': {
       // five characters, at most two of them letters

@@ -112,69 +112,99 @@ export interface EvalOptions {
 }
 
 export async function evaluate(reader: PlateReader, dir: string, options: EvalOptions = {}): Promise<EvalReport> {
+  return (await evaluateSideBySide([reader], dir, options))[0]!;
+}
+
+/**
+ * Several readers on the same images in one run, taking turns image by
+ * image (so that the machine's drift and noise fall on all of them alike);
+ * one report per reader, in order. `onProgress` counts the first reader's
+ * right reads.
+ */
+export async function evaluateSideBySide(
+  readers: readonly PlateReader[],
+  dir: string,
+  options: EvalOptions = {},
+): Promise<EvalReport[]> {
   const all = await loadDataset(dir);
   const items = options.limit !== undefined ? all.slice(0, options.limit) : all;
-  const times: number[] = [];
-  const errors: EvalError[] = [];
-  let correct = 0;
-  let charsRight = 0;
-  let charsTotal = 0;
-  let scenes = 0;
-  let detected = 0;
-  const stages = { decode: 0, detPre: 0, detRun: 0, detPost: 0, rec: 0 };
+  const tallies = readers.map(() => new Tally());
   for (const [i, item] of items.entries()) {
     const path = resolve(dir, item.file);
-    const trace = newReadTrace();
-    const t0 = performance.now();
-    let text = '';
-    try {
-      const reads = item.box ? await reader.read(path, {}, trace) : await reader.readCrop(path);
-      text = reads[0]?.text ?? '';
-    } catch (err) {
-      text = `<error: ${(err as Error).message}>`;
+    for (const [r, reader] of readers.entries()) {
+      const trace = newReadTrace();
+      const t0 = performance.now();
+      let text = '';
+      try {
+        const reads = item.box ? await reader.read(path, {}, trace) : await reader.readCrop(path);
+        text = reads[0]?.text ?? '';
+      } catch (err) {
+        text = `<error: ${(err as Error).message}>`;
+      }
+      tallies[r]!.add(item, text, performance.now() - t0, trace);
     }
-    times.push(performance.now() - t0);
+    options.onProgress?.(i + 1, items.length, tallies[0]!.correct);
+  }
+  return tallies.map((t) => t.report(dir, items.length));
+}
+
+/** One reader's figures over a dataset, image by image. */
+class Tally {
+  readonly times: number[] = [];
+  readonly errors: EvalError[] = [];
+  correct = 0;
+  private charsRight = 0;
+  private charsTotal = 0;
+  private scenes = 0;
+  private detected = 0;
+  private readonly stages = { decode: 0, detPre: 0, detRun: 0, detPost: 0, rec: 0 };
+
+  add(item: LabelledImage, text: string, ms: number, trace: ReturnType<typeof newReadTrace>): void {
+    this.times.push(ms);
     if (item.box) {
-      scenes++;
-      stages.decode += trace.decodeMs;
-      stages.detPre += trace.detPreMs;
-      stages.detRun += trace.detRunMs;
-      stages.detPost += trace.detPostMs;
-      stages.rec += trace.recMs;
-      if (trace.boxes.some((q) => findsPlate(quadBounds(q), item.box!))) detected++;
+      this.scenes++;
+      this.stages.decode += trace.decodeMs;
+      this.stages.detPre += trace.detPreMs;
+      this.stages.detRun += trace.detRunMs;
+      this.stages.detPost += trace.detPostMs;
+      this.stages.rec += trace.recMs;
+      if (trace.boxes.some((q) => findsPlate(quadBounds(q), item.box!))) this.detected++;
     }
     const expectedLength = [...item.plate].length;
-    charsTotal += expectedLength;
-    charsRight += Math.max(0, expectedLength - editDistance(item.plate, text));
-    if (text === item.plate) correct++;
-    else errors.push({ file: item.file, expected: item.plate, read: text });
-    options.onProgress?.(i + 1, items.length, correct);
+    this.charsTotal += expectedLength;
+    this.charsRight += Math.max(0, expectedLength - editDistance(item.plate, text));
+    if (text === item.plate) this.correct++;
+    else this.errors.push({ file: item.file, expected: item.plate, read: text });
   }
-  const sorted = [...times].sort((a, b) => a - b);
-  const round = (v: number): number => Math.round(v * 10) / 10;
-  return {
-    dataset: dir,
-    images: items.length,
-    plateAccuracy: items.length ? correct / items.length : 0,
-    charAccuracy: charsTotal ? charsRight / charsTotal : 0,
-    detectionRecall: scenes ? detected / scenes : null,
-    msPerImage: {
-      median: round(percentile(sorted, 50)),
-      p95: round(percentile(sorted, 95)),
-      p99: round(percentile(sorted, 99)),
-      mean: round(times.reduce((s, t) => s + t, 0) / Math.max(1, times.length)),
-    },
-    stages: scenes
-      ? {
-          decode: round(stages.decode / scenes),
-          detPre: round(stages.detPre / scenes),
-          detRun: round(stages.detRun / scenes),
-          detPost: round(stages.detPost / scenes),
-          rec: round(stages.rec / scenes),
-        }
-      : null,
-    errors,
-  };
+
+  report(dir: string, images: number): EvalReport {
+    const sorted = [...this.times].sort((a, b) => a - b);
+    const round = (v: number): number => Math.round(v * 10) / 10;
+    const { scenes, stages } = this;
+    return {
+      dataset: dir,
+      images,
+      plateAccuracy: images ? this.correct / images : 0,
+      charAccuracy: this.charsTotal ? this.charsRight / this.charsTotal : 0,
+      detectionRecall: scenes ? this.detected / scenes : null,
+      msPerImage: {
+        median: round(percentile(sorted, 50)),
+        p95: round(percentile(sorted, 95)),
+        p99: round(percentile(sorted, 99)),
+        mean: round(this.times.reduce((s, t) => s + t, 0) / Math.max(1, this.times.length)),
+      },
+      stages: scenes
+        ? {
+            decode: round(stages.decode / scenes),
+            detPre: round(stages.detPre / scenes),
+            detRun: round(stages.detRun / scenes),
+            detPost: round(stages.detPost / scenes),
+            rec: round(stages.rec / scenes),
+          }
+        : null,
+      errors: this.errors,
+    };
+  }
 }
 
 /**

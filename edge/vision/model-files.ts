@@ -3,7 +3,7 @@
  * SHA-256 against the manifest and hands out the verified bytes.
  *
  * Nothing is ever downloaded: models come from npm packages installed with
- * the project. A missing or altered file is a ModelFileError that says which
+ * the project, or (package "platepay") from the project's own `models/`. A missing or altered file is a ModelFileError that says which
  * model, which path and what was expected, so an operator can fix the
  * installation instead of getting wrong plate reads.
  */
@@ -89,6 +89,8 @@ export class ModelFiles {
   /** Absolute path of a model's file inside its installed npm package. */
   pathOf(name: string): string {
     const entry = this.entry(name);
+    // the project's own artifacts (the trained plate head) live in the project, not in a package
+    if (entry.package === 'platepay') return resolve(projectRoot(), entry.file);
     let packageJson: string;
     try {
       packageJson = this.require.resolve(`${entry.package}/package.json`);

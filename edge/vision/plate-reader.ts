@@ -35,6 +35,8 @@ import { rectify, resizeWhole } from './rectifier.js';
 import type { DetectorOptions, DetectorTimings, TextBox } from './text-detector.js';
 import { TextDetector, clampRoi, defaultDetectorOptions } from './text-detector.js';
 import { TextRecognizer, defaultRecognizerOptions } from './text-recognizer.js';
+import { withGraphOutput } from './onnx-graph.js';
+import { FEATURE_OUTPUT, PlateHead } from './plate-head.js';
 import type { RecognizerOptions } from './text-recognizer.js';
 
 export interface PlateRead {
@@ -55,9 +57,15 @@ export interface ReadOptions {
   roi?: Rect;
 }
 
+/** which recogniser reads the text lines: the generic PP-OCRv4 output, or the head trained for plates */
+export type RecognizerKind = 'generic' | 'plate';
+export const recognizerKinds: readonly RecognizerKind[] = ['generic', 'plate'];
+
 export interface PlateReaderOptions {
   /** intra-op threads per ONNX session (default 2) */
   threads: number;
+  /** the recogniser (default `generic`; `plate`: models/plate-head.json, see plate-head.ts) */
+  recognizerKind: RecognizerKind;
   detector: Partial<DetectorOptions>;
   /** regions whose plate formats are accepted (default all) */
   regions: readonly Region[];
@@ -132,6 +140,7 @@ export const defaultPlateReaderOptions: PlateReaderOptions = {
   limits: defaultImageLimits,
   formatTuning: defaultFormatTuning,
   recognizer: {},
+  recognizerKind: 'generic',
 };
 
 export class PlateReader {
@@ -150,10 +159,18 @@ export class PlateReader {
     const dictionary = files.bytes('dict').toString('utf8').replace(/\r/g, '').split('\n');
     if (dictionary[dictionary.length - 1] === '') dictionary.pop();
     const alphabet = new PlateAlphabet(dictionary);
+    const plate = opts.recognizerKind === 'plate';
+    if (!recognizerKinds.includes(opts.recognizerKind)) {
+      throw new RangeError(
+        `recognizer must be one of ${recognizerKinds.join(', ')}, got ${String(opts.recognizerKind)}`,
+      );
+    }
+    const head = plate ? PlateHead.fromFile(JSON.parse(files.bytes('plate-head').toString('utf8')), alphabet) : null;
+    const recBytes = plate ? withGraphOutput(files.bytes('rec'), FEATURE_OUTPUT) : files.bytes('rec');
     const [cv, det, rec] = await Promise.all([
       loadOpenCv(),
       createSession(files.bytes('det'), { intraOp: opts.threads }),
-      createSession(files.bytes('rec'), { intraOp: opts.threads }),
+      createSession(recBytes, { intraOp: opts.threads }),
     ]);
     const formats = plateFormats.filter((f: PlateFormat) => opts.regions.includes(f.region)).map(compileFormat);
     if (formats.length === 0) throw new RangeError(`no plate formats for regions ${opts.regions.join(', ')}`);
@@ -161,7 +178,7 @@ export class PlateReader {
     return new PlateReader(
       cv,
       detector,
-      new TextRecognizer(rec, alphabet, { ...defaultRecognizerOptions, ...opts.recognizer }),
+      new TextRecognizer(rec, alphabet, { ...defaultRecognizerOptions, ...opts.recognizer }, head),
       alphabet,
       formats,
       opts,

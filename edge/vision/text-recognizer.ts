@@ -2,6 +2,11 @@
  * TextRecognizer: reads upright text strips with PP-OCRv4 rec and returns
  * the CTC probabilities folded into the plate alphabet.
  *
+ * Two recognisers share this code: `generic` (the model's own 6,625-class
+ * output, folded into the plate alphabet) and `plate` (a head trained for
+ * plates, plate-head.ts, over the sequence features the model exposes when
+ * its session was made with that extra output).
+ *
  * Strips of similar width are batched into one run (padded on the right,
  * as PaddleOCR does), which costs less than one run per strip; strips of
  * very different widths run apart so padding does not eat the gain.
@@ -9,6 +14,8 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import type { CtcMatrix, PlateAlphabet } from './ctc-decoder.js';
 import { ort } from './onnx-session.js';
+import type { PlateHead } from './plate-head.js';
+import { FEATURES, FEATURE_OUTPUT } from './plate-head.js';
 import type { TextCrop } from './rectifier.js';
 import { REC_HEIGHT } from './rectifier.js';
 
@@ -34,7 +41,21 @@ export class TextRecognizer {
     private readonly session: InferenceSession,
     private readonly alphabet: PlateAlphabet,
     readonly options: RecognizerOptions = defaultRecognizerOptions,
-  ) {}
+    /** the plate head, or null for the generic model's own output */
+    private readonly head: PlateHead | null = null,
+  ) {
+    if (head && head.columns !== alphabet.columns)
+      throw new RangeError('the plate head does not fit the plate alphabet');
+  }
+
+  /** The sequence features [steps, 120] of each crop (what the plate head reads; for training). */
+  async features(crops: readonly TextCrop[]): Promise<Array<{ features: Float32Array; steps: number }>> {
+    const { tensors, steps } = await this.run(crops, FEATURE_OUTPUT);
+    return crops.map((crop, b) => {
+      const own = Math.min(steps, Math.ceil(crop.width / STEP));
+      return { features: tensors.slice(b * steps * FEATURES, (b * steps + own) * FEATURES), steps: own };
+    });
+  }
 
   async recognize(crops: readonly TextCrop[]): Promise<CtcMatrix[]> {
     const results = new Array<CtcMatrix>(crops.length);
@@ -68,6 +89,34 @@ export class TextRecognizer {
   }
 
   private async runBatch(crops: readonly TextCrop[]): Promise<CtcMatrix[]> {
+    if (this.head) {
+      const head = this.head;
+      const { tensors, steps } = await this.run(crops, FEATURE_OUTPUT);
+      return crops.map((crop, b) => {
+        const own = Math.min(steps, Math.ceil(crop.width / STEP));
+        return { probs: head.probs(tensors, own, b * steps * FEATURES), steps: own, columns: head.columns };
+      });
+    }
+    const { tensors: probs, steps, width: classes } = await this.run(crops, this.session.outputNames[0]!);
+    if (classes !== this.alphabet.modelClasses) {
+      throw new Error(`rec model outputs ${classes} classes; the dictionary implies ${this.alphabet.modelClasses}`);
+    }
+    return crops.map((crop, b) => {
+      // only the time steps that cover this crop's own pixels, not the padding
+      const own = Math.min(steps, Math.ceil(crop.width / STEP));
+      return {
+        probs: this.alphabet.reduce(probs, own, b * steps * classes),
+        steps: own,
+        columns: this.alphabet.columns,
+      };
+    });
+  }
+
+  /** One run of the model over `crops` (padded to one width); the named output [N, steps, width]. */
+  private async run(
+    crops: readonly TextCrop[],
+    output: string,
+  ): Promise<{ tensors: Float32Array; steps: number; width: number }> {
     const width = Math.ceil(Math.max(this.options.minWidth, ...crops.map((c) => c.width)) / STEP) * STEP;
     const n = crops.length;
     const plane = REC_HEIGHT * width;
@@ -86,23 +135,13 @@ export class TextRecognizer {
         }
       }
     });
-    const out = await this.session.run({
-      [this.session.inputNames[0]!]: new ort.Tensor('float32', data, [n, 3, REC_HEIGHT, width]),
-    });
-    const tensor = out[this.session.outputNames[0]!]!;
-    const [, steps, classes] = tensor.dims as [number, number, number];
-    if (classes !== this.alphabet.modelClasses) {
-      throw new Error(`rec model outputs ${classes} classes; the dictionary implies ${this.alphabet.modelClasses}`);
-    }
-    const probs = tensor.data as Float32Array;
-    return crops.map((crop, b) => {
-      // only the time steps that cover this crop's own pixels, not the padding
-      const own = Math.min(steps, Math.ceil(crop.width / STEP));
-      return {
-        probs: this.alphabet.reduce(probs, own, b * steps * classes),
-        steps: own,
-        columns: this.alphabet.columns,
-      };
-    });
+    const out = await this.session.run(
+      { [this.session.inputNames[0]!]: new ort.Tensor('float32', data, [n, 3, REC_HEIGHT, width]) },
+      [output],
+    );
+    const tensor = out[output];
+    if (!tensor) throw new Error(`rec model has no output ${output} (was the session made for the plate head?)`);
+    const [, steps, last] = tensor.dims as [number, number, number];
+    return { tensors: tensor.data as Float32Array, steps, width: last };
   }
 }

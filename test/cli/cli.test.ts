@@ -286,6 +286,22 @@ describe('platepay eval', () => {
     assert.equal(report.detectionRecall, null);
   });
 
+  it('--compare generic,plate reads the same images with both recognisers in one run', async () => {
+    const r = await platepay('eval', '--dataset', cropsDir, '--compare', 'generic,plate', '--json');
+    assert.equal(r.code, 0, show(r));
+    const { compare } = JSON.parse(r.stdout) as { compare: Report[] };
+    assert.equal(compare.length, 2);
+    for (const report of compare) assert.equal(report.images, 2);
+    const text = await platepay('eval', '--dataset', cropsDir, '--compare', 'generic,plate');
+    assert.match(text.stdout, /generic\s+plate/);
+    assert.match(text.stdout, /plate accuracy/);
+    const bad = await platepay('eval', '--dataset', cropsDir, '--compare', 'generic,fancy');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--compare must be one of generic, plate, got "fancy"/);
+    const one = await platepay('eval', '--dataset', cropsDir, '--recognizer', 'plate', '--json');
+    assert.equal(one.code, 0, show(one));
+  });
+
   it('--limit 1 evaluates one image', async () => {
     const r = await platepay('eval', '--dataset', scenesDir, '--limit', '1', '--json');
     checkReport(r, scenesDir, 1, sceneLabels.slice(0, 1));

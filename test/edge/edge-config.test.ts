@@ -46,3 +46,19 @@ describe('edge config: regions', () => {
     });
   }
 });
+
+describe('edge config: recognizer', () => {
+  it('is generic by default and takes plate', () => {
+    assert.equal(parseEdgeConfig(minimal, '/tmp').recognizer, 'generic');
+    assert.equal(parseEdgeConfig({ ...minimal, recognizer: 'plate' }, '/tmp').recognizer, 'plate');
+  });
+
+  it('refuses anything else, naming the setting', () => {
+    for (const bad of ['fancy', 1, null, '']) {
+      assert.throws(
+        () => parseEdgeConfig({ ...minimal, recognizer: bad }, '/tmp'),
+        (e: unknown) => e instanceof EdgeConfigError && /config\.recognizer/.test(e.message),
+      );
+    }
+  });
+});
