@@ -44,3 +44,12 @@ export function recognizerOption(value: string, name = '--recognizer'): Recogniz
   }
   return value as RecognizerKind;
 }
+
+/** A number >= 0 from the command line, or a UsageError naming the option. */
+export function nonNegativeNumber(value: string, name: string): number {
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isFinite(x) || x < 0) {
+    throw new UsageError(`${name} must be a number >= 0, got "${value}"`);
+  }
+  return x;
+}

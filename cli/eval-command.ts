@@ -1,5 +1,12 @@
 /** `platepay eval --dataset DIR [--limit N] [--json]`: accuracy and speed on a labelled dataset. */
-import { parseCommandArgs, positiveInteger, recognizerOption, regionsOption, UsageError } from './args.js';
+import {
+  nonNegativeNumber,
+  parseCommandArgs,
+  positiveInteger,
+  recognizerOption,
+  regionsOption,
+  UsageError,
+} from './args.js';
 import { ProgressBar } from './progress.js';
 import { PlateReader } from '../edge/vision/plate-reader.js';
 import type { RecognizerKind } from '../edge/vision/plate-reader.js';
@@ -7,7 +14,7 @@ import { evaluateSideBySide as evaluate } from '../edge/vision/evaluation.js';
 import type { EvalReport } from '../edge/vision/evaluation.js';
 
 const help = `usage: platepay eval --dataset DIR [--limit N] [--json] [--threads N] [--regions R,...]
-                     [--recognizer generic|plate] [--compare generic,plate]
+                     [--recognizer generic|plate] [--compare generic,plate] [--plate-or-not W]
 
 Measures plate reading on a dataset folder (labels.csv + images/, as in
 shared/datasets): whole-plate and per-character accuracy, detection recall
@@ -20,6 +27,8 @@ shared/datasets): whole-plate and per-character accuracy, detection recall
   --regions R,.. read only these plate regions: CN, US, EU, BR (default all)
   --recognizer K generic (PP-OCRv4's own output, default) or plate (the head
                  trained for plates, models/plate-head.json)
+  --plate-or-not W  how much rank a text line the plate-or-not classifier
+                 (models/plate-or-not.json) judges not a plate loses (default 3, 0: off)
   --compare A,B  both recognisers on the same images in one run, side by
                  side (they take turns image by image, so machine noise hits
                  both alike); --json prints {"compare": [reportA, reportB]}
@@ -36,6 +45,7 @@ export const evalCommand = {
       regions: { type: 'string' },
       recognizer: { type: 'string' },
       compare: { type: 'string' },
+      'plate-or-not': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -55,6 +65,9 @@ export const evalCommand = {
         PlateReader.create({
           threads: positiveInteger(values.threads, '--threads') ?? 2,
           recognizerKind,
+          ...(values['plate-or-not'] !== undefined
+            ? { plateOrNotWeight: nonNegativeNumber(values['plate-or-not'], '--plate-or-not') }
+            : {}),
           ...(values.regions !== undefined ? { regions: regionsOption(values.regions) } : {}),
         }),
       ),

@@ -1,11 +1,18 @@
 /** `platepay read IMAGE... [--json]`: plate reads for image files. */
-import { parseCommandArgs, positiveInteger, recognizerOption, regionsOption, UsageError } from './args.js';
+import {
+  nonNegativeNumber,
+  parseCommandArgs,
+  positiveInteger,
+  recognizerOption,
+  regionsOption,
+  UsageError,
+} from './args.js';
 import { PlateReader } from '../edge/vision/plate-reader.js';
 import type { PlateRead } from '../edge/vision/plate-reader.js';
 import type { Rect } from '../edge/vision/geometry.js';
 
 const help = `usage: platepay read IMAGE... [--json] [--roi X,Y,W,H] [--threads N] [--regions R,...]
-                     [--recognizer generic|plate]
+                     [--recognizer generic|plate] [--plate-or-not W]
 
 Reads licence plates in image files (JPEG, PNG, WebP, ...), best read first.
 
@@ -14,6 +21,8 @@ Reads licence plates in image files (JPEG, PNG, WebP, ...), best read first.
   --threads N    ONNX threads per model (default 2)
   --regions R,.. read only these plate regions: CN, US, EU, BR (default all)
   --recognizer K generic (default) or plate (the head trained for plates)
+  --plate-or-not W  how much rank a text line the plate-or-not classifier
+                 judges not a plate loses (default 3, 0: off)
 `;
 
 export const readCommand = {
@@ -25,6 +34,7 @@ export const readCommand = {
       threads: { type: 'string' },
       regions: { type: 'string' },
       recognizer: { type: 'string' },
+      'plate-or-not': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -36,6 +46,9 @@ export const readCommand = {
     const reader = await PlateReader.create({
       threads: positiveInteger(values.threads, '--threads') ?? 2,
       recognizerKind: recognizerOption(values.recognizer ?? 'generic'),
+      ...(values['plate-or-not'] !== undefined
+        ? { plateOrNotWeight: nonNegativeNumber(values['plate-or-not'], '--plate-or-not') }
+        : {}),
       ...(values.regions !== undefined ? { regions: regionsOption(values.regions) } : {}),
     });
     const results: Array<{ file: string; reads: PlateRead[]; error?: string }> = [];

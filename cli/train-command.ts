@@ -2,10 +2,17 @@
 import { parseCommandArgs, positiveInteger, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
 import { trainRecognizer } from '../training/recognizer-training.js';
+import { trainPlateOrNot } from '../training/plate-or-not-training.js';
 
-const help = `usage: platepay train recognizer --data DIR [--data DIR]... [--out FILE] [--plot FILE]
+const help = `usage: platepay train recognizer | plate-or-not ...
+
+  platepay train recognizer --help     the plate head of the recogniser
+  platepay train plate-or-not --help   the classifier that tells plates from other text
+`;
+
+const recognizerHelp = `usage: platepay train recognizer --data DIR [--data DIR]... [--out FILE] [--plot FILE]
          [--epochs N] [--seed N] [--renders N] [--augment N] [--learning-rate X] [--l2 X]
-         [--threads N] [--resume] [--json]
+         [--cut whole|reader] [--threads N] [--resume] [--json]
 
 Fine-tunes the plate head of the PP-OCRv4 recogniser (its last layer, over
 the plate alphabet) on labelled plate crops and rendered plates; the
@@ -20,20 +27,44 @@ backbone stays the package's. Only train-* dataset folders are read.
   --augment N        augmented copies of each training crop besides the plain one (default 2)
   --learning-rate X  Adam's step (default 0.002)
   --l2 X             pull towards the generic head (default 0.001)
+  --cut K            whole: each crop resized whole (default); reader: the text
+                     line the gate's reader cuts from it (slower, as the gate sees it)
   --threads N        ONNX threads (default 2)
   --resume           continue from FILE.checkpoint.json
   --json             print the figures as one JSON document
 `;
 
+const plateOrNotHelp = `usage: platepay train plate-or-not --data DIR [--data DIR]... [--out FILE] [--seed N]
+         [--renders N] [--others N] [--augment N] [--iterations N] [--l2 X] [--threads N] [--json]
+
+Fits the plate-or-not classifier (a logistic classifier on the recogniser's
+pooled sequence features) on plate crops and rendered plates against
+rendered text that is not a plate (badges, dealer frames, state names,
+stickers, phone numbers). Only train-* dataset folders are read.
+
+  --data DIR       a train-* folder (labels.csv: file,plate[,region] + images/); repeat for several
+  --out FILE       the classifier file to write (default models/plate-or-not.json)
+  --seed N         seed of the split, the augmentation and the renders (default 1)
+  --renders N      rendered scenes per plate style (default 150)
+  --others N       rendered non-plate text lines (default 2000)
+  --augment N      augmented copies of each training image besides the plain one (default 1)
+  --iterations N   full-batch iterations of the fit (default 400)
+  --l2 X           L2 penalty on the weights (default 0.001)
+  --threads N      ONNX threads (default 2)
+  --json           print the figures as one JSON document
+`;
+
 export const trainCommand = {
-  summary: 'fine-tune the plate recogniser on train-* crops and rendered plates',
+  summary: 'fine-tune the plate recogniser, or fit the plate-or-not classifier, on train-* crops and renders',
   async run(argv: string[]): Promise<number> {
     const [what, ...rest] = argv;
     if (what === '--help' || what === '-h' || what === undefined) {
       process.stdout.write(help);
       return what === undefined ? 2 : 0;
     }
-    if (what !== 'recognizer') throw new UsageError(`unknown training target "${what}"; try "recognizer"\n\n${help}`);
+    if (what === 'plate-or-not') return trainPlateOrNotCommand(rest);
+    if (what !== 'recognizer')
+      throw new UsageError(`unknown training target "${what}"; try "recognizer" or "plate-or-not"\n\n${help}`);
     const { values } = parseCommandArgs(rest, {
       data: { type: 'string', multiple: true },
       out: { type: 'string' },
@@ -46,27 +77,17 @@ export const trainCommand = {
       l2: { type: 'string' },
       threads: { type: 'string' },
       resume: { type: 'boolean' },
+      cut: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
-      process.stdout.write(help);
+      process.stdout.write(recognizerHelp);
       return 0;
     }
     const data = values.data ?? [];
-    if (data.length === 0) throw new UsageError('--data DIR is required (a train-* folder)\n\n' + help);
-    const number = (v: string | undefined, name: string, fallback: number): number => {
-      if (v === undefined) return fallback;
-      const x = Number(v);
-      if (!Number.isFinite(x) || x < 0) throw new UsageError(`${name} must be a non-negative number, got "${v}"`);
-      return x;
-    };
-    const count = (v: string | undefined, name: string, fallback: number): number => {
-      if (v === '0') return 0;
-      return positiveInteger(v, name) ?? fallback;
-    };
+    if (data.length === 0) throw new UsageError('--data DIR is required (a train-* folder)\n\n' + recognizerHelp);
     const out = values.out ?? 'models/plate-head.json';
-    const bars = new Map<string, ProgressBar>();
     const result = await trainRecognizer({
       data,
       out,
@@ -79,11 +100,8 @@ export const trainCommand = {
       l2ToStart: number(values.l2, '--l2', 0.001),
       threads: positiveInteger(values.threads, '--threads') ?? 2,
       resume: Boolean(values.resume),
-      progress: (stage, done, total, detail) => {
-        if (!bars.has(stage)) bars.set(stage, new ProgressBar(stage));
-        bars.get(stage)!.update(done, total, detail);
-        if (done === total) bars.get(stage)!.finish();
-      },
+      cut: cutOption(values.cut),
+      progress: progressBars(),
       log: (line) => {
         if (!values.json) process.stdout.write(line + '\n');
       },
@@ -98,3 +116,76 @@ export const trainCommand = {
     return 0;
   },
 };
+
+function number(v: string | undefined, name: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  const x = Number(v);
+  if (!Number.isFinite(x) || x < 0) throw new UsageError(`${name} must be a non-negative number, got "${v}"`);
+  return x;
+}
+
+function count(v: string | undefined, name: string, fallback: number): number {
+  if (v === '0') return 0;
+  return positiveInteger(v, name) ?? fallback;
+}
+
+function progressBars(): (stage: string, done: number, total: number, detail?: string) => void {
+  const bars = new Map<string, ProgressBar>();
+  return (stage, done, total, detail) => {
+    if (!bars.has(stage)) bars.set(stage, new ProgressBar(stage));
+    bars.get(stage)!.update(done, total, detail);
+    if (done === total) bars.get(stage)!.finish();
+  };
+}
+
+async function trainPlateOrNotCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    data: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    seed: { type: 'string' },
+    renders: { type: 'string' },
+    others: { type: 'string' },
+    augment: { type: 'string' },
+    iterations: { type: 'string' },
+    l2: { type: 'string' },
+    threads: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(plateOrNotHelp);
+    return 0;
+  }
+  const data = values.data ?? [];
+  if (data.length === 0) throw new UsageError('--data DIR is required (a train-* folder)\n\n' + plateOrNotHelp);
+  const out = values.out ?? 'models/plate-or-not.json';
+  const result = await trainPlateOrNot({
+    data,
+    out,
+    seed: count(values.seed, '--seed', 1),
+    renders: count(values.renders, '--renders', 150),
+    others: count(values.others, '--others', 2000),
+    augment: count(values.augment, '--augment', 1),
+    iterations: count(values.iterations, '--iterations', 400),
+    l2: number(values.l2, '--l2', 0.001),
+    threads: positiveInteger(values.threads, '--threads') ?? 2,
+    progress: progressBars(),
+    log: (line) => {
+      if (!values.json) process.stdout.write(line + '\n');
+    },
+  });
+  if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
+  else {
+    const v = result.validation;
+    process.stdout.write(
+      `validation: ${(100 * v.plateRecall).toFixed(1)}% of ${v.plates} plates called plates, ` +
+        `${(100 * v.otherRejected).toFixed(1)}% of ${v.others} other texts rejected; wrote ${out} in ${result.seconds} s\n`,
+    );
+  }
+  return 0;
+}
+
+function cutOption(value: string | undefined): 'whole' | 'reader' {
+  if (value === undefined || value === 'whole' || value === 'reader') return value ?? 'whole';
+  throw new UsageError(`--cut must be whole or reader, got "${value}"`);
+}

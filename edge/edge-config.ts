@@ -3,7 +3,7 @@
  * checked in full before anything starts; a bad value is an error naming
  * its path, e.g. `lanes[0].budgetMs: expected an integer from 200 to 10000`.
  */
-import { recognizerKinds } from './vision/plate-reader.js';
+import { defaultPlateReaderOptions, recognizerKinds } from './vision/plate-reader.js';
 import type { RecognizerKind } from './vision/plate-reader.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -42,6 +42,8 @@ export interface EdgeConfig {
   regions: Region[];
   /** which recogniser reads plates: `generic` (default) or `plate` (the head trained for plates) */
   recognizer: RecognizerKind;
+  /** rank a text line judged not a plate loses (the plate-or-not classifier; default 3, 0: off) */
+  plateOrNot: number;
   lanes: EdgeLaneConfig[];
 }
 
@@ -112,6 +114,7 @@ export function parseEdgeConfig(raw: unknown, baseDir: string): EdgeConfig {
     'threads',
     'regions',
     'recognizer',
+    'plateOrNot',
     'lanes',
   ]);
   const http = object(o.http ?? {}, 'config.http', ['host', 'port']);
@@ -171,6 +174,7 @@ export function parseEdgeConfig(raw: unknown, baseDir: string): EdgeConfig {
     threads: integer(o, 'threads', 'config', 1, 64, 2),
     regions: o.regions === undefined ? [...allRegions] : prefixed('config.regions', () => parseRegions(o.regions)),
     recognizer: recognizerOf(o.recognizer),
+    plateOrNot: plateOrNotOf(o.plateOrNot),
     lanes,
   };
 }
@@ -189,6 +193,14 @@ export function loadEdgeConfig(path: string): EdgeConfig {
     throw new EdgeConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
   return parseEdgeConfig(raw, dirname(resolve(path)));
+}
+
+function plateOrNotOf(v: unknown): number {
+  if (v === undefined) return defaultPlateReaderOptions.plateOrNotWeight;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 10) {
+    throw new EdgeConfigError(`config.plateOrNot: expected a number from 0 (off) to 10, got ${JSON.stringify(v)}`);
+  }
+  return v;
 }
 
 function recognizerOf(v: unknown): RecognizerKind {

@@ -53,7 +53,12 @@ export async function startGateUnit(
   const key = GateKey.parse(await readFile(config.keyFile, 'utf8'));
   const reader =
     options.reader ??
-    (await PlateReader.create({ threads: config.threads, regions: config.regions, recognizerKind: config.recognizer }));
+    (await PlateReader.create({
+      threads: config.threads,
+      regions: config.regions,
+      recognizerKind: config.recognizer,
+      plateOrNotWeight: config.plateOrNot,
+    }));
   const journal = new Journal(config.journal);
   const uplink = new Uplink({
     url: config.cloudUrl,

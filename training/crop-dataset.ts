@@ -15,6 +15,7 @@
  *   text and the seed: the same seed gives the same split.
  */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { PlateAlphabet } from '../edge/vision/ctc-decoder.js';
@@ -81,28 +82,32 @@ export function isValidation(plate: string, seed: number, share = 0.1): boolean 
   return h.readUInt32BE(0) / 2 ** 32 < share;
 }
 
+/** The image changed by `random`: tilt, margin, squeeze, blur, light, night/IR grey, JPEG artefacts. */
+export async function augmentImage(image: Buffer, random: SeededRandom): Promise<Buffer> {
+  const meta = await sharp(image).metadata();
+  const w = meta.width ?? 100;
+  const h = meta.height ?? 30;
+  let img = sharp(image)
+    .removeAlpha()
+    .rotate(random.between(-4, 4), { background: { r: 128, g: 128, b: 128 } });
+  // a little more or less margin, and a horizontal squeeze or stretch
+  const zoom = random.between(0.9, 1.1);
+  img = sharp(
+    await img
+      .resize(Math.max(8, Math.round(w * zoom * random.between(0.9, 1.1))), Math.max(8, Math.round(h * zoom)), {
+        fit: 'fill',
+      })
+      .toBuffer(),
+  );
+  if (random.next() < 0.4) img = img.blur(random.between(0.3, 1.4));
+  img = img.modulate({ brightness: random.between(0.6, 1.4), saturation: random.between(0.5, 1.3) });
+  if (random.next() < 0.2) img = img.grayscale(); // night, infrared
+  return img.jpeg({ quality: Math.round(random.between(25, 90)) }).toBuffer();
+}
+
 /** One crop as the recogniser's 48-px strip, changed by `random` when given (augmentation). */
 export async function toStrip(image: Buffer, random: SeededRandom | null): Promise<TextCrop> {
-  let img = sharp(image).removeAlpha();
-  if (random) {
-    const meta = await sharp(image).metadata();
-    const w = meta.width ?? 100;
-    const h = meta.height ?? 30;
-    img = img.rotate(random.between(-4, 4), { background: { r: 128, g: 128, b: 128 } });
-    // a little more or less margin, and a horizontal squeeze or stretch
-    const zoom = random.between(0.9, 1.1);
-    img = sharp(
-      await img
-        .resize(Math.max(8, Math.round(w * zoom * random.between(0.9, 1.1))), Math.max(8, Math.round(h * zoom)), {
-          fit: 'fill',
-        })
-        .toBuffer(),
-    );
-    if (random.next() < 0.4) img = img.blur(random.between(0.3, 1.4));
-    img = img.modulate({ brightness: random.between(0.6, 1.4), saturation: random.between(0.5, 1.3) });
-    if (random.next() < 0.2) img = img.grayscale(); // night, infrared
-    img = sharp(await img.jpeg({ quality: Math.round(random.between(25, 90)) }).toBuffer());
-  }
+  const img = sharp(random ? await augmentImage(image, random) : image).removeAlpha();
   const { data, info } = await img
     .resize({ height: REC_HEIGHT, width: undefined })
     .removeAlpha()
@@ -124,4 +129,24 @@ function cropColumns(rgb: Uint8Array, from: number, to: number): Uint8Array {
   const out = new Uint8Array(to * REC_HEIGHT * 3);
   for (let y = 0; y < REC_HEIGHT; y++) out.set(rgb.subarray(y * from * 3, y * from * 3 + to * 3), y * to * 3);
   return out;
+}
+
+/** The seed of one augmented copy of one source: the same run seed, source and copy give the same image. */
+export function augmentationSeed(seed: number, id: string, variant: number): number {
+  let h = 2166136261;
+  for (const ch of id) h = Math.imul(h ^ ch.codePointAt(0)!, 16777619) >>> 0;
+  return seed * 7919 + (h % 1_000_003) * 31 + variant;
+}
+
+/** The repository, commit and licence lines of a folder's SOURCE.md (the model card names them). */
+export async function sourceSummary(dir: string): Promise<string[]> {
+  try {
+    const text = await readFile(join(dir, 'SOURCE.md'), 'utf8');
+    return text
+      .split('\n')
+      .filter((l) => /repository|commit|licen[cs]e|counts/i.test(l))
+      .map((l) => l.replace(/^[-#\s]+/, ''));
+  } catch {
+    return ['(no SOURCE.md)'];
+  }
 }

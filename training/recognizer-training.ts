@@ -16,7 +16,7 @@
  * The backbone runs frozen in onnxruntime; the head trains in TypeScript.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { PlateAlphabet } from '../edge/vision/ctc-decoder.js';
 import { ModelFiles } from '../edge/vision/model-files.js';
 import { withGraphOutput } from '../edge/vision/onnx-graph.js';
@@ -25,10 +25,19 @@ import { FEATURE_OUTPUT, PlateHead } from '../edge/vision/plate-head.js';
 import { TextRecognizer } from '../edge/vision/text-recognizer.js';
 import { SeededRandom } from '../scenes/seeded-random.js';
 import type { CropSource } from './crop-dataset.js';
-import { isValidation, renderedPlates, toStrip, trainingCrops } from './crop-dataset.js';
+import {
+  augmentImage,
+  augmentationSeed,
+  isValidation,
+  renderedPlates,
+  sourceSummary,
+  toStrip,
+  trainingCrops,
+} from './crop-dataset.js';
 import type { EpochFigures, Sample, TrainerState } from './head-trainer.js';
 import { HeadTrainer } from './head-trainer.js';
 import { writeLossPlot } from './loss-plot.js';
+import { ReaderStrips } from './reader-strips.js';
 
 export interface TrainingOptions {
   data: string[];
@@ -42,6 +51,12 @@ export interface TrainingOptions {
   augment: number;
   learningRate: number;
   l2ToStart: number;
+  /**
+   * how a training image becomes a strip: `whole` (the crop resized to 48 px
+   * high) or `reader` (the text lines the gate's reader cuts from it, the
+   * plate's own line labelled with the plate; training/reader-strips.ts)
+   */
+  cut: 'whole' | 'reader';
   threads: number;
   resume: boolean;
   progress(stage: string, done: number, total: number, detail?: string): void;
@@ -73,20 +88,32 @@ export async function trainRecognizer(o: TrainingOptions): Promise<TrainingResul
     if (isValidation(source.plate, o.seed)) jobs.push({ source, variant: 0, into: validation });
     else for (let v = 0; v <= o.augment; v++) jobs.push({ source, variant: v, into: train });
   }
+  const strips = o.cut === 'reader' ? await ReaderStrips.create(o.threads, files) : null;
   const batch = 16;
   for (let i = 0; i < jobs.length; i += batch) {
     const part = jobs.slice(i, i + batch);
-    const strips = await Promise.all(
-      part.map(async (j) => {
-        const seed = o.seed * 7919 + hashOf(j.source.id) * 31 + j.variant;
-        return toStrip(await j.source.load(), j.variant === 0 ? null : new SeededRandom(seed));
-      }),
-    );
-    const features = await recognizer.features(strips);
-    part.forEach((j, k) => {
-      const labels = [...j.source.plate].map((ch) => alphabet.column(ch));
-      j.into.push({ features: features[k]!.features, steps: features[k]!.steps, labels });
-    });
+    const labelsOf = (plate: string): number[] => [...plate].map((ch) => alphabet.column(ch));
+    if (strips) {
+      for (const j of part) {
+        const bytes = await j.source.load();
+        const random = j.variant === 0 ? null : new SeededRandom(augmentationSeed(o.seed, j.source.id, j.variant));
+        const set = await strips.strips(random ? await augmentImage(bytes, random) : bytes, j.source.plate);
+        // the plate's own line, read right or nearly so; at most one per image (the reader's overlapping cuts agree)
+        const line = set.plates[0] ?? set.nearPlates[0];
+        if (line) j.into.push({ features: line.features, steps: line.steps, labels: labelsOf(j.source.plate) });
+      }
+    } else {
+      const crops = await Promise.all(
+        part.map(async (j) => {
+          const random = j.variant === 0 ? null : new SeededRandom(augmentationSeed(o.seed, j.source.id, j.variant));
+          return toStrip(await j.source.load(), random);
+        }),
+      );
+      const features = await recognizer.features(crops);
+      part.forEach((j, k) => {
+        j.into.push({ features: features[k]!.features, steps: features[k]!.steps, labels: labelsOf(j.source.plate) });
+      });
+    }
     o.progress('features', Math.min(i + batch, jobs.length), jobs.length);
   }
   o.log(
@@ -141,6 +168,10 @@ export async function trainRecognizer(o: TrainingOptions): Promise<TrainingResul
       epochs: o.epochs,
       keptEpoch: best.figures.epoch,
       augmentedCopies: o.augment,
+      cut:
+        o.cut === 'reader'
+          ? "the text line the gate's reader cuts (read within two edits of the plate)"
+          : 'the whole crop',
       optimiser: `Adam, learning rate ${o.learningRate}, batch 32, L2 towards the generic head ${o.l2ToStart}`,
       validation: 'about 10% of the plates (by text hash and seed), never trained on',
     },
@@ -163,28 +194,9 @@ export async function trainRecognizer(o: TrainingOptions): Promise<TrainingResul
   };
 }
 
-function hashOf(text: string): number {
-  let h = 2166136261;
-  for (const ch of text) h = Math.imul(h ^ ch.codePointAt(0)!, 16777619) >>> 0;
-  return h % 1_000_003;
-}
-
 function round(f: { validationAccuracy: number; validationLoss: number }) {
   return {
     validationAccuracy: Math.round(f.validationAccuracy * 10000) / 10000,
     validationLoss: Math.round(f.validationLoss * 10000) / 10000,
   };
-}
-
-/** The repository, commit and licence lines of a folder's SOURCE.md (the model card names them). */
-async function sourceSummary(dir: string): Promise<string[]> {
-  try {
-    const text = await readFile(join(dir, 'SOURCE.md'), 'utf8');
-    return text
-      .split('\n')
-      .filter((l) => /repository|commit|licen[cs]e|counts/i.test(l))
-      .map((l) => l.replace(/^[-#\s]+/, ''));
-  } catch {
-    return ['(no SOURCE.md)'];
-  }
 }

@@ -38,6 +38,7 @@ import { TextRecognizer, defaultRecognizerOptions } from './text-recognizer.js';
 import { withGraphOutput } from './onnx-graph.js';
 import { FEATURE_OUTPUT, PlateHead } from './plate-head.js';
 import type { RecognizerOptions } from './text-recognizer.js';
+import { PlateOrNot } from './plate-or-not.js';
 
 export interface PlateRead {
   /** normalised plate text: A-Z, 0-9 and, for Chinese plates, the province character first */
@@ -67,6 +68,13 @@ export interface PlateReaderOptions {
   /** the recogniser (default `generic`; `plate`: models/plate-head.json, see plate-head.ts) */
   recognizerKind: RecognizerKind;
   detector: Partial<DetectorOptions>;
+  /**
+   * weigh each text line by how much it looks like a plate rather than
+   * other text on a car (models/plate-or-not.json, see plate-or-not.ts):
+   * a line the classifier judges not a plate loses up to this much rank
+   * score (see plateOrNotPenalty; 0: off, and the classifier is not loaded)
+   */
+  plateOrNotWeight: number;
   /** regions whose plate formats are accepted (default all) */
   regions: readonly Region[];
   /** at most this many text lines are read per frame (default 8) */
@@ -113,7 +121,16 @@ export interface ReadTrace {
   /** every text box the detector found, in frame pixels */
   boxes: Quad[];
   /** the lines that were read, with their best read */
-  candidates: Array<{ quad: Quad; text: string; format: string; score: number; fitCost: number; colour: PlateColour }>;
+  candidates: Array<{
+    quad: Quad;
+    text: string;
+    format: string;
+    score: number;
+    fitCost: number;
+    colour: PlateColour;
+    /** the plate-or-not classifier's probability that the line is a plate (null when it is off) */
+    plateProbability: number | null;
+  }>;
 }
 
 export const newReadTrace = (): ReadTrace => ({
@@ -141,6 +158,7 @@ export const defaultPlateReaderOptions: PlateReaderOptions = {
   formatTuning: defaultFormatTuning,
   recognizer: {},
   recognizerKind: 'generic',
+  plateOrNotWeight: 3,
 };
 
 export class PlateReader {
@@ -150,6 +168,7 @@ export class PlateReader {
     private readonly recognizer: TextRecognizer,
     private readonly alphabet: PlateAlphabet,
     private readonly formats: CompiledFormat[],
+    private readonly plateOrNot: PlateOrNot | null,
     readonly options: PlateReaderOptions,
   ) {}
 
@@ -165,8 +184,14 @@ export class PlateReader {
         `recognizer must be one of ${recognizerKinds.join(', ')}, got ${String(opts.recognizerKind)}`,
       );
     }
+    if (!(opts.plateOrNotWeight >= 0)) {
+      throw new RangeError(`plateOrNotWeight must be a number >= 0, got ${String(opts.plateOrNotWeight)}`);
+    }
     const head = plate ? PlateHead.fromFile(JSON.parse(files.bytes('plate-head').toString('utf8')), alphabet) : null;
-    const recBytes = plate ? withGraphOutput(files.bytes('rec'), FEATURE_OUTPUT) : files.bytes('rec');
+    const plateOrNot =
+      opts.plateOrNotWeight > 0 ? PlateOrNot.fromFile(JSON.parse(files.bytes('plate-or-not').toString('utf8'))) : null;
+    // the sequence features are an extra output of the same run (the plate head and plate-or-not read them)
+    const recBytes = plate || plateOrNot ? withGraphOutput(files.bytes('rec'), FEATURE_OUTPUT) : files.bytes('rec');
     const [cv, det, rec] = await Promise.all([
       loadOpenCv(),
       createSession(files.bytes('det'), { intraOp: opts.threads }),
@@ -181,6 +206,7 @@ export class PlateReader {
       new TextRecognizer(rec, alphabet, { ...defaultRecognizerOptions, ...opts.recognizer }, head),
       alphabet,
       formats,
+      plateOrNot,
       opts,
     );
   }
@@ -263,16 +289,20 @@ export class PlateReader {
         image,
         round.map((c) => c.quad),
       );
-      const matrices = await this.recognizer.recognize(crops);
+      const strips = await this.recognizer.recognizeStrips(crops);
       if (trace) trace.recMs += performance.now() - t0;
       round.forEach((cand, i) => {
         session.readQuads.push(cand.quad);
         const colour = plateColour(crops[i]!.data);
-        const best = this.choose(matrices[i]!, colour);
+        const { matrix, features } = strips[i]!;
+        const best = this.choose(matrix, colour);
         if (!best) return;
+        const plateProbability =
+          this.plateOrNot && features ? this.plateOrNot.probability(features, matrix.steps) : null;
         const score =
           rankScore(best.read, best.format, best.fitCost, cand.height / maxHeight, cand.detScore) -
-          (looksLikeOverlay(best.read.text, cand.quad, image.height) ? 5 : 0);
+          (looksLikeOverlay(best.read.text, cand.quad, image.height) ? 5 : 0) -
+          plateOrNotPenalty(plateProbability, this.options.plateOrNotWeight);
         session.scored.push({
           score,
           specific: best.format.specific,
@@ -285,6 +315,7 @@ export class PlateReader {
           score,
           fitCost: best.fitCost,
           colour,
+          plateProbability,
         });
       });
       if (session.scored.some((s) => s.specific && s.score >= confidentScore)) return true;
@@ -451,6 +482,17 @@ function rankScore(read: CtcRead, format: PlateFormat, fitCost: number, relHeigh
   if (!/[0-9]/.test(read.text)) score -= 1.5; // plates without any digit are rare (vanity plates)
   if (/^[0-9]+$/.test(read.text) && n >= 7) score -= 1; // dates and phone numbers
   return score;
+}
+
+/**
+ * Rank lost by a line the plate-or-not classifier doubts: nothing at a
+ * plate probability of 0.5 or more, rising to `weight` at 0. Only clear
+ * evidence counts, because real plates unlike the training data (US plates
+ * with state artwork, measured) get probabilities near 0.5 while badges and
+ * dealer names get nearly 0.
+ */
+export function plateOrNotPenalty(plateProbability: number | null, weight: number): number {
+  return plateProbability === null ? 0 : weight * Math.max(0, 1 - 2 * plateProbability);
 }
 
 /**

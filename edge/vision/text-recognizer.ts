@@ -31,6 +31,13 @@ export interface RecognizerOptions {
   minWidth: number;
 }
 
+/** One strip's read: its CTC matrix, and its sequence features when the session exposes them. */
+export interface RecognizedStrip {
+  matrix: CtcMatrix;
+  /** [steps, 120], the same steps as the matrix; null when the session has no feature output */
+  features: Float32Array | null;
+}
+
 export const defaultRecognizerOptions: RecognizerOptions = { batchWidthRatio: 1.3, maxBatch: 6, minWidth: 320 };
 
 /** The model reduces width by 8: one time step per 8 input columns. */
@@ -50,7 +57,7 @@ export class TextRecognizer {
 
   /** The sequence features [steps, 120] of each crop (what the plate head reads; for training). */
   async features(crops: readonly TextCrop[]): Promise<Array<{ features: Float32Array; steps: number }>> {
-    const { tensors, steps } = await this.run(crops, FEATURE_OUTPUT);
+    const [{ tensors, steps }] = await this.run(crops, [FEATURE_OUTPUT]);
     return crops.map((crop, b) => {
       const own = Math.min(steps, Math.ceil(crop.width / STEP));
       return { features: tensors.slice(b * steps * FEATURES, (b * steps + own) * FEATURES), steps: own };
@@ -58,7 +65,17 @@ export class TextRecognizer {
   }
 
   async recognize(crops: readonly TextCrop[]): Promise<CtcMatrix[]> {
-    const results = new Array<CtcMatrix>(crops.length);
+    return (await this.recognizeStrips(crops)).map((s) => s.matrix);
+  }
+
+  /**
+   * The CTC matrix of each crop and, when the session exposes them (a
+   * session made with the feature output, as for the plate head or the
+   * plate-or-not classifier), its sequence features [steps, 120] from the
+   * same run.
+   */
+  async recognizeStrips(crops: readonly TextCrop[]): Promise<RecognizedStrip[]> {
+    const results = new Array<RecognizedStrip>(crops.length);
     const order = crops.map((c, i) => i).sort((a, b) => crops[a]!.width - crops[b]!.width);
     const runs: Promise<void>[] = [];
     let batch: number[] = [];
@@ -88,35 +105,48 @@ export class TextRecognizer {
     return results;
   }
 
-  private async runBatch(crops: readonly TextCrop[]): Promise<CtcMatrix[]> {
+  private async runBatch(crops: readonly TextCrop[]): Promise<RecognizedStrip[]> {
+    // only the time steps that cover each crop's own pixels, not the padding
+    const ownSteps = (crop: TextCrop, steps: number): number => Math.min(steps, Math.ceil(crop.width / STEP));
     if (this.head) {
       const head = this.head;
-      const { tensors, steps } = await this.run(crops, FEATURE_OUTPUT);
+      const [{ tensors, steps }] = await this.run(crops, [FEATURE_OUTPUT]);
       return crops.map((crop, b) => {
-        const own = Math.min(steps, Math.ceil(crop.width / STEP));
-        return { probs: head.probs(tensors, own, b * steps * FEATURES), steps: own, columns: head.columns };
+        const own = ownSteps(crop, steps);
+        return {
+          matrix: { probs: head.probs(tensors, own, b * steps * FEATURES), steps: own, columns: head.columns },
+          features: tensors.slice(b * steps * FEATURES, (b * steps + own) * FEATURES),
+        };
       });
     }
-    const { tensors: probs, steps, width: classes } = await this.run(crops, this.session.outputNames[0]!);
+    const outputs = [this.session.outputNames[0]!, ...(this.exposesFeatures ? [FEATURE_OUTPUT] : [])];
+    const [{ tensors: probs, steps, width: classes }, features] = await this.run(crops, outputs);
     if (classes !== this.alphabet.modelClasses) {
       throw new Error(`rec model outputs ${classes} classes; the dictionary implies ${this.alphabet.modelClasses}`);
     }
     return crops.map((crop, b) => {
-      // only the time steps that cover this crop's own pixels, not the padding
-      const own = Math.min(steps, Math.ceil(crop.width / STEP));
+      const own = ownSteps(crop, steps);
       return {
-        probs: this.alphabet.reduce(probs, own, b * steps * classes),
-        steps: own,
-        columns: this.alphabet.columns,
+        matrix: {
+          probs: this.alphabet.reduce(probs, own, b * steps * classes),
+          steps: own,
+          columns: this.alphabet.columns,
+        },
+        features: features ? features.tensors.slice(b * steps * FEATURES, (b * steps + own) * FEATURES) : null,
       };
     });
   }
 
-  /** One run of the model over `crops` (padded to one width); the named output [N, steps, width]. */
+  /** Whether the session was made with the sequence features as an extra output. */
+  private get exposesFeatures(): boolean {
+    return this.session.outputNames.includes(FEATURE_OUTPUT);
+  }
+
+  /** One run of the model over `crops` (padded to one width); each named output [N, steps, width]. */
   private async run(
     crops: readonly TextCrop[],
-    output: string,
-  ): Promise<{ tensors: Float32Array; steps: number; width: number }> {
+    outputs: readonly string[],
+  ): Promise<Array<{ tensors: Float32Array; steps: number; width: number }>> {
     const width = Math.ceil(Math.max(this.options.minWidth, ...crops.map((c) => c.width)) / STEP) * STEP;
     const n = crops.length;
     const plane = REC_HEIGHT * width;
@@ -137,11 +167,13 @@ export class TextRecognizer {
     });
     const out = await this.session.run(
       { [this.session.inputNames[0]!]: new ort.Tensor('float32', data, [n, 3, REC_HEIGHT, width]) },
-      [output],
+      [...outputs],
     );
-    const tensor = out[output];
-    if (!tensor) throw new Error(`rec model has no output ${output} (was the session made for the plate head?)`);
-    const [, steps, last] = tensor.dims as [number, number, number];
-    return { tensors: tensor.data as Float32Array, steps, width: last };
+    return outputs.map((name) => {
+      const tensor = out[name];
+      if (!tensor) throw new Error(`rec model has no output ${name} (was the session made with the feature output?)`);
+      const [, steps, last] = tensor.dims as [number, number, number];
+      return { tensors: tensor.data as Float32Array, steps, width: last };
+    });
   }
 }

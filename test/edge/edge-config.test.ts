@@ -62,3 +62,20 @@ describe('edge config: recognizer', () => {
     }
   });
 });
+
+describe('edge config: plateOrNot', () => {
+  it('is 3 by default, takes 0 (off) to 10', () => {
+    assert.equal(parseEdgeConfig(minimal, '/tmp').plateOrNot, 3);
+    assert.equal(parseEdgeConfig({ ...minimal, plateOrNot: 0 }, '/tmp').plateOrNot, 0);
+    assert.equal(parseEdgeConfig({ ...minimal, plateOrNot: 1.5 }, '/tmp').plateOrNot, 1.5);
+  });
+
+  it('refuses anything else, naming the setting', () => {
+    for (const bad of [-1, 11, '3', null, Number.NaN, true]) {
+      assert.throws(
+        () => parseEdgeConfig({ ...minimal, plateOrNot: bad }, '/tmp'),
+        (e: unknown) => e instanceof EdgeConfigError && /config\.plateOrNot/.test(e.message),
+      );
+    }
+  });
+});
