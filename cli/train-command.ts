@@ -12,7 +12,7 @@ const help = `usage: platepay train recognizer | plate-or-not ...
 
 const recognizerHelp = `usage: platepay train recognizer --data DIR [--data DIR]... [--out FILE] [--plot FILE]
          [--epochs N] [--seed N] [--renders N] [--augment N] [--learning-rate X] [--l2 X]
-         [--cut whole|reader] [--threads N] [--resume] [--json]
+         [--cut whole|reader] [--blend X] [--threads N] [--resume] [--json]
 
 Fine-tunes the plate head of the PP-OCRv4 recogniser (its last layer, over
 the plate alphabet) on labelled plate crops and rendered plates; the
@@ -21,14 +21,16 @@ backbone stays the package's. Only train-* dataset folders are read.
   --data DIR         a train-* folder (labels.csv: file,plate[,region] + images/); repeat for several
   --out FILE         the head file to write (default models/plate-head.json)
   --plot FILE        the loss / validation accuracy plot, PNG (default: FILE with .png)
-  --epochs N         training epochs (default 30); the best by validation accuracy is kept
+  --epochs N         training epochs (default 25); the best by validation accuracy is kept
   --seed N           seed of the split, the augmentation, the renders and the order (default 1)
-  --renders N        rendered plates per style (cn-blue, cn-green, us, eu; default 300)
-  --augment N        augmented copies of each training crop besides the plain one (default 2)
+  --renders N        rendered plates per style (cn-blue, cn-green, us, eu; default 150)
+  --augment N        augmented copies of each training crop besides the plain one (default 1)
   --learning-rate X  Adam's step (default 0.002)
   --l2 X             pull towards the generic head (default 0.001)
-  --cut K            whole: each crop resized whole (default); reader: the text
-                     line the gate's reader cuts from it (slower, as the gate sees it)
+  --cut K            reader: the text line the gate's reader cuts from each crop, as
+                     the gate sees it (default); whole: each crop resized whole (faster)
+  --blend X          the head written is (1 - X) x the generic head + X x the trained one
+                     (default 0.3; 1: the trained head as it is)
   --threads N        ONNX threads (default 2)
   --resume           continue from FILE.checkpoint.json
   --json             print the figures as one JSON document
@@ -78,6 +80,7 @@ export const trainCommand = {
       threads: { type: 'string' },
       resume: { type: 'boolean' },
       cut: { type: 'string' },
+      blend: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -92,15 +95,16 @@ export const trainCommand = {
       data,
       out,
       plot: values.plot ?? out.replace(/\.json$/, '') + '.png',
-      epochs: count(values.epochs, '--epochs', 30),
+      epochs: count(values.epochs, '--epochs', 25),
       seed: count(values.seed, '--seed', 1),
-      renders: count(values.renders, '--renders', 300),
-      augment: count(values.augment, '--augment', 2),
+      renders: count(values.renders, '--renders', 150),
+      augment: count(values.augment, '--augment', 1),
       learningRate: number(values['learning-rate'], '--learning-rate', 0.002),
       l2ToStart: number(values.l2, '--l2', 0.001),
       threads: positiveInteger(values.threads, '--threads') ?? 2,
       resume: Boolean(values.resume),
       cut: cutOption(values.cut),
+      blend: blendOption(values.blend),
       progress: progressBars(),
       log: (line) => {
         if (!values.json) process.stdout.write(line + '\n');
@@ -110,7 +114,8 @@ export const trainCommand = {
     else {
       process.stdout.write(
         `kept epoch ${result.best.epoch}: validation ${(100 * result.best.validationAccuracy).toFixed(1)}% read exactly ` +
-          `(generic head ${(100 * result.generic.validationAccuracy).toFixed(1)}%); wrote ${out} in ${result.seconds} s\n`,
+          `(generic head ${(100 * result.generic.validationAccuracy).toFixed(1)}%, shipped blend ` +
+          `${(100 * result.shipped.validationAccuracy).toFixed(1)}%); wrote ${out} in ${result.seconds} s\n`,
       );
     }
     return 0;
@@ -186,6 +191,14 @@ async function trainPlateOrNotCommand(argv: string[]): Promise<number> {
 }
 
 function cutOption(value: string | undefined): 'whole' | 'reader' {
-  if (value === undefined || value === 'whole' || value === 'reader') return value ?? 'whole';
+  if (value === undefined || value === 'whole' || value === 'reader') return value ?? 'reader';
   throw new UsageError(`--cut must be whole or reader, got "${value}"`);
+}
+
+function blendOption(value: string | undefined): number {
+  if (value === undefined) return 0.3;
+  const x = Number(value);
+  if (value.trim() === '' || !(x >= 0 && x <= 1))
+    throw new UsageError(`--blend must be a number from 0 to 1, got "${value}"`);
+  return x;
 }

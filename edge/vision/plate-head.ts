@@ -74,6 +74,21 @@ export class PlateHead {
     return new PlateHead(alphabet.symbols, weights, bias);
   }
 
+  /**
+   * The weight-space blend `(1 - alpha) * from + alpha * to` of two heads
+   * over the same symbols. The logits are linear in the weights, so this is
+   * the blend of the two heads' logits: the geometric mean of their
+   * probabilities, renormalised. Blending a fine-tuned head back towards
+   * the one it started from keeps much of what the start read well on data
+   * unlike the training data (weight-space ensembling, "WiSE-FT").
+   */
+  static blend(from: PlateHead, to: PlateHead, alpha: number): PlateHead {
+    if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`blend: alpha must be in [0, 1], got ${alpha}`);
+    if (from.symbols.join('') !== to.symbols.join('')) throw new RangeError('blend: the heads have different symbols');
+    const mix = (a: Float32Array, b: Float32Array): Float32Array => a.map((v, i) => (1 - alpha) * v + alpha * b[i]!);
+    return new PlateHead(to.symbols, mix(from.weights, to.weights), mix(from.bias, to.bias));
+  }
+
   /** Softmax over the plate columns for `steps` time steps of features starting at `offset`. */
   probs(features: Float32Array, steps: number, offset = 0): Float32Array {
     const cols = this.columns;

@@ -6,6 +6,7 @@
  * a head file round-trips and a wrong or tampered one is refused.
  */
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { before, describe, it } from 'node:test';
 import { PlateAlphabet, decodeGreedy } from '../../edge/vision/ctc-decoder.js';
 import { ModelFiles } from '../../edge/vision/model-files.js';
@@ -83,5 +84,28 @@ describe('plate head on the real rec model', { timeout: 120_000 }, () => {
     const nan = Buffer.from(file.parameters, 'base64');
     nan.writeFloatLE(NaN, 0);
     assert.throws(() => PlateHead.fromFile({ ...file, parameters: nan.toString('base64') }, alphabet), /not finite/);
+  });
+  it('blends two heads in weight space: the ends are the heads, the logits mix linearly (property)', () => {
+    const shifted = new PlateHead(
+      head.symbols,
+      head.weights.map((v, i) => v + ((i % 7) - 3) * 0.01),
+      head.bias.map((v, i) => v - (i % 5) * 0.02),
+    );
+    assert.deepEqual([...PlateHead.blend(head, shifted, 0).weights], [...head.weights]);
+    assert.deepEqual([...PlateHead.blend(head, shifted, 1).bias], [...shifted.bias]);
+    const features = Float32Array.from({ length: FEATURES }, (_, f) => Math.sin(f));
+    const logOf = (h: PlateHead) => Array.from(h.probs(features, 1), (p) => Math.log(p));
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), (alpha) => {
+        const mixed = logOf(PlateHead.blend(head, shifted, alpha));
+        const a = logOf(head);
+        const b = logOf(shifted);
+        // log-probabilities of the blend = the blend of the log-probabilities, up to one normalising constant
+        const offset = mixed[0]! - ((1 - alpha) * a[0]! + alpha * b[0]!);
+        mixed.forEach((m, c) => assert.ok(Math.abs(m - ((1 - alpha) * a[c]! + alpha * b[c]!) - offset) < 1e-3));
+      }),
+      { numRuns: 20 },
+    );
+    assert.throws(() => PlateHead.blend(head, shifted, 1.5), /alpha must be in \[0, 1\]/);
   });
 });
