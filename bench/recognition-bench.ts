@@ -13,7 +13,7 @@
 import type { RecognizerKind } from '../edge/vision/plate-reader.js';
 import sharp from 'sharp';
 import type { RgbImage } from '../edge/vision/image-input.js';
-import { PlateReader } from '../edge/vision/plate-reader.js';
+import { PlateReader, defaultRecognizerKind } from '../edge/vision/plate-reader.js';
 import type { SceneSpec } from '../scenes/scene-renderer.js';
 import { plainText, renderScene } from '../scenes/scene-renderer.js';
 import { randomSceneSpec } from '../scenes/random-scene.js';
@@ -55,7 +55,7 @@ async function rawFrame(spec: SceneSpec): Promise<{ image: RgbImage; text: strin
 export async function runRecognitionBench(
   quick: boolean,
   progress: (m: string) => void = () => undefined,
-  recognizerKind: RecognizerKind = 'generic',
+  recognizerKind: RecognizerKind = defaultRecognizerKind,
 ) {
   const count = quick ? 16 : 60;
   progress(`rendering ${count} scenes at 720p and 1080p`);

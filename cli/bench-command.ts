@@ -12,6 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseCommandArgs, positiveInteger, recognizerOption, UsageError } from './args.js';
+import { defaultRecognizerKind } from '../edge/vision/plate-reader.js';
 import { runLedgerBench } from '../bench/ledger-bench.js';
 import { runGateBench } from '../bench/gate-bench.js';
 import { runRecognitionBench } from '../bench/recognition-bench.js';
@@ -160,7 +161,7 @@ export const benchCommand = {
     if (values.recognizer !== undefined && !names.includes('recognition')) {
       throw new UsageError('--recognizer goes with the recognition benchmark');
     }
-    const kind = recognizerOption(values.recognizer ?? 'generic');
+    const kind = recognizerOption(values.recognizer ?? defaultRecognizerKind);
     return runBenches(
       names.map((n) => ({
         name: n,

@@ -8,7 +8,7 @@ import {
   UsageError,
 } from './args.js';
 import { ProgressBar } from './progress.js';
-import { PlateReader } from '../edge/vision/plate-reader.js';
+import { PlateReader, defaultRecognizerKind } from '../edge/vision/plate-reader.js';
 import type { RecognizerKind } from '../edge/vision/plate-reader.js';
 import { evaluateSideBySide as evaluate } from '../edge/vision/evaluation.js';
 import type { EvalReport } from '../edge/vision/evaluation.js';
@@ -25,8 +25,8 @@ shared/datasets): whole-plate and per-character accuracy, detection recall
   --json         print one JSON document with the figures and every error
   --threads N    ONNX threads per model (default 2)
   --regions R,.. read only these plate regions: CN, US, EU, BR (default all)
-  --recognizer K generic (PP-OCRv4's own output, default) or plate (the head
-                 trained for plates, models/plate-head.json)
+  --recognizer K plate (the head trained for plates, models/plate-head.json;
+                 default) or generic (PP-OCRv4's own output)
   --plate-or-not W  how much rank a text line the plate-or-not classifier
                  (models/plate-or-not.json) judges not a plate loses (default 3, 0: off)
   --compare A,B  both recognisers on the same images in one run, side by
@@ -56,7 +56,7 @@ export const evalCommand = {
     const limit = positiveInteger(values.limit, '--limit');
     const kinds = values.compare
       ? values.compare.split(',').map((k) => recognizerOption(k.trim(), '--compare'))
-      : [recognizerOption(values.recognizer ?? 'generic')];
+      : [recognizerOption(values.recognizer ?? defaultRecognizerKind)];
     if (values.compare && (kinds.length !== 2 || kinds[0] === kinds[1])) {
       throw new UsageError('--compare takes two different recognisers, e.g. generic,plate');
     }

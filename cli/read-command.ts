@@ -7,7 +7,7 @@ import {
   regionsOption,
   UsageError,
 } from './args.js';
-import { PlateReader } from '../edge/vision/plate-reader.js';
+import { PlateReader, defaultRecognizerKind } from '../edge/vision/plate-reader.js';
 import type { PlateRead } from '../edge/vision/plate-reader.js';
 import type { Rect } from '../edge/vision/geometry.js';
 
@@ -20,7 +20,7 @@ Reads licence plates in image files (JPEG, PNG, WebP, ...), best read first.
   --roi X,Y,W,H  only look in this region of each image (pixels)
   --threads N    ONNX threads per model (default 2)
   --regions R,.. read only these plate regions: CN, US, EU, BR (default all)
-  --recognizer K generic (default) or plate (the head trained for plates)
+  --recognizer K plate (the head trained for plates, default) or generic
   --plate-or-not W  how much rank a text line the plate-or-not classifier
                  judges not a plate loses (default 3, 0: off)
 `;
@@ -45,7 +45,7 @@ export const readCommand = {
     const roi = values.roi ? parseRoi(values.roi) : undefined;
     const reader = await PlateReader.create({
       threads: positiveInteger(values.threads, '--threads') ?? 2,
-      recognizerKind: recognizerOption(values.recognizer ?? 'generic'),
+      recognizerKind: recognizerOption(values.recognizer ?? defaultRecognizerKind),
       ...(values['plate-or-not'] !== undefined
         ? { plateOrNotWeight: nonNegativeNumber(values['plate-or-not'], '--plate-or-not') }
         : {}),

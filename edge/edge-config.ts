@@ -3,7 +3,7 @@
  * checked in full before anything starts; a bad value is an error naming
  * its path, e.g. `lanes[0].budgetMs: expected an integer from 200 to 10000`.
  */
-import { defaultPlateReaderOptions, recognizerKinds } from './vision/plate-reader.js';
+import { defaultPlateReaderOptions, defaultRecognizerKind, recognizerKinds } from './vision/plate-reader.js';
 import type { RecognizerKind } from './vision/plate-reader.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -40,7 +40,7 @@ export interface EdgeConfig {
   threads: number;
   /** the plate regions this gate reads (default all; e.g. ["CN"] at a Chinese car park) */
   regions: Region[];
-  /** which recogniser reads plates: `generic` (default) or `plate` (the head trained for plates) */
+  /** which recogniser reads plates: `plate` (the head trained for plates, default) or `generic` */
   recognizer: RecognizerKind;
   /** rank a text line judged not a plate loses (the plate-or-not classifier; default 3, 0: off) */
   plateOrNot: number;
@@ -204,7 +204,7 @@ function plateOrNotOf(v: unknown): number {
 }
 
 function recognizerOf(v: unknown): RecognizerKind {
-  if (v === undefined) return 'generic';
+  if (v === undefined) return defaultRecognizerKind;
   if (typeof v !== 'string' || !(recognizerKinds as readonly string[]).includes(v)) {
     throw new EdgeConfigError(
       `config.recognizer: expected one of ${recognizerKinds.join(', ')}, got ${JSON.stringify(v)}`,

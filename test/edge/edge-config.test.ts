@@ -48,9 +48,9 @@ describe('edge config: regions', () => {
 });
 
 describe('edge config: recognizer', () => {
-  it('is generic by default and takes plate', () => {
-    assert.equal(parseEdgeConfig(minimal, '/tmp').recognizer, 'generic');
-    assert.equal(parseEdgeConfig({ ...minimal, recognizer: 'plate' }, '/tmp').recognizer, 'plate');
+  it('is plate (the trained head) by default and takes generic', () => {
+    assert.equal(parseEdgeConfig(minimal, '/tmp').recognizer, 'plate');
+    assert.equal(parseEdgeConfig({ ...minimal, recognizer: 'generic' }, '/tmp').recognizer, 'generic');
   });
 
   it('refuses anything else, naming the setting', () => {
