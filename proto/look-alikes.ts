@@ -22,3 +22,17 @@ export function differsOnlyByLookAlikes(a: string, b: string): boolean {
   if (x.length !== y.length) return false;
   return x.every((c, i) => areLookAlikes(c, y[i]!));
 }
+
+/**
+ * The plate with each look-alike character replaced by the first of its
+ * group (O, D, Q -> 0; I -> 1; B -> 8; S -> 5; Z -> 2; G -> 6). Two plates
+ * differ only by look-alikes exactly when their folds are equal.
+ */
+export function foldLookAlikes(plate: string): string {
+  let out = '';
+  for (const c of plate) {
+    const g = groupOf.get(c);
+    out += g === undefined ? c : GROUPS[g]![0]!;
+  }
+  return out;
+}

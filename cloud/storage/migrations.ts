@@ -91,6 +91,24 @@ const PAYMENT_TABLES = `
       );
     `;
 
+/**
+ * Migration 6 (the same text on both backends): the candidate keys of the
+ * unclosed sessions (cloud/sessions/plate-keys.ts). An exit looks up its
+ * read's keys instead of comparing the read with every car in the lot; a
+ * session's keys are written with it and deleted when it closes. Sessions
+ * left unclosed by an older version get theirs when the store opens
+ * (`fillSessionKeys` of each backend).
+ */
+const SESSION_KEYS = `
+      CREATE TABLE session_keys (
+        lot_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        session_id TEXT NOT NULL REFERENCES parking_sessions(id),
+        PRIMARY KEY (lot_id, key, session_id)
+      );
+      CREATE INDEX session_keys_session ON session_keys(session_id);
+    `;
+
 export const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -520,5 +538,11 @@ export const migrations: readonly Migration[] = [
     sql: PAYMENT_TABLES,
     // the same tables; times and amounts are BIGINT
     postgres: PAYMENT_TABLES.replaceAll('INTEGER', 'BIGINT'),
+  },
+  {
+    version: 6,
+    name: 'candidate keys of unclosed sessions',
+    sql: SESSION_KEYS,
+    postgres: SESSION_KEYS,
   },
 ];

@@ -270,6 +270,14 @@ export interface SessionRepository {
   byId(id: string): Promise<ParkingSession | null>;
   /** sessions in a lot that an exit may still close (open, awaiting payment, paid) */
   unclosedInLot(lotId: string): Promise<ParkingSession[]>;
+  /**
+   * the unclosed sessions of a lot filed under any of these candidate keys
+   * (cloud/sessions/plate-keys.ts `sessionKeys`), ordered by (entryAt, id): every session that fits a read
+   * is among those found by `readKeys(read)`
+   */
+  unclosedByKeys(lotId: string, keys: readonly string[]): Promise<ParkingSession[]>;
+  /** the unclosed sessions of exactly this plate in a lot */
+  unclosedOfPlate(lotId: string, plate: string): Promise<ParkingSession[]>;
   update(s: ParkingSession): Promise<void>;
   ofPlates(plates: string[]): Promise<ParkingSession[]>;
   eventById(id: string): Promise<StoredLaneEvent | null>;

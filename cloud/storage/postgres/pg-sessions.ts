@@ -9,6 +9,7 @@ import type {
 import { SESSION_COLUMNS, toPending, toReview, toSession } from '../rows.js';
 import type { Query } from './pg-connection.js';
 import { one } from './pg-connection.js';
+import { sessionKeys } from '../../sessions/plate-keys.js';
 
 export class PgSessions implements SessionRepository {
   constructor(private readonly q: Query) {}
@@ -32,6 +33,34 @@ export class PgSessions implements SessionRepository {
         s.passbackFlag ? 1 : 0,
       ],
     );
+    if (s.status !== 'closed') await this.fileKeys(s.id, s.lotId, s.plate);
+  }
+  /** the candidate keys of an unclosed session (cloud/sessions/plate-keys.ts), in one statement */
+  private async fileKeys(sessionId: string, lotId: string, plate: string) {
+    await this.q(
+      `INSERT INTO session_keys (lot_id, key, session_id) SELECT $1, k, $3 FROM unnest($2::text[]) AS k
+       ON CONFLICT DO NOTHING`,
+      [lotId, sessionKeys(plate), sessionId],
+    );
+  }
+  /** on every exit: the few sessions the read's keys find, by index, however many cars the lot holds */
+  async unclosedByKeys(lotId: string, keys: readonly string[]) {
+    if (keys.length === 0) return [];
+    const rows = await this.q(
+      `SELECT ${SESSION_COLUMNS} FROM parking_sessions WHERE id IN
+         (SELECT session_id FROM session_keys WHERE lot_id = $1 AND key = ANY($2::text[]))
+       AND status != 'closed' ORDER BY entry_at, id COLLATE "C"`,
+      [lotId, [...keys]],
+    );
+    return rows.map((r) => toSession(r)!);
+  }
+  async unclosedOfPlate(lotId: string, plate: string) {
+    const rows = await this.q(
+      `SELECT ${SESSION_COLUMNS} FROM parking_sessions WHERE plate = $1 AND lot_id = $2 AND status != 'closed'
+       ORDER BY entry_at, id COLLATE "C"`,
+      [plate, lotId],
+    );
+    return rows.map((r) => toSession(r)!);
   }
   async byId(id: string) {
     return toSession(await one(this.q('SELECT * FROM parking_sessions WHERE id = $1', [id])));
@@ -49,6 +78,7 @@ export class PgSessions implements SessionRepository {
        WHERE id = $7`,
       [s.status, s.exitEventId, s.exitAt, s.fee, s.paidAt, s.passbackFlag ? 1 : 0, s.id],
     );
+    if (s.status === 'closed') await this.q('DELETE FROM session_keys WHERE session_id = $1', [s.id]);
   }
   async ofPlates(plates: string[]) {
     if (plates.length === 0) return [];

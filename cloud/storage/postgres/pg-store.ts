@@ -42,6 +42,7 @@
  */
 import pg from 'pg';
 import { migrationSql, migrations } from '../migrations.js';
+import { sessionKeys } from '../../sessions/plate-keys.js';
 import type { Repositories, Store } from '../repositories.js';
 import type { Row } from '../rows.js';
 import { StorageError } from '../storage-errors.js';
@@ -264,6 +265,21 @@ export class PgStore implements Store {
   }
 }
 
+/** Files the candidate keys of unclosed sessions that have none (left open by a version before migration 6). */
+async function fillSessionKeys(client: pg.PoolClient): Promise<void> {
+  const { rows } = await client.query(
+    `SELECT id, lot_id, plate FROM parking_sessions
+     WHERE status != 'closed' AND id NOT IN (SELECT session_id FROM session_keys)`,
+  );
+  for (const r of rows as Array<{ id: string; lot_id: string; plate: string }>) {
+    await client.query(
+      `INSERT INTO session_keys (lot_id, key, session_id) SELECT $1, k, $3 FROM unnest($2::text[]) AS k
+       ON CONFLICT DO NOTHING`,
+      [r.lot_id, sessionKeys(r.plate), r.id],
+    );
+  }
+}
+
 /** Applies the migrations not yet applied, under an advisory lock so instances starting together take turns. */
 async function migrate(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
@@ -297,6 +313,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
           throw err;
         }
       }
+      await fillSessionKeys(client);
     } finally {
       await client.query('SELECT pg_advisory_unlock($1, 1)', [LOCK_CLASS]).catch(() => undefined);
     }

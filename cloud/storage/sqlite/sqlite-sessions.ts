@@ -9,6 +9,7 @@ import type {
 import type { Row } from '../rows.js';
 import { str, num, SESSION_COLUMNS, sessionOfValues, toSession, toPending, toReview } from '../rows.js';
 import { Statements } from './sqlite-statements.js';
+import { sessionKeys } from '../../sessions/plate-keys.js';
 
 /**
  * Sessions. Every lane event reads all the unclosed sessions of its lot (to match an exit, to catch a
@@ -50,6 +51,7 @@ export class SqliteSessions implements SessionRepository {
         s.paidAt,
         s.passbackFlag ? 1 : 0,
       );
+    if (s.status !== 'closed') this.fileKeys(s.id, s.lotId, s.plate);
     const list = this.unclosed.get(s.lotId);
     if (list && s.status !== 'closed') {
       // after the last session that sorts before it (ids are ASCII: JS and SQLite order them alike)
@@ -86,6 +88,32 @@ export class SqliteSessions implements SessionRepository {
     }
     return list.map((s) => ({ ...s }));
   }
+  /** the candidate keys of an unclosed session (cloud/sessions/plate-keys.ts) */
+  private fileKeys(sessionId: string, lotId: string, plate: string): void {
+    const insert = this.db.prepare('INSERT OR IGNORE INTO session_keys (lot_id, key, session_id) VALUES (?, ?, ?)');
+    for (const key of sessionKeys(plate)) insert.run(lotId, key, sessionId);
+  }
+  /** on every exit: the few sessions the read's keys find, by index, however many cars the lot holds */
+  async unclosedByKeys(lotId: string, keys: readonly string[]) {
+    if (keys.length === 0) return [];
+    const marks = keys.map(() => '?').join(', ');
+    const rows = this.db
+      .prepareRaw(
+        `SELECT ${SESSION_COLUMNS} FROM parking_sessions WHERE id IN
+           (SELECT session_id FROM session_keys WHERE lot_id = ? AND key IN (${marks}))
+         AND status != 'closed' ORDER BY entry_at, id`,
+      )
+      .all(lotId, ...keys) as unknown[][];
+    return rows.map(sessionOfValues);
+  }
+  async unclosedOfPlate(lotId: string, plate: string) {
+    const rows = this.db
+      .prepareRaw(
+        `SELECT ${SESSION_COLUMNS} FROM parking_sessions WHERE plate = ? AND lot_id = ? AND status != 'closed' ORDER BY entry_at, id`,
+      )
+      .all(plate, lotId) as unknown[][];
+    return rows.map(sessionOfValues);
+  }
   async update(s: ParkingSession) {
     const { changes } = this.db
       .prepare(
@@ -94,6 +122,7 @@ export class SqliteSessions implements SessionRepository {
       )
       .run(s.status, s.exitEventId, s.exitAt, s.fee, s.paidAt, s.passbackFlag ? 1 : 0, s.id);
     if (changes === 0) return;
+    if (s.status === 'closed') this.db.prepare('DELETE FROM session_keys WHERE session_id = ?').run(s.id);
     const list = this.unclosed.get(s.lotId);
     const i = list ? list.findIndex((x) => x.id === s.id) : -1;
     if (!list || i < 0) {

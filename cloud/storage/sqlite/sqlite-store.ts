@@ -36,6 +36,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrations } from '../migrations.js';
+import { sessionKeys } from '../../sessions/plate-keys.js';
 import { SqliteLedgerStore } from '../../ledger/ledger-store.js';
 import type { Repositories, Store } from '../repositories.js';
 import { StorageError } from '../storage-errors.js';
@@ -155,6 +156,7 @@ export class SqliteStore implements Store {
       db.pragma('foreign_keys = ON');
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
       migrate(db);
+      fillSessionKeys(db);
       return new SqliteStore(db, options);
     } catch (err) {
       db.close();
@@ -346,6 +348,21 @@ function openError(path: string, err: unknown): Error {
   }
   if (code.startsWith('SQLITE_READONLY')) why = 'the file is read-only';
   return new StorageError(`cannot open the database ${path} for writing: ${why}`);
+}
+
+/** Files the candidate keys of unclosed sessions that have none (left open by a version before migration 6). */
+function fillSessionKeys(db: Database.Database): void {
+  const rows = db
+    .prepare(
+      `SELECT id, lot_id, plate FROM parking_sessions
+       WHERE status != 'closed' AND id NOT IN (SELECT session_id FROM session_keys)`,
+    )
+    .all() as Array<{ id: string; lot_id: string; plate: string }>;
+  if (rows.length === 0) return;
+  const insert = db.prepare('INSERT OR IGNORE INTO session_keys (lot_id, key, session_id) VALUES (?, ?, ?)');
+  db.transaction(() => {
+    for (const r of rows) for (const key of sessionKeys(r.plate)) insert.run(r.lot_id, key, r.id);
+  })();
 }
 
 function migrate(db: Database.Database): void {
