@@ -32,8 +32,10 @@ export interface CloudConfig {
   exitChargeBudgetMs: number;
   /** past that budget: hold the car, or let it out when the driver's credit standing covers the fee */
   whenProviderSlow: 'hold' | 'credit';
-  /** reads below this confidence never match an exit by look-alike tolerance */
+  /** reads below this confidence never match an exit by tolerance (look-alikes, one character missing or extra) */
   matchMinConfidence: number;
+  /** reads below this confidence never match an exit even when they equal the one plate that fits */
+  matchMinExactConfidence: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   bodyLimitBytes: number;
   /** the ledger: its origin line, its signing key, and how often checkpoints are issued */
@@ -64,6 +66,7 @@ const defaults = {
   defaultCurrency: 'CNY',
   defaultCreditLimit: 5000,
   matchMinConfidence: 0.9,
+  matchMinExactConfidence: 0.7,
   logLevel: 'info' as CloudConfig['logLevel'],
   bodyLimitBytes: 64 * 1024,
   ledgerOrigin: 'platepay.local/ledger',
@@ -123,6 +126,10 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
   if (typeof confidence !== 'number' || !(confidence >= 0 && confidence <= 1)) {
     throw new ConfigError('config.matchMinConfidence: expected a number from 0 to 1');
   }
+  const exactConfidence = o.matchMinExactConfidence ?? defaults.matchMinExactConfidence;
+  if (typeof exactConfidence !== 'number' || !(exactConfidence >= 0 && exactConfidence <= 1)) {
+    throw new ConfigError('config.matchMinExactConfidence: expected a number from 0 to 1');
+  }
   const origin = str('ledgerOrigin', defaults.ledgerOrigin)!;
   if (!/^[\x21-\x7e]{1,200}$/.test(origin))
     throw new ConfigError('config.ledgerOrigin: expected printable ASCII without spaces');
@@ -156,6 +163,7 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
     exitChargeBudgetMs: int('exitChargeBudgetMs', defaults.exitChargeBudgetMs, 50, 10_000),
     whenProviderSlow,
     matchMinConfidence: confidence,
+    matchMinExactConfidence: exactConfidence,
     logLevel: logLevel as CloudConfig['logLevel'],
     bodyLimitBytes: int('bodyLimitBytes', defaults.bodyLimitBytes, 1024, 10 * 1024 * 1024),
   };

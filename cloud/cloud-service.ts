@@ -131,7 +131,10 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     },
     app.log.child({ component: 'card-charges' }),
   );
-  const parking = new ParkingService(store, clock, settler, cardCharges, { minConfidence: config.matchMinConfidence });
+  const parking = new ParkingService(store, clock, settler, cardCharges, {
+    minConfidence: config.matchMinConfidence,
+    minExactConfidence: config.matchMinExactConfidence,
+  });
   parkingRef.parking = parking;
   const paymentMethods = new PaymentMethods(store, clock, gateway);
   const webhooks = new ProviderWebhooks(store, clock, gateway, topUps, settler);

@@ -22,6 +22,7 @@ import type { Decision, Settler } from '../settlement/settler.js';
 import { normalisePlate } from '../../proto/plate-syntax.js';
 import type { MatchOptions } from './plate-matching.js';
 import { defaultMatchOptions, matchExit } from './plate-matching.js';
+import { readKeys } from './plate-keys.js';
 
 export interface LaneEventInput {
   /** unique per event, chosen by the gate (its idempotency key) */
@@ -98,7 +99,7 @@ export class ParkingService {
   }
 
   private async entry(repos: Repositories, lot: Lot, lane: Lane, event: LaneEventInput): Promise<Decision> {
-    const unclosed = (await repos.sessions.unclosedInLot(lot.id)).find((s) => s.plate === event.plate);
+    const [unclosed] = await repos.sessions.unclosedOfPlate(lot.id, event.plate);
     if (unclosed) {
       await repos.sessions.update({ ...unclosed, passbackFlag: true });
       const review = await this.queueReview(repos, lot, lane, event, 'passback', [unclosed.id]);
@@ -134,7 +135,8 @@ export class ParkingService {
   }
 
   private async exit(repos: Repositories, lot: Lot, lane: Lane, event: LaneEventInput): Promise<Decision> {
-    const unclosed = await repos.sessions.unclosedInLot(lot.id);
+    // only the sessions the read's candidate keys find: all that can fit it, however many cars the lot holds
+    const unclosed = await repos.sessions.unclosedByKeys(lot.id, readKeys(event.plate));
     const match = matchExit(
       { plate: event.plate, confidence: event.confidence },
       unclosed.map((s) => ({ id: s.id, plate: s.plate })),
@@ -144,7 +146,8 @@ export class ParkingService {
       const session = unclosed.find((s) => s.id === match.sessionId)!;
       return this.settler.settleExit(repos, lot, session, { eventId: event.eventId, at: event.at });
     }
-    if (match.kind === 'none') {
+    if (match.kind === 'none' || match.kind === 'near') {
+      // no unclosed session fits: perhaps this very car, just settled, seen again
       const left = await this.justLeft(repos, lot, event);
       if (left) return { ...hold(event.eventId, 'already_paid', { sessionId: left.id }), action: 'open' };
     }

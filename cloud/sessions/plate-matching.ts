@@ -3,26 +3,39 @@
  * Pure: no I/O, no clock, no randomness.
  *
  * INVARIANT: `matchExit` returns a session (kind 'exact' or 'tolerant') only
- * when exactly one open session fits. Charging the wrong driver is far worse
- * than sending the exit to a human, so we never guess between two: whenever
- * more than one session could be the car, the answer is 'ambiguous' and
- * nobody is charged.
+ * when exactly one open session fits the read, and the read is sure enough.
+ * Charging the wrong driver is far worse than sending the exit to a human,
+ * so we never guess: whenever more than one session could be the car, the
+ * answer is 'ambiguous' and nobody is charged, however confident the read.
+ * (A confident read equal to one plate is no proof: the bench measured the
+ * reader confidently reading 4BO4979 as 4B04979 and ZA834CO as ZA834CD, so
+ * a car whose look-alike twin is parked would be charged to the twin.)
  *
- * Precisely, a session "fits" a read when `plateDistanceKind(read, plate)` is
- * not null (exact, or off by look-alike characters, or by one lost or one
- * spurious character). The single exception to "only one fits" is a read
- * that equals exactly one stored plate AND is confident: an exact,
- * high-confidence read is trusted over its confusable neighbours. So:
- *   - 'exact'    => exactly one session's plate equals the read, and either
- *                   no other session fits or the read is confident;
- *   - 'tolerant' => no session's plate equals the read, exactly one session
- *                   fits, and the read is confident.
+ * A session "fits" a read when `plateDistanceKind(read, plate)` is exact,
+ * look-alike, missing or extra (off by look-alike characters, or by one
+ * lost or one spurious character). A session is "near" a read when they
+ * differ in one character that is not a look-alike ('different'): it could
+ * be the car, misread in one place (AJK7551 read as AJK7557 at 0.61), so
+ * it is never charged, and unless the read is confident (`minConfidence`)
+ * it forbids charging any other session: the exiting car is in the lot,
+ * and when an unsure read is one character off its plate, a stranger that
+ * the read happens to equal must not pay. (A confident read is trusted over
+ * near plates: fleets park cars with consecutive numbers.) With exactly one
+ * session fitting, and no near one or a confident read:
+ *   - 'exact'    => its plate equals the read, and the read's confidence is
+ *                   at least `minExactConfidence`;
+ *   - 'tolerant' => it fits by tolerance, and the read's confidence is at
+ *                   least `minConfidence`;
+ *   - otherwise 'low-confidence'.
+ * With no session fitting but some near: 'near' (a human looks at them).
  *
  * Plates are normalised strings (A-Z, 0-9, province characters such as 皖)
  * and are compared code point by code point. Look-alike groups come from
- * proto/look-alikes.ts (0ODQ, 1I, 8B, 5S, 2Z, 6G).
+ * proto/look-alikes.ts (0ODQ, 1I, 8B, 5S, 2Z, 6G). The sessions given may be
+ * the whole lot or those its candidate keys find (plate-keys.ts): sessions
+ * that do not fit change nothing.
  */
-import { areLookAlikes, differsOnlyByLookAlikes } from '../../proto/look-alikes.js';
+import { areLookAlikes } from '../../proto/look-alikes.js';
 
 export interface OpenSessionRef {
   id: string;
@@ -36,22 +49,26 @@ export interface ExitRead {
 }
 
 export interface MatchOptions {
-  /** A read with confidence >= this is "confident". In [0, 1]. */
+  /** A tolerant match (look-alikes, one character missing or extra) needs a read at least this confident. In [0, 1]. */
   minConfidence: number;
+  /** An exact match needs a read at least this confident. In [0, 1]. */
+  minExactConfidence: number;
 }
 
-export const defaultMatchOptions: MatchOptions = Object.freeze({ minConfidence: 0.9 });
+export const defaultMatchOptions: MatchOptions = Object.freeze({ minConfidence: 0.9, minExactConfidence: 0.7 });
 
 export type MatchResult =
   | { kind: 'exact'; sessionId: string }
   | { kind: 'tolerant'; sessionId: string; difference: 'look-alike' | 'missing' | 'extra' }
   /** Session ids that fit (sorted); never charge. */
   | { kind: 'ambiguous'; candidates: string[] }
-  /** Exactly one tolerant candidate, but the read is not confident; never charge. */
+  /** Exactly one session fits, but the read is not confident enough; never charge. */
   | { kind: 'low-confidence'; candidates: string[] }
+  /** No session fits, but these differ from the read in one character (sorted); never charge. */
+  | { kind: 'near'; candidates: string[] }
   | { kind: 'none' };
 
-export type PlateDistanceKind = 'exact' | 'look-alike' | 'missing' | 'extra';
+export type PlateDistanceKind = 'exact' | 'look-alike' | 'missing' | 'extra' | 'different';
 
 function assertPlate(plate: unknown, what: string): asserts plate is string {
   if (typeof plate !== 'string' || plate.length === 0) {
@@ -92,6 +109,8 @@ function oneRemovedMatches(longer: readonly string[], shorter: readonly string[]
  *                one character removed equals read, look-alike tolerant);
  * - 'extra'      the read has exactly one spurious character (read with one
  *                character removed equals stored, look-alike tolerant);
+ * - 'different'  same length, and exactly one position holds two characters
+ *                that are not look-alikes (the others are look-alikes);
  * - null         none of these.
  * Throws TypeError on an empty plate.
  */
@@ -101,7 +120,11 @@ export function plateDistanceKind(read: string, stored: string): PlateDistanceKi
   if (read === stored) return 'exact';
   const r = [...read];
   const s = [...stored];
-  if (r.length === s.length) return differsOnlyByLookAlikes(read, stored) ? 'look-alike' : null;
+  if (r.length === s.length) {
+    let unlike = 0;
+    for (let i = 0; i < r.length && unlike < 2; i++) if (!areLookAlikes(r[i]!, s[i]!)) unlike++;
+    return unlike === 0 ? 'look-alike' : unlike === 1 ? 'different' : null;
+  }
   if (oneRemovedMatches(s, r)) return 'missing';
   if (oneRemovedMatches(r, s)) return 'extra';
   return null;
@@ -113,16 +136,17 @@ function byCodeUnits(a: string, b: string): number {
 
 /**
  * Find the open session an exit read belongs to. Returns a session only when
- * exactly one open session fits (see the invariant in the header); otherwise
- * 'ambiguous', 'low-confidence' or 'none', none of which may be charged.
+ * exactly one open session fits and the read is confident enough (see the
+ * invariant in the header); otherwise 'ambiguous', 'low-confidence' or
+ * 'none', none of which may be charged.
  *
  * Sessions are treated as distinct entries even if they carry the same plate
  * (only possible by data error): two open sessions with the read plate give
  * 'ambiguous'. Candidate lists are sorted, so the result does not depend on
  * the order of `open`.
  *
- * Throws TypeError on a confidence or minConfidence outside [0, 1] or NaN,
- * and on an empty plate (read or stored).
+ * Throws TypeError on a confidence or threshold outside [0, 1] or NaN, and
+ * on an empty plate (read or stored).
  */
 export function matchExit(
   read: ExitRead,
@@ -134,6 +158,7 @@ export function matchExit(
   assertUnitInterval(read.confidence, 'read confidence');
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   assertUnitInterval(options.minConfidence, 'minConfidence');
+  assertUnitInterval(options.minExactConfidence, 'minExactConfidence');
   if (!Array.isArray(open)) throw new TypeError('open must be an array');
   for (const session of open) {
     if (session === null || typeof session !== 'object') throw new TypeError('open session must be an object');
@@ -141,27 +166,22 @@ export function matchExit(
     assertPlate(session.plate, `plate of open session ${session.id}`);
   }
 
-  const exact: string[] = [];
-  const tolerant: Array<{ id: string; difference: 'look-alike' | 'missing' | 'extra' }> = [];
+  const fits: Array<{ id: string; kind: Exclude<PlateDistanceKind, 'different'> }> = [];
+  const near: string[] = [];
   for (const session of open) {
     const kind = plateDistanceKind(read.plate, session.plate);
-    if (kind === 'exact') exact.push(session.id);
-    else if (kind !== null) tolerant.push({ id: session.id, difference: kind });
+    if (kind === 'different') near.push(session.id);
+    else if (kind !== null) fits.push({ id: session.id, kind });
   }
-
-  const confident = read.confidence >= options.minConfidence;
-  const allCandidates = (): string[] => [...exact, ...tolerant.map((t) => t.id)].sort(byCodeUnits);
-
-  if (exact.length >= 2) return { kind: 'ambiguous', candidates: allCandidates() };
-  if (exact.length === 1) {
-    if (tolerant.length === 0 || confident) return { kind: 'exact', sessionId: exact[0]! };
-    return { kind: 'ambiguous', candidates: allCandidates() };
+  if (fits.length === 0)
+    return near.length > 0 ? { kind: 'near', candidates: near.sort(byCodeUnits) } : { kind: 'none' };
+  if (fits.length >= 2 || (near.length > 0 && read.confidence < options.minConfidence))
+    return { kind: 'ambiguous', candidates: [...fits.map((f) => f.id), ...near].sort(byCodeUnits) };
+  const only = fits[0]!;
+  if (only.kind === 'exact') {
+    if (read.confidence >= options.minExactConfidence) return { kind: 'exact', sessionId: only.id };
+  } else if (read.confidence >= options.minConfidence) {
+    return { kind: 'tolerant', sessionId: only.id, difference: only.kind };
   }
-  if (tolerant.length === 0) return { kind: 'none' };
-  if (tolerant.length === 1) {
-    const only = tolerant[0]!;
-    if (confident) return { kind: 'tolerant', sessionId: only.id, difference: only.difference };
-    return { kind: 'low-confidence', candidates: [only.id] };
-  }
-  return { kind: 'ambiguous', candidates: allCandidates() };
+  return { kind: 'low-confidence', candidates: [only.id] };
 }

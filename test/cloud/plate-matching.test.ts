@@ -1,7 +1,7 @@
 /**
  * Matching an exit read to an open session (cloud/sessions/plate-matching.ts):
- * a session is returned only when exactly one open session fits (or the read
- * is a confident, unique exact match); otherwise the exit goes to a human.
+ * a session is returned only when exactly one open session fits and the read
+ * is confident enough; otherwise the exit goes to a human.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -32,12 +32,18 @@ describe('plateDistanceKind', () => {
     assert.equal(plateDistanceKind('A1Z3455', 'A12345'), 'extra');
   });
 
+  it('calls one character that is no look-alike different', () => {
+    assert.equal(plateDistanceKind('A12345', 'A12346'), 'different'); // 5/6 are not look-alikes
+    assert.equal(plateDistanceKind('皖A12345', '京A12345'), 'different'); // provinces are not look-alikes
+    assert.equal(plateDistanceKind('AJK7557', 'AJK755I'), 'different'); // 7/I differ, 5/5 equal
+    assert.equal(plateDistanceKind('8JK7557', 'BJK7551'), 'different'); // 8/B look alike, 7/1 do not
+  });
+
   it('rejects everything else', () => {
-    assert.equal(plateDistanceKind('A12345', 'A12346'), null); // 5/6 are not look-alikes
+    assert.equal(plateDistanceKind('A12345', 'A12367'), null); // two different
     assert.equal(plateDistanceKind('A12', 'A1234'), null); // two missing
     assert.equal(plateDistanceKind('A1X345', '皖A12345'), null); // one missing and one wrong
     assert.equal(plateDistanceKind('A123456', 'A1234'), null); // two extra
-    assert.equal(plateDistanceKind('皖A12345', '京A12345'), null); // provinces are not look-alikes
   });
 
   it('throws TypeError on empty plates', () => {
@@ -94,19 +100,28 @@ describe('matchExit: examples', () => {
     }
   });
 
-  it('trusts a confident exact read over a confusable neighbour', () => {
-    assert.deepEqual(matchExit(confident('880'), sessions('8B0', '880')), { kind: 'exact', sessionId: 's2' });
-    // exactly at the threshold counts as confident
-    assert.deepEqual(matchExit({ plate: '880', confidence: 0.9 }, sessions('8B0', '880')), {
-      kind: 'exact',
-      sessionId: 's2',
+  it('never trusts an exact read over a confusable twin, however confident (4BO4979 read as 4B04979 at 0.996)', () => {
+    for (const confidence of [0.5, 0.9, 0.996, 1]) {
+      assert.deepEqual(matchExit({ plate: '4B04979', confidence }, sessions('4BO4979', '4B04979')), {
+        kind: 'ambiguous',
+        candidates: ['s1', 's2'],
+      });
+    }
+    // a twin one character away counts too
+    assert.deepEqual(matchExit(confident('P602849'), sessions('P602849', 'P6028149')), {
+      kind: 'ambiguous',
+      candidates: ['s1', 's2'],
     });
   });
 
-  it('does not trust an unconfident exact read with a confusable neighbour', () => {
-    assert.deepEqual(matchExit(unsure('880'), sessions('8B0', '880')), {
-      kind: 'ambiguous',
-      candidates: ['s1', 's2'],
+  it('charges an exact read that is the only fit from minExactConfidence (0.7) up; below, a human looks', () => {
+    assert.deepEqual(matchExit({ plate: '皖A12345', confidence: 0.7 }, sessions('皖A12345')), {
+      kind: 'exact',
+      sessionId: 's1',
+    });
+    assert.deepEqual(matchExit({ plate: '皖A12345', confidence: 0.69 }, sessions('皖A12345')), {
+      kind: 'low-confidence',
+      candidates: ['s1'],
     });
   });
 
@@ -128,16 +143,37 @@ describe('matchExit: examples', () => {
     });
   });
 
-  it('gives none when nothing fits', () => {
+  it('gives none when nothing fits or is near', () => {
     assert.deepEqual(matchExit(confident('皖A12345'), []), { kind: 'none' });
-    assert.deepEqual(matchExit(confident('皖A12345'), sessions('京A12345', 'A12', '皖A99999')), { kind: 'none' });
+    assert.deepEqual(matchExit(confident('皖A12345'), sessions('京A12399', 'A12', '皖A99999')), { kind: 'none' });
   });
 
-  it('honours minConfidence from the options', () => {
+  it('never charges a stranger an unsure read equals when the car may be one character misread (AJK7551 read as AJK7557)', () => {
+    // the exiting car AJK7551 is in the lot; a stranger's plate equals the misread (read at 0.61)
+    assert.deepEqual(matchExit({ plate: 'AJK7557', confidence: 0.8 }, sessions('AJK7557', 'AJK7551')), {
+      kind: 'ambiguous',
+      candidates: ['s1', 's2'],
+    });
+    // a confident read is trusted over a plate one character away (a fleet's consecutive numbers)
+    assert.deepEqual(matchExit(confident('AJK7557'), sessions('AJK7557', 'AJK7551')), {
+      kind: 'exact',
+      sessionId: 's1',
+    });
+    // and with nothing fitting, the near sessions go to a human
+    assert.deepEqual(matchExit(confident('AJK7557'), sessions('AJK7551', 'XYZ999', 'AJK7552')), {
+      kind: 'near',
+      candidates: ['s1', 's3'],
+    });
+  });
+
+  it('honours minConfidence and minExactConfidence from the options', () => {
     const read: ExitRead = { plate: 'PP587AO', confidence: 0.6 };
-    assert.equal(matchExit(read, sessions('PP587A0'), { minConfidence: 0.5 }).kind, 'tolerant');
-    assert.equal(matchExit(read, sessions('PP587A0'), { minConfidence: 0.7 }).kind, 'low-confidence');
-    assert.equal(defaultMatchOptions.minConfidence, 0.9);
+    const options = (minConfidence: number, minExactConfidence: number) => ({ minConfidence, minExactConfidence });
+    assert.equal(matchExit(read, sessions('PP587A0'), options(0.5, 0.5)).kind, 'tolerant');
+    assert.equal(matchExit(read, sessions('PP587A0'), options(0.7, 0.5)).kind, 'low-confidence');
+    assert.equal(matchExit(read, sessions('PP587AO'), options(0.9, 0.5)).kind, 'exact');
+    assert.equal(matchExit(read, sessions('PP587AO'), options(0.5, 0.7)).kind, 'low-confidence');
+    assert.deepEqual(defaultMatchOptions, { minConfidence: 0.9, minExactConfidence: 0.7 });
   });
 
   it('throws TypeError on bad inputs', () => {
@@ -147,8 +183,18 @@ describe('matchExit: examples', () => {
     }
     assert.throws(() => matchExit({ plate: '', confidence: 1 }, open), TypeError);
     assert.throws(() => matchExit(confident('皖A12345'), [{ id: 's1', plate: '' }]), TypeError);
-    assert.throws(() => matchExit(confident('皖A12345'), open, { minConfidence: NaN }), TypeError);
-    assert.throws(() => matchExit(confident('皖A12345'), open, { minConfidence: 2 }), TypeError);
+    assert.throws(
+      () => matchExit(confident('皖A12345'), open, { minConfidence: NaN, minExactConfidence: 0.5 }),
+      TypeError,
+    );
+    assert.throws(
+      () => matchExit(confident('皖A12345'), open, { minConfidence: 2, minExactConfidence: 0.5 }),
+      TypeError,
+    );
+    assert.throws(
+      () => matchExit(confident('皖A12345'), open, { minConfidence: 0.9, minExactConfidence: -1 }),
+      TypeError,
+    );
   });
 });
 
@@ -161,7 +207,9 @@ const platesArb = fc.array(plateArb, { maxLength: 6 });
 const confidenceArb = fc.oneof(fc.constantFrom(0, 0.5, 0.9, 1), fc.double({ min: 0, max: 1, noNaN: true }));
 const optionsArb: fc.Arbitrary<MatchOptions> = fc.oneof(
   fc.constant(defaultMatchOptions),
-  fc.double({ min: 0, max: 1, noNaN: true }).map((minConfidence) => ({ minConfidence })),
+  fc
+    .tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }))
+    .map(([minConfidence, minExactConfidence]) => ({ minConfidence, minExactConfidence })),
 );
 
 /** A read derived from one of the plates: unchanged, a look-alike or any character swapped in, a character dropped or added. */
@@ -198,20 +246,28 @@ const singleSession = (r: MatchResult) => r.kind === 'exact' || r.kind === 'tole
 const NUM_RUNS = 200;
 
 describe('matchExit: properties', () => {
-  it('returns a session only when exactly one session fits, or it is the unique exact match with a confident read', () => {
+  it('returns a session only when exactly one session fits and the read is confident enough', () => {
     fc.assert(
       fc.property(scenarioArb, ({ open, read, options }) => {
         const result = matchExit(read, open, options);
-        const fits = open.filter((s) => plateDistanceKind(read.plate, s.plate) !== null);
+        const kinds = open.map((s) => plateDistanceKind(read.plate, s.plate));
+        const fits = open.filter((_, i) => kinds[i] !== null && kinds[i] !== 'different');
+        const near = open.filter((_, i) => kinds[i] === 'different');
         const exacts = open.filter((s) => s.plate === read.plate);
         const isConfident = read.confidence >= options.minConfidence;
+        const isConfidentExact = read.confidence >= options.minExactConfidence;
         switch (result.kind) {
           case 'exact':
+            assert.ok(near.length === 0 || isConfident);
+            assert.deepEqual(
+              fits.map((s) => s.id),
+              [result.sessionId],
+            );
             assert.deepEqual(
               exacts.map((s) => s.id),
               [result.sessionId],
             );
-            assert.ok(fits.length === 1 || isConfident);
+            assert.ok(isConfidentExact);
             break;
           case 'tolerant':
             assert.equal(exacts.length, 0);
@@ -223,17 +279,21 @@ describe('matchExit: properties', () => {
             assert.ok(isConfident);
             break;
           case 'ambiguous':
-            assert.ok(fits.length >= 2);
-            assert.deepEqual(result.candidates, fits.map((s) => s.id).sort());
+            assert.ok(fits.length >= 2 || (fits.length === 1 && near.length >= 1 && !isConfident));
+            assert.deepEqual(result.candidates, [...fits, ...near].map((s) => s.id).sort());
             break;
           case 'low-confidence':
-            assert.equal(exacts.length, 0);
             assert.deepEqual(result.candidates, [fits[0]!.id]);
             assert.equal(fits.length, 1);
-            assert.ok(!isConfident);
+            assert.ok(near.length === 0 || isConfident);
+            assert.ok(exacts.length === 1 ? !isConfidentExact : !isConfident);
+            break;
+          case 'near':
+            assert.equal(fits.length, 0);
+            assert.deepEqual(result.candidates, near.map((s) => s.id).sort());
             break;
           case 'none':
-            assert.equal(fits.length, 0);
+            assert.equal(fits.length + near.length, 0);
             break;
         }
       }),
@@ -241,30 +301,24 @@ describe('matchExit: properties', () => {
     );
   });
 
-  it('adding open sessions never turns an ambiguous or low-confidence result into a single-session one, except a confident exact match that was added', () => {
+  it('adding open sessions never turns an ambiguous, low-confidence or near result into a charge', () => {
     fc.assert(
       fc.property(scenarioArb, platesArb, ({ open, read, options }, extraPlates) => {
         const extra = extraPlates.map((plate, i) => ({ id: `x${i}`, plate }));
         const before = matchExit(read, open, options);
         const after = matchExit(read, [...open, ...extra], options);
-        if (before.kind !== 'ambiguous' && before.kind !== 'low-confidence') return;
-        const addedExact = extra.filter((s) => s.plate === read.plate);
-        if (addedExact.length === 0) {
-          // ambiguous stays ambiguous; low-confidence stays low-confidence or becomes ambiguous
-          const allowed = before.kind === 'ambiguous' ? ['ambiguous'] : ['low-confidence', 'ambiguous'];
-          assert.ok(allowed.includes(after.kind), JSON.stringify({ before, after }));
-        } else if (singleSession(after)) {
-          // the only way out: no exact match before, exactly one exact added, and a confident read
-          assert.equal(after.kind, 'exact');
-          assert.ok(!open.some((s) => s.plate === read.plate));
-          assert.deepEqual(
-            addedExact.map((s) => s.id),
-            [after.kind === 'exact' ? after.sessionId : ''],
-          );
-          assert.ok(read.confidence >= options.minConfidence);
-        } else {
-          assert.equal(after.kind, 'ambiguous');
-        }
+        if (before.kind !== 'ambiguous' && before.kind !== 'low-confidence' && before.kind !== 'near') return;
+        // ambiguous stays ambiguous; low-confidence stays or becomes ambiguous; near (unsure read) never becomes a charge
+        const allowed =
+          before.kind === 'ambiguous'
+            ? ['ambiguous']
+            : before.kind === 'low-confidence'
+              ? ['low-confidence', 'ambiguous']
+              : ['near', 'ambiguous', 'low-confidence'];
+        // a confident read is trusted over near plates: a session that fits it, added, may be charged
+        if (before.kind === 'near' && read.confidence >= options.minConfidence) return;
+        assert.ok(allowed.includes(after.kind), JSON.stringify({ before, after }));
+        assert.ok(!singleSession(after));
       }),
       { numRuns: NUM_RUNS },
     );
@@ -285,7 +339,7 @@ describe('matchExit: properties', () => {
     );
   });
 
-  it('an exact read with no other confusable session is exact whatever the confidence', () => {
+  it('an exact read with no other confusable session is exact from minExactConfidence up, low-confidence below', () => {
     fc.assert(
       fc.property(
         plateArb,
@@ -299,7 +353,12 @@ describe('matchExit: properties', () => {
           plates.splice(at % (plates.length + 1), 0, plate);
           const open = plates.map((p, i) => ({ id: `s${i}`, plate: p }));
           const target = open.find((s) => s.plate === plate)!;
-          assert.deepEqual(matchExit({ plate, confidence }, open, options), { kind: 'exact', sessionId: target.id });
+          assert.deepEqual(
+            matchExit({ plate, confidence }, open, options),
+            confidence >= options.minExactConfidence
+              ? { kind: 'exact', sessionId: target.id }
+              : { kind: 'low-confidence', candidates: [target.id] },
+          );
         },
       ),
       { numRuns: NUM_RUNS },
@@ -311,7 +370,13 @@ describe('matchExit: properties', () => {
       fc.property(plateArb, plateArb, (a, b) => {
         const ab = plateDistanceKind(a, b);
         const ba = plateDistanceKind(b, a);
-        const mirror = { exact: 'exact', 'look-alike': 'look-alike', missing: 'extra', extra: 'missing' } as const;
+        const mirror = {
+          exact: 'exact',
+          'look-alike': 'look-alike',
+          missing: 'extra',
+          extra: 'missing',
+          different: 'different',
+        } as const;
         assert.equal(ba, ab === null ? null : mirror[ab]);
         assert.equal(ab === 'exact', a === b);
       }),
