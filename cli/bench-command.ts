@@ -6,6 +6,8 @@
  * (`bench/results/cloud-soak.json`; exit status 1 when it fails).
  * `platepay bench cloud --db postgres://... [--instances 1|2]`: the cloud
  * bench on PostgreSQL (`bench/results/cloud-postgres.json`).
+ * `platepay bench settlement --dataset DIR...`: real reads through the
+ * cloud's matcher in a simulated car park (`bench/results/settlement.json`).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -18,6 +20,7 @@ import { runGateBench } from '../bench/gate-bench.js';
 import { runRecognitionBench } from '../bench/recognition-bench.js';
 import { runCloudBench } from '../bench/cloud/cloud-bench.js';
 import { runCloudSoak } from '../bench/cloud/cloud-soak.js';
+import { runSettlementBench } from '../bench/settlement/settlement-bench.js';
 import type { CloudSoakResult } from '../bench/cloud/cloud-soak.js';
 import { isPostgresUrl } from '../cloud/storage/postgres/pg-connection.js';
 
@@ -54,6 +57,8 @@ const benches: Record<
 const help = `usage: platepay bench [NAME|all] [--quick] [--json]
        platepay bench cloud --db postgres://... [--instances 1|2] [--quick] [--json]
        platepay bench cloud --soak [--minutes N] [--json]
+       platepay bench settlement --dataset DIR [--dataset DIR]... [--sessions N[,N...]]
+                                 [--exits N] [--end-to-end N] [--seed S] [--threads N] [--quick] [--json]
 
 benchmarks:
 ${Object.entries(benches)
@@ -77,6 +82,24 @@ sampled every ~15 s. Writes bench/results/cloud-soak.json; exits 1 when
 the heap grew (last third of the samples vs the first, after 2 warm-up
 samples) by more than max(10%, 16 MiB), or an exit was not charged
 exactly once. Not run in CI.
+
+settlement (not part of "all": it needs datasets): reads every image of
+each --dataset folder (labels.csv + images/, as for eval) once with the
+gate's reader, then simulates a car park of --sessions open sessions
+(default 1000,10000) exit by exit with the cloud's matcher: --exits per
+dataset and lot size (default 1250000: with none seen, the 95% bound is
+under 3 per million; --quick 20000), a fresh lot with fresh twins every
+25,000 exits with the next seed (--seed, default 1). Beside it, on a
+fifth of the exits: the cloud's former matcher (the baseline), and the
+cloud's matcher in lots with no planted twins (first lot size only).
+The first --end-to-end exits (default 5000, --quick 500, 0: none) of
+each dataset are replayed at the first lot size through the cloud's
+services on a real SQLite database, which must decide every one as the
+simulation did. Prints per
+dataset and lot size the auto-settled, review, held and no-read rates
+and the wrong charges with their 95% upper bound per million; then exits
+matched per second at 100 to 100,000 open sessions. Writes
+bench/results/settlement.json.
 `;
 
 function machine() {
@@ -110,12 +133,58 @@ export const benchCommand = {
       db: { type: 'string' },
       instances: { type: 'string' },
       recognizer: { type: 'string' },
+      dataset: { type: 'string', multiple: true },
+      sessions: { type: 'string' },
+      exits: { type: 'string' },
+      seed: { type: 'string' },
+      threads: { type: 'string' },
+      'end-to-end': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
       process.stdout.write(help);
       return 0;
     }
+    const settlementOnly = {
+      dataset: '--dataset',
+      sessions: '--sessions',
+      exits: '--exits',
+      seed: '--seed',
+      threads: '--threads',
+      'end-to-end': '--end-to-end',
+    };
+    if (positionals[0] === 'settlement') {
+      if (positionals.length !== 1)
+        throw new UsageError(`bench settlement takes no further names, got "${positionals[1]}"`);
+      for (const [k, flag] of Object.entries({
+        soak: '--soak',
+        minutes: '--minutes',
+        db: '--db',
+        instances: '--instances',
+      }))
+        if (values[k as keyof typeof values] !== undefined)
+          throw new UsageError(`${flag} does not go with bench settlement`);
+      const datasets = values.dataset ?? [];
+      if (datasets.length === 0) throw new UsageError('bench settlement needs at least one --dataset DIR\n\n' + help);
+      const quick = Boolean(values.quick);
+      const options = {
+        datasets,
+        sessions: values.sessions !== undefined ? sessionsOption(values.sessions) : [1000, 10_000],
+        exits: positiveInteger(values.exits, '--exits') ?? (quick ? 20_000 : 1_250_000),
+        seed: seedOption(values.seed),
+        recognizer: recognizerOption(values.recognizer ?? defaultRecognizerKind),
+        threads: positiveInteger(values.threads, '--threads') ?? 2,
+        speedSessions: quick ? [100, 1000, 10_000] : [100, 1000, 10_000, 100_000],
+        endToEndExits: endToEndOption(values['end-to-end'], quick),
+      };
+      return runBenches(
+        [{ name: 'settlement', run: (_quick, progress) => runSettlementBench(options, progress) }],
+        quick,
+        Boolean(values.json),
+      );
+    }
+    for (const [k, flag] of Object.entries(settlementOnly))
+      if (values[k as keyof typeof values] !== undefined) throw new UsageError(`${flag} goes with bench settlement`);
     if (values.db === undefined && values.instances !== undefined) {
       throw new UsageError('--instances goes with --db postgres://...');
     }
@@ -242,4 +311,25 @@ async function soak(minutes: number, json: boolean): Promise<number> {
       `${ok ? 'PASS' : 'FAIL'} (bench/results/cloud-soak.json)\n`,
   );
   return ok ? 0 : 1;
+}
+
+/** `--sessions 1000,10000`: one or more lot sizes from 1 to 1,000,000. */
+function sessionsOption(value: string): number[] {
+  const sizes = value.split(',').map((v) => positiveInteger(v.trim(), '--sessions')!);
+  for (const n of sizes) if (n > 1_000_000) throw new UsageError(`--sessions: at most 1000000, got ${n}`);
+  return sizes;
+}
+
+/** `--seed S`: a non-negative integer (default 1). */
+function seedOption(value: string | undefined): number {
+  if (value === undefined) return 1;
+  if (!/^\d{1,9}$/.test(value.trim())) throw new UsageError(`--seed: expected a non-negative integer, got "${value}"`);
+  return Number(value);
+}
+
+/** `--end-to-end N`: exits per dataset replayed through the cloud (0: none; default 5000, --quick 500). */
+function endToEndOption(value: string | undefined, quick: boolean): number {
+  if (value === undefined) return quick ? 500 : 5000;
+  if (!/^\d{1,7}$/.test(value.trim())) throw new UsageError(`--end-to-end: expected a number of exits, got "${value}"`);
+  return Number(value);
 }

@@ -16,10 +16,14 @@ export const HOUR = 3_600_000;
 
 export const WORKER_ROLE = 'platepay-cloud-bench-gates';
 
-/** Chinese plates use no I and no O. */
-const CN_LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
+/**
+ * Chinese plates use no I and no O; Q is left out too, so that no two bench
+ * plates are look-alike twins (D and Q look alike: the cloud would rightly
+ * send such a pair's exits to review, as in any lot where twins park).
+ */
+const CN_LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ';
 
-/** Plate number i: a province, a letter, five digits; distinct for i < provinces * 24 * 100000. */
+/** Plate number i: a province, a letter, five digits; distinct for i < provinces * 23 * 100000. */
 export function plateOf(i: number): string {
   const p = [...provinces];
   const province = p[i % p.length]!;

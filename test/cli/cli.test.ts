@@ -330,3 +330,38 @@ describe('platepay eval', () => {
     assert.equal(r.stdout, '', 'nothing on stdout when --json fails');
   });
 });
+
+describe('platepay bench settlement (usage)', () => {
+  it('needs --dataset: exits 2 with the usage', async () => {
+    const r = await platepay('bench', 'settlement');
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, /needs at least one --dataset DIR/);
+    assert.match(r.stderr, /usage: platepay bench/);
+  });
+
+  it('refuses a bad --sessions, --exits or --seed, naming it', async () => {
+    for (const [flag, value] of [
+      ['--sessions', '1000,x'],
+      ['--sessions', '0'],
+      ['--exits', '-5'],
+      ['--seed', 'abc'],
+    ] as const) {
+      const r = await platepay('bench', 'settlement', '--dataset', scenesDir, flag, value);
+      assert.equal(r.code, 2, show(r));
+      assert.ok(r.stderr.includes(flag), show(r));
+    }
+  });
+
+  it('--dataset belongs to bench settlement only', async () => {
+    const r = await platepay('bench', 'ledger', '--dataset', scenesDir);
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, /--dataset goes with bench settlement/);
+  });
+
+  it('a folder without labels.csv exits 1 naming labels.csv', async () => {
+    const r = await platepay('bench', 'settlement', '--dataset', noLabelsDir, '--json');
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, /labels\.csv/);
+    assert.equal(r.stdout, '');
+  });
+});
