@@ -71,6 +71,39 @@ describe('Wallet', () => {
     await store.close();
   });
 
+  it('charges a fee of exactly the balance plus the unused credit, and declines one minor unit more', async () => {
+    const exact = await walletWith(500);
+    await exact.tx((r) => exact.credit(r, 1000, 'top-1'));
+    assert.deepEqual(await exact.tx((r) => exact.charge(r, 1501, 'one-short')), {
+      status: 'declined',
+      reason: 'insufficient_funds',
+    });
+    assert.equal(await exact.tx((r) => r.accounts.balance(exact.accountId)), 1000, 'the decline moved nothing');
+    assert.equal((await exact.tx((r) => exact.charge(r, 1500, 'exact'))).status, 'succeeded');
+    assert.equal(await exact.tx((r) => r.accounts.balance(exact.accountId)), -500, 'the credit is used up');
+    assert.deepEqual(await exact.tx((r) => exact.charge(r, 1, 'after')), {
+      status: 'declined',
+      reason: 'insufficient_funds',
+    });
+    await exact.store.close();
+
+    // already in debt: what is left of the credit, exactly
+    const owing = await walletWith(500);
+    await owing.tx((r) => owing.charge(r, 200, 'first'));
+    assert.equal((await owing.tx((r) => owing.charge(r, 301, 'one-short'))).status, 'declined');
+    assert.equal((await owing.tx((r) => owing.charge(r, 300, 'rest'))).status, 'succeeded');
+    assert.equal(await owing.tx((r) => r.accounts.balance(owing.accountId)), -500);
+    await owing.store.close();
+
+    // no credit: exactly the balance
+    const noCredit = await walletWith(0);
+    await noCredit.tx((r) => noCredit.credit(r, 1000, 'top-1'));
+    assert.equal((await noCredit.tx((r) => noCredit.charge(r, 1001, 'one-short'))).status, 'declined');
+    assert.equal((await noCredit.tx((r) => noCredit.charge(r, 1000, 'exact'))).status, 'succeeded');
+    assert.equal(await noCredit.tx((r) => r.accounts.balance(noCredit.accountId)), 0);
+    await noCredit.store.close();
+  });
+
   it('returns the first result for a repeated reference and moves money once', async () => {
     const { store, accountId, tx, credit, charge } = await walletWith(0);
     await tx((r) => credit(r, 1000, 'top-1'));
