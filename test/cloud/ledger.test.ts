@@ -274,6 +274,37 @@ describe('ledger', { skip: sqliteOnly('the standalone SQLite ledger file') }, ()
       assert.match(r3.stdout, /checkpoint 0:/);
     });
 
+    it('names two validly signed checkpoints of the same size with different roots a fork, not a truncation', async () => {
+      const notes = splitCheckpointNotes(checkpoints);
+      const k = 2;
+      const c = verifyCheckpointNote(notes[k]!, logKey, []).checkpoint;
+      const other = signNote(formatCheckpoint({ ...c, root: Buffer.alloc(32, 9) }), [logKey]);
+      assert.equal(verifyCheckpointNote(other, logKey, []).checkpoint.size, c.size, 'validly signed, same size');
+      const forked = [...notes.slice(0, k + 1), other, ...notes.slice(k + 1)];
+      const r = await verifyCopy('fork-same-size', { checkpoints: forked.join('\n') });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`checkpoint ${k + 1}: a second root for size ${c.size} \\(fork\\)`));
+      assert.doesNotMatch(r.stdout, /missing/);
+      const source = {
+        checkpoints: async () => forked,
+        records: async function* () {
+          yield records;
+        },
+        leaves: () => null,
+      };
+      const result = await verifyLedger(source, { log: logKey, witnesses: [], quorum: 0 });
+      assert.equal(result.ok, false);
+      if (!result.ok) {
+        assert.match(result.problem, /fork/);
+        assert.equal(result.checkpointIndex, k + 1);
+      }
+      // the same checkpoint twice is no fork, but still refused, by name
+      const repeated = [...notes.slice(0, k + 1), notes[k]!, ...notes.slice(k + 1)];
+      const r2 = await verifyCopy('repeat-same-size', { checkpoints: repeated.join('\n') });
+      assert.equal(r2.code, 1);
+      assert.match(r2.stdout, new RegExp(`checkpoint ${k + 1}: repeats size ${c.size}`));
+    });
+
     it('requires the cosignature quorum', async () => {
       const r = await runCli([
         'ledger',
