@@ -102,10 +102,26 @@ export class Journal {
     return r ? (JSON.parse(r.snapshot) as Policy) : null;
   }
 
+  /**
+   * How the connection writes, read back from SQLite: the journal promises
+   * WAL with `synchronous` FULL (a commit is on disk before `record`
+   * returns, so it survives power loss).
+   */
+  durability(): { journalMode: string; synchronous: string } {
+    const level = this.db.pragma('synchronous', { simple: true }) as number;
+    return {
+      journalMode: this.db.pragma('journal_mode', { simple: true }) as string,
+      synchronous: SYNCHRONOUS_LEVELS[level] ?? String(level),
+    };
+  }
+
   close(): void {
     this.db.close();
   }
 }
+
+/** SQLite's `synchronous` levels by number */
+const SYNCHRONOUS_LEVELS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
 
 function toEntry(r: Record<string, string | null>): JournalEntry {
   return {

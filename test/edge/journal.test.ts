@@ -1,7 +1,8 @@
 /**
  * The gate's journal on real SQLite: counters increase above the cloud's
  * last applied one, the outbox is every undecided event in counter order,
- * and everything survives closing and reopening the file.
+ * everything survives closing and reopening the file, and every commit is
+ * synced to disk (WAL, synchronous FULL).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -64,6 +65,17 @@ describe('Journal', () => {
     assert.equal(again.entry('b')?.cloudDecision?.reason, 'charged');
     assert.equal(again.record((n) => event(n, 'd'), 0, 13).counter, 42);
     assert.throws(() => again.record((n) => event(n, 'a'), 0, 14), /UNIQUE/, 'an event id is journaled once');
+    again.close();
+  });
+
+  it('writes with WAL and synchronous FULL, so a recorded event survives power loss', () => {
+    const path = join(dir, 'durable.db');
+    const j = new Journal(path);
+    assert.deepEqual(j.durability(), { journalMode: 'wal', synchronous: 'FULL' });
+    j.close();
+    // synchronous is per connection: a reopened journal sets it again
+    const again = new Journal(path);
+    assert.deepEqual(again.durability(), { journalMode: 'wal', synchronous: 'FULL' });
     again.close();
   });
 });
