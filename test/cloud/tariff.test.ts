@@ -9,7 +9,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Tariff, TimeBand } from '../../cloud/tariffs/tariff.js';
-import { feeFor, localDayIndex, MAX_STAY_MS, parseTariff, TariffError } from '../../cloud/tariffs/tariff.js';
+import {
+  feeFor,
+  localDayIndex,
+  MAX_FREE_MINUTES,
+  MAX_STAY_MS,
+  parseTariff,
+  TariffError,
+} from '../../cloud/tariffs/tariff.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -283,6 +290,10 @@ describe('parseTariff', () => {
     assert.equal(parsed.dailyCap, null);
     assert.equal(parseTariff({ ...good, bands: [] }).bands.length, 0);
     assert.equal(parseTariff({ ...good, utcOffsetMinutes: 840, dailyCap: 0 }).utcOffsetMinutes, 840);
+    assert.equal(
+      parseTariff({ ...good, freeMinutes: MAX_FREE_MINUTES, graceMinutes: 0 }).freeMinutes,
+      MAX_FREE_MINUTES,
+    );
   });
 
   it('accepts 48 bands and a band covering the whole day', () => {
@@ -321,7 +332,14 @@ describe('parseTariff', () => {
     ['fractional free minutes', { ...good, freeMinutes: 0.5 }, 'tariff.freeMinutes'],
     ['a zero unit', { ...good, unitMinutes: 0 }, 'tariff.unitMinutes'],
     ['a unit over a day', { ...good, unitMinutes: 1441 }, 'tariff.unitMinutes'],
+    ['free minutes beyond the longest stay', { ...good, freeMinutes: MAX_FREE_MINUTES + 1 }, 'tariff.freeMinutes'],
+    ['a negative unit', { ...good, unitMinutes: -60 }, 'tariff.unitMinutes'],
+    ['a fractional unit', { ...good, unitMinutes: 7.5 }, 'tariff.unitMinutes'],
     ['grace over a day', { ...good, graceMinutes: 1441 }, 'tariff.graceMinutes'],
+    ['negative grace', { ...good, graceMinutes: -1 }, 'tariff.graceMinutes'],
+    ['fractional grace', { ...good, graceMinutes: 0.5 }, 'tariff.graceMinutes'],
+    ['an unsafe integer price', { ...good, unitPrice: 2 ** 53 }, 'tariff.unitPrice'],
+    ['a fractional offset', { ...good, utcOffsetMinutes: 60.5 }, 'tariff.utcOffsetMinutes'],
     ['an offset beyond +14:00', { ...good, utcOffsetMinutes: 841 }, 'tariff.utcOffsetMinutes'],
     ['an offset beyond -14:00', { ...good, utcOffsetMinutes: -841 }, 'tariff.utcOffsetMinutes'],
     ['bands not an array', { ...good, bands: {} }, 'tariff.bands'],
@@ -333,6 +351,10 @@ describe('parseTariff', () => {
     ['a to past 24:00', withBand(0, { to: '24:01' }), 'tariff.bands[0].to'],
     ['seconds in a time', withBand(0, { to: '06:00:00' }), 'tariff.bands[0].to'],
     ['a fractional band price', withBand(1, { unitPrice: 0.5 }), 'tariff.bands[1].unitPrice'],
+    ['a negative band price', withBand(1, { unitPrice: -1 }), 'tariff.bands[1].unitPrice'],
+    ['a negative band price on the first band', withBand(0, { unitPrice: -100 }), 'tariff.bands[0].unitPrice'],
+    ['a band price as a string', withBand(1, { unitPrice: '300' }), 'tariff.bands[1].unitPrice'],
+    ['a NaN band price', withBand(1, { unitPrice: NaN }), 'tariff.bands[1].unitPrice'],
     ['a band price above 10^9', withBand(1, { unitPrice: 2e9 }), 'tariff.bands[1].unitPrice'],
     ['an empty band', withBand(1, { from: '07:00', to: '07:00' }), 'tariff.bands[1]'],
     ['an unknown band field', withBand(1, { days: 'Mon-Fri' }), 'tariff.bands[1].days'],
@@ -370,6 +392,9 @@ describe('parseTariff', () => {
       message: 'tariff.bands[1].from: expected HH:MM from 00:00 to 23:59, got "25:00"',
     });
     assert.throws(() => parseTariff({ ...good, unitPrice: NaN }), { message: /tariff\.unitPrice: .*got NaN/ });
+    assert.throws(() => parseTariff(withBand(1, { unitPrice: -1 })), {
+      message: 'tariff.bands[1].unitPrice: expected an integer from 0 to 1000000000, got -1',
+    });
     assert.throws(() => parseTariff(withBand(1, { from: '05:00', to: '07:00' })), {
       message: /tariff\.bands\[1\]: band 05:00-07:00 overlaps tariff\.bands\[0\] \(22:00-06:00\)/,
     });
