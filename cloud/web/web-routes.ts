@@ -10,7 +10,8 @@
  * key, and these few routes of their own:
  * - `GET /web/api/ledger-keys` (anyone): the log's and witnesses' verifier
  *   keys, the origin and the quorum a receipt is checked against;
- * - `GET /web/api/me/parking` (driver): my unclosed stays with the fee so far;
+ * - `GET /web/api/me/parking` (driver): my unclosed stays with the fee so far
+ *   (null, with a `note`, for a stay whose entry time cannot be right);
  * - `GET /web/api/operator/dashboard` (operator roles): everything the
  *   dashboard shows; `GET /web/api/operator/stream`: server-sent events, one
  *   `change` whenever that changes; `GET /web/api/operator/reads/:eventId/crop`:
@@ -34,7 +35,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import { formatVerifierKey } from '../ledger/signed-note.js';
 import type { OperatorKeys } from '../operators/operator-keys.js';
 import type { Store } from '../storage/repositories.js';
-import { feeFor } from '../tariffs/tariff.js';
+import { feeFor, isPriceableStay } from '../tariffs/tariff.js';
 import { openDashboardStores } from './dashboard-stores.js';
 import { LiveStatus } from './live-status.js';
 
@@ -185,14 +186,19 @@ export function webRoutes(d: WebDeps) {
           now,
           sessions: sessions.map((s) => {
             const lot = lots.get(s.lotId) ?? null;
+            const priceable = isPriceableStay(s.entryAt, now);
             return {
               id: s.id,
               plate: s.plate,
               lot: lot?.name ?? null,
               entryAt: s.entryAt,
               status: s.status,
-              fee: s.fee ?? (lot ? feeFor(lot.tariff, s.entryAt, Math.max(now, s.entryAt)) : null),
+              fee: s.fee ?? (lot && priceable ? feeFor(lot.tariff, s.entryAt, Math.max(now, s.entryAt)) : null),
               currency: lot?.tariff.currency ?? null,
+              note:
+                s.fee === null && !priceable
+                  ? 'the entry time of this stay cannot be right; the car park will settle it with you'
+                  : null,
             };
           }),
         };

@@ -339,7 +339,7 @@ function renderNow(section, parking) {
           h('dt', {}, 'Parked for'),
           h('dd', {}, duration(parking.now - s.entryAt)),
           h('dt', {}, s.status === 'open' ? 'Fee so far' : 'Fee'),
-          h('dd', { class: 'running-fee' }, money(s.fee, s.currency)),
+          h('dd', { class: 'running-fee' }, s.note ?? money(s.fee, s.currency)),
         ),
       ),
     ),
