@@ -44,7 +44,8 @@ export function driverRoutes(drivers: DriverService, ledger: Ledger) {
           summary: 'Sign up: a driver account with a wallet, and a bearer token',
           body: {
             type: 'object',
-            properties: { email, password, name: label },
+            // the email is checked in full (and named in the error) by the driver service
+            properties: { email: { type: 'string', minLength: 1, maxLength: 254 }, password, name: label },
             required: ['email', 'password', 'name'],
             additionalProperties: false,
           },
