@@ -38,6 +38,12 @@ export interface CloudConfig {
   matchMinExactConfidence: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   bodyLimitBytes: number;
+  /**
+   * /metrics on the API port needs an operator API key; with a port here the same figures are also
+   * served without a key on a listener of their own (host `metricsHost`), e.g. for a private network
+   */
+  metricsPort: number | null;
+  metricsHost: string;
   /** the ledger: its origin line, its signing key, and how often checkpoints are issued */
   ledgerOrigin: string;
   ledgerKey: NoteSigningKey;
@@ -74,9 +80,19 @@ const defaults = {
   witnessQuorum: 0,
   exitChargeBudgetMs: 800,
   whenProviderSlow: 'hold',
+  metricsHost: '127.0.0.1',
 };
 
-const keys = [...Object.keys(defaults), 'adminKey', 'plateKey', 'ledgerKey', 'witnesses', 'groupCommit', 'payments'];
+const keys = [
+  ...Object.keys(defaults),
+  'adminKey',
+  'plateKey',
+  'ledgerKey',
+  'witnesses',
+  'groupCommit',
+  'payments',
+  'metricsPort',
+];
 
 export function parseCloudConfig(raw: unknown, env: Record<string, string | undefined> = process.env): CloudConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
@@ -140,6 +156,15 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
   if (whenProviderSlow !== 'hold' && whenProviderSlow !== 'credit') {
     throw new ConfigError('config.whenProviderSlow: expected "hold" or "credit"');
   }
+  const metricsPort = o.metricsPort ?? null;
+  if (
+    metricsPort !== null &&
+    (typeof metricsPort !== 'number' || !Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)
+  ) {
+    throw new ConfigError(
+      `config.metricsPort: expected an integer from 0 to 65535, or null, got ${JSON.stringify(metricsPort)}`,
+    );
+  }
   const quorum = int('witnessQuorum', defaults.witnessQuorum, 0, 100);
   if (quorum > witnesses.length) {
     throw new ConfigError(`config.witnessQuorum: ${quorum} is more than the ${witnesses.length} configured witnesses`);
@@ -166,6 +191,8 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
     matchMinExactConfidence: exactConfidence,
     logLevel: logLevel as CloudConfig['logLevel'],
     bodyLimitBytes: int('bodyLimitBytes', defaults.bodyLimitBytes, 1024, 10 * 1024 * 1024),
+    metricsPort,
+    metricsHost: str('metricsHost', defaults.metricsHost)!,
   };
 }
 
