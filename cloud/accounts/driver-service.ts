@@ -135,6 +135,16 @@ export class DriverService {
     });
   }
 
+  /** Signs out: the token is refused from now on. Other tokens of the driver (other devices) stay valid. */
+  async signOut(token: string): Promise<void> {
+    await this.store.transaction((repos) => repos.drivers.deleteToken(digestSecret(token)));
+  }
+
+  /** Signs the driver out everywhere: every token they hold, this one included, is refused from now on. */
+  async signOutEverywhere(driver: Driver): Promise<void> {
+    await this.store.transaction((repos) => repos.drivers.deleteTokensOfDriver(driver.id));
+  }
+
   private async issueToken(repos: Repositories, driverId: string): Promise<{ token: string; expiresAt: number }> {
     const token = newSecret('pptok');
     const now = this.clock.now();
