@@ -56,6 +56,12 @@ export class OperatorKeys {
     return key;
   }
 
+  /** Whether a key that authenticated earlier (a long-lived stream's) is still known and not revoked. */
+  async stillValid(key: OperatorKey): Promise<boolean> {
+    const stored = await this.store.transaction((repos) => repos.operators.keyByHash(key.keyHash));
+    return stored !== null && stored.revokedAt === null;
+  }
+
   async list(): Promise<OperatorKey[]> {
     return this.store.transaction((repos) => repos.operators.keys());
   }

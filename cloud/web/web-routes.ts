@@ -14,7 +14,8 @@
  *   (null, with a `note`, for a stay whose entry time cannot be right);
  * - `GET /web/api/operator/dashboard` (operator roles): everything the
  *   dashboard shows; `GET /web/api/operator/stream`: server-sent events, one
- *   `change` whenever that changes; `GET /web/api/operator/reads/:eventId/crop`:
+ *   `change` whenever that changes (the key is checked again before each
+ *   event and heartbeat: a revoked key's stream gets `revoked` and ends); `GET /web/api/operator/reads/:eventId/crop`:
  *   the plate crop of a lane event (JPEG).
  *
  * What the dashboard keeps besides the business data (lane reads with their
@@ -253,8 +254,35 @@ export function webRoutes(d: WebDeps) {
           connection: 'keep-alive',
         });
         res.write('retry: 2000\n\n');
-        const stop = live.watch((change) => res.write(`event: change\ndata: ${JSON.stringify({ change })}\n\n`));
-        const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+        const key = request.operatorKey!;
+        // what waits to be sent; it goes out only after the key is found still valid (one check per burst)
+        let waiting = '';
+        let checking = false;
+        const send = (text: string) => {
+          waiting += text;
+          if (checking) return;
+          checking = true;
+          void (async () => {
+            try {
+              while (waiting && !res.writableEnded) {
+                const batch = waiting;
+                waiting = '';
+                if (!(await d.keys.stillValid(key))) {
+                  res.write('event: revoked\ndata: {}\n\n');
+                  return end();
+                }
+                if (!res.writableEnded) res.write(batch);
+              }
+            } catch (err) {
+              request.log.warn({ err }, 'operator stream: the key could not be checked; stream ended');
+              end();
+            } finally {
+              checking = false;
+            }
+          })();
+        };
+        const stop = live.watch((change) => send(`event: change\ndata: ${JSON.stringify({ change })}\n\n`));
+        const heartbeat = setInterval(() => send(': keep-alive\n\n'), 15_000);
         heartbeat.unref();
         const end = () => {
           clearInterval(heartbeat);

@@ -1,11 +1,56 @@
 /**
  * Sessions end when they should: a driver signs out (this token, or every
- * token).
+ * token), and an operator's live stream ends once its key is revoked.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_KEY, TestCloud, signUp } from '../cloud/cloud-harness.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ADMIN_KEY, TestCloud, eventId, setUpLot, signUp } from '../cloud/cloud-harness.js';
 import { PASSWORD } from './access-fixtures.js';
+
+/** An operator's server-sent event stream, read as it arrives. */
+async function openStream(base: string, key: string) {
+  const abort = new AbortController();
+  const res = await fetch(`${base}/web/api/operator/stream`, {
+    headers: { authorization: `Bearer ${key}` },
+    signal: abort.signal,
+  });
+  assert.equal(res.status, 200);
+  const seen = { changes: 0, revoked: false, ended: false };
+  let wake = () => undefined as void;
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  void (async () => {
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (/^event: change$/m.test(block)) seen.changes++;
+          if (/^event: revoked$/m.test(block)) seen.revoked = true;
+        }
+        wake();
+      }
+    } catch {
+      // aborted
+    }
+    seen.ended = true;
+    wake();
+  })();
+  return {
+    seen,
+    /** resolves when something arrives or the stream ends, or after `ms` */
+    update: (ms: number) =>
+      Promise.race([new Promise<void>((resolve) => (wake = resolve)), delay(ms)]).then(() => {
+        wake = () => undefined;
+      }),
+    stop: () => abort.abort(),
+  };
+}
 
 describe('drivers sign out', () => {
   let t: TestCloud;
@@ -43,5 +88,58 @@ describe('drivers sign out', () => {
     assert.equal((await me(await signIn())).status, 200, 'signing in again works');
     const operator = await t.call('DELETE', '/v1/auth/token', { token: ADMIN_KEY });
     assert.equal(operator.status, 403, 'an API key is not signed out here');
+  });
+});
+
+describe('an operator stream ends when its key is revoked', () => {
+  let t: TestCloud;
+  let exitLane: string;
+
+  before(async () => {
+    t = await TestCloud.start();
+    exitLane = (await setUpLot(t)).exit;
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  let plate = 1000;
+  /** an exit nobody entered: a new review, which the dashboard shows */
+  async function newReview(): Promise<void> {
+    const r = await t.call('POST', '/v1/events', {
+      token: ADMIN_KEY,
+      body: { eventId: eventId(), laneId: exitLane, plate: `REV${++plate}`, confidence: 0.99, at: t.clock.now() },
+    });
+    assert.equal(r.body.reason, 'review', JSON.stringify(r.body));
+  }
+
+  it('passes changes on while the key is valid, then says revoked and ends at the next change', async () => {
+    const created = await t.call('POST', '/v1/keys', { token: ADMIN_KEY, body: { role: 'operator', label: 'desk' } });
+    const stream = await openStream(t.url, created.body.secret);
+    try {
+      // the stream works: changes arrive (reviews are made until one is seen)
+      for (let i = 0; stream.seen.changes === 0; i++) {
+        assert.ok(i < 30, 'no change arrived on the stream');
+        await newReview();
+        await stream.update(2000);
+      }
+      const revoke = await t.call('DELETE', `/v1/keys/${created.body.key.id}`, { token: ADMIN_KEY });
+      assert.equal(revoke.status, 204);
+      const before = stream.seen.changes;
+      for (let i = 0; !stream.seen.ended; i++) {
+        // a change already on its way when the key was revoked may still arrive; no more than that
+        assert.ok(stream.seen.changes - before <= 1, `the revoked key's stream still streams (${i} changes made)`);
+        assert.ok(i < 30, 'the stream did not end');
+        await newReview();
+        await stream.update(2000);
+      }
+      assert.equal(stream.seen.revoked, true, 'the stream says why it ends');
+      const again = await fetch(`${t.url}/web/api/operator/stream`, {
+        headers: { authorization: `Bearer ${created.body.secret}` },
+      });
+      assert.equal(again.status, 401, 'the key cannot open another');
+    } finally {
+      stream.stop();
+    }
   });
 });
