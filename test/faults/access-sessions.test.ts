@@ -1,10 +1,14 @@
 /**
  * Sessions end when they should: a driver signs out (this token, or every
- * token), and an operator's live stream ends once its key is revoked.
+ * token), an operator's live stream ends once its key is revoked, and one
+ * address cannot make the cloud hash passwords for many emails.
  */
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { LOGIN_MAX_ATTEMPTS_PER_ADDRESS } from '../../cloud/accounts/login-throttle.js';
 import { ADMIN_KEY, TestCloud, eventId, setUpLot, signUp } from '../cloud/cloud-harness.js';
 import { PASSWORD } from './access-fixtures.js';
 
@@ -141,5 +145,69 @@ describe('an operator stream ends when its key is revoked', () => {
     } finally {
       stream.stop();
     }
+  });
+});
+
+describe('one address cannot try many emails', () => {
+  let t: TestCloud;
+
+  before(async () => {
+    t = await TestCloud.start();
+    await signUp(t, 'target@example.com');
+    await signUp(t, 'regular@example.com');
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  const signIn = async (email: string, password: string, ip: string) => {
+    const res = await t.cloud.app.inject({
+      method: 'POST',
+      url: '/v1/auth/token',
+      payload: { email, password },
+      remoteAddress: ip,
+    });
+    return { status: res.statusCode, body: res.json() as { error?: { code: string; message: string } }, res };
+  };
+
+  it(`locks an address after ${LOGIN_MAX_ATTEMPTS_PER_ADDRESS} failed attempts over any emails, answering 429 without hashing`, async () => {
+    for (let i = 0; i < LOGIN_MAX_ATTEMPTS_PER_ADDRESS; i++) {
+      const r = await signIn(`guess${i}@example.com`, 'wrong password', '10.7.0.1');
+      assert.equal(r.status, 401, `attempt ${i + 1}: ${JSON.stringify(r.body)}`);
+    }
+    let hashed = 0;
+    const scrypt = crypto.scrypt;
+    crypto.scrypt = ((...args: Parameters<typeof scrypt>) => {
+      hashed++;
+      return scrypt(...args);
+    }) as typeof scrypt;
+    syncBuiltinESMExports();
+    try {
+      // another email, even with its right password: refused before any password is hashed
+      const locked = await signIn('target@example.com', PASSWORD, '10.7.0.1');
+      assert.equal(locked.status, 429, JSON.stringify(locked.body));
+      assert.equal(locked.body.error!.code, 'LOGIN_RATE_LIMITED');
+      assert.match(locked.body.error!.message, /too many sign-in attempts from this address; try again in \d+ s/);
+      assert.ok(Number(locked.res.headers['retry-after']) > 0);
+      assert.equal((await signIn('new-guess@example.com', 'wrong', '10.7.0.1')).status, 429);
+      assert.equal(hashed, 0, 'no password was hashed for a locked address');
+      // another address is not affected
+      assert.equal((await signIn('target@example.com', PASSWORD, '10.7.0.2')).status, 200);
+      assert.ok(hashed > 0, 'the spy sees the hashing it should');
+    } finally {
+      crypto.scrypt = scrypt;
+      syncBuiltinESMExports();
+    }
+  });
+
+  it('gives a successful sign-in its attempt back, so many drivers can sign in from one address', async () => {
+    for (let i = 0; i < LOGIN_MAX_ATTEMPTS_PER_ADDRESS - 1; i++) {
+      assert.equal((await signIn(`typo${i}@example.com`, 'wrong', '10.7.0.3')).status, 401);
+    }
+    for (let i = 0; i < 10; i++) {
+      assert.equal((await signIn('regular@example.com', PASSWORD, '10.7.0.3')).status, 200, `sign-in ${i + 1}`);
+    }
+    assert.equal((await signIn('typo-last@example.com', 'wrong', '10.7.0.3')).status, 401, 'the last attempt left');
+    assert.equal((await signIn('regular@example.com', PASSWORD, '10.7.0.3')).status, 429);
   });
 });
