@@ -102,6 +102,12 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
   const app = Fastify({
     logger: deps.logger === undefined ? loggerOptions(config.logLevel) : deps.logger,
     bodyLimit: config.bodyLimitBytes,
+    // a client that sends its request slowly (slowloris) is closed with 408 once these pass; the
+    // timeouts are checked every second. They end nothing once a request is in: not a long answer,
+    // a server-sent event stream, nor a gate's WebSocket
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: 1000 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   const wallet = new Wallet(clock);
@@ -178,7 +184,10 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
   const metricsListener =
     config.metricsPort === null
       ? null
-      : new MetricsListener(metrics.registry, { headersTimeout: 10_000, requestTimeout: 30_000 });
+      : new MetricsListener(metrics.registry, {
+          headersTimeout: config.headersTimeoutMs,
+          requestTimeout: config.requestTimeoutMs,
+        });
   app.get('/health', { schema: { tags: ['service'], summary: 'Liveness and storage check' } }, async () => {
     await parking.openReviewCount();
     return { status: 'ok' };

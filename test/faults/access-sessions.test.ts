@@ -1,16 +1,20 @@
 /**
  * Sessions end when they should: a driver signs out (this token, or every
- * token), an operator's live stream ends once its key is revoked, and one
- * address cannot make the cloud hash passwords for many emails.
+ * token), an operator's live stream ends once its key is revoked, one
+ * address cannot make the cloud hash passwords for many emails, and a
+ * client that sends its request slowly is cut off.
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LOGIN_MAX_ATTEMPTS_PER_ADDRESS } from '../../cloud/accounts/login-throttle.js';
+import { GateKey } from '../../proto/v1/gate-key.js';
 import { ADMIN_KEY, TestCloud, eventId, setUpLot, signUp } from '../cloud/cloud-harness.js';
 import { PASSWORD } from './access-fixtures.js';
+import { RawGate } from './raw-gate.js';
 
 /** An operator's server-sent event stream, read as it arrives. */
 async function openStream(base: string, key: string) {
@@ -209,5 +213,87 @@ describe('one address cannot try many emails', () => {
     }
     assert.equal((await signIn('typo-last@example.com', 'wrong', '10.7.0.3')).status, 401, 'the last attempt left');
     assert.equal((await signIn('regular@example.com', PASSWORD, '10.7.0.3')).status, 429);
+  });
+});
+
+describe('slow clients are cut off', () => {
+  let t: TestCloud;
+
+  before(async () => {
+    t = await TestCloud.start(undefined, { headersTimeoutMs: 1000, requestTimeoutMs: 2000 });
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  /** sends `start`, then `drip` every 200 ms until the cloud closes the connection; returns what it answered */
+  function slowClient(start: string, drip: string): Promise<string> {
+    return new Promise((resolve) => {
+      const socket = net.connect(Number(new URL(t.url).port), '127.0.0.1');
+      let answer = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => (answer += d));
+      socket.on('error', () => undefined);
+      socket.write(start);
+      const dripping = setInterval(() => socket.write(drip), 200);
+      socket.on('close', () => {
+        clearInterval(dripping);
+        resolve(answer);
+      });
+    });
+  }
+
+  it(
+    'closes a connection that sends its headers or its body slowly (408), and not a stream or a gate',
+    { timeout: 60_000 },
+    async () => {
+      const lot = await setUpLot(t);
+      const key = GateKey.generate();
+      const gate = await t.call('POST', `/v1/lots/${lot.lotId}/gates`, {
+        token: ADMIN_KEY,
+        body: { name: 'patient gate', publicKey: key.publicKey },
+      });
+      const ws = await RawGate.connect(t.url);
+      await ws.handshake(gate.body.id, key);
+      const stream = await openStream(t.url, ADMIN_KEY);
+      try {
+        const [headers, body] = await Promise.all([
+          slowClient('GET /health HTTP/1.1\r\nHost: x\r\n', 'X-Slow: yes\r\n'),
+          slowClient(
+            'POST /v1/drivers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
+            ' ',
+          ),
+        ]);
+        assert.match(headers, /^HTTP\/1\.1 408 /);
+        assert.match(body, /^HTTP\/1\.1 408 /);
+        // both timeouts have passed: the gate's socket and the operator's stream still work
+        await ws.ping();
+        const exit = await t.call('POST', '/v1/events', {
+          token: ADMIN_KEY,
+          body: { eventId: eventId(), laneId: lot.exit, plate: 'SLO1234', confidence: 0.99, at: t.clock.now() },
+        });
+        assert.equal(exit.status, 200);
+        for (let i = 0; stream.seen.changes === 0; i++) {
+          assert.ok(i < 30 && !stream.seen.ended, 'the stream ended');
+          await stream.update(2000);
+        }
+      } finally {
+        stream.stop();
+        ws.close();
+      }
+    },
+  );
+
+  it('runs with timeouts by default', async () => {
+    const plain = await TestCloud.start();
+    try {
+      const server = plain.cloud.app.server;
+      assert.deepEqual(
+        [server.headersTimeout, server.requestTimeout, server.keepAliveTimeout],
+        [10_000, 30_000, 72_000],
+      );
+    } finally {
+      await plain.stop();
+    }
   });
 });
