@@ -6,7 +6,9 @@ import { startCloud } from '../cloud/cloud-service.js';
 const help = `usage: platepay cloud [--config FILE] [--port N] [--db FILE|URL]
 
 Runs the cloud service: the driver and operator HTTP API, with its OpenAPI
-document at /docs/json (and a docs UI at /docs), /health and /metrics.
+document at /docs/json (and a docs UI at /docs), /health and /metrics
+(with an operator API key; without one on its own listener when the config
+sets "metricsPort").
 
   --config FILE  JSON settings (see README "Cloud configuration")
   --port N       listen port (overrides the config; 0 picks a free port)
@@ -37,6 +39,7 @@ export const cloudCommand = {
     process.stderr.write(
       `platepay cloud listening on ${cloud.url} (database ${config.database.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')})\n`,
     );
+    if (cloud.metricsUrl) process.stderr.write(`metrics without a key on ${cloud.metricsUrl}/metrics\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

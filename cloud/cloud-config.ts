@@ -38,6 +38,18 @@ export interface CloudConfig {
   matchMinExactConfidence: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   bodyLimitBytes: number;
+  /** a connection that has not sent a request's headers within this long is closed (408), ms */
+  headersTimeoutMs: number;
+  /** a connection that has not sent a whole request (headers and body) within this long is closed (408), ms */
+  requestTimeoutMs: number;
+  /** an idle kept-alive connection is closed after this long, ms */
+  keepAliveTimeoutMs: number;
+  /**
+   * /metrics on the API port needs an operator API key; with a port here the same figures are also
+   * served without a key on a listener of their own (host `metricsHost`), e.g. for a private network
+   */
+  metricsPort: number | null;
+  metricsHost: string;
   /** the ledger: its origin line, its signing key, and how often checkpoints are issued */
   ledgerOrigin: string;
   ledgerKey: NoteSigningKey;
@@ -69,14 +81,28 @@ const defaults = {
   matchMinExactConfidence: 0.7,
   logLevel: 'info' as CloudConfig['logLevel'],
   bodyLimitBytes: 64 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // longer than the 60 s idle timeout of common load balancers, so that the balancer closes first
+  keepAliveTimeoutMs: 72_000,
   ledgerOrigin: 'platepay.local/ledger',
   ledgerBatchMs: 200,
   witnessQuorum: 0,
   exitChargeBudgetMs: 800,
   whenProviderSlow: 'hold',
+  metricsHost: '127.0.0.1',
 };
 
-const keys = [...Object.keys(defaults), 'adminKey', 'plateKey', 'ledgerKey', 'witnesses', 'groupCommit', 'payments'];
+const keys = [
+  ...Object.keys(defaults),
+  'adminKey',
+  'plateKey',
+  'ledgerKey',
+  'witnesses',
+  'groupCommit',
+  'payments',
+  'metricsPort',
+];
 
 export function parseCloudConfig(raw: unknown, env: Record<string, string | undefined> = process.env): CloudConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
@@ -140,6 +166,22 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
   if (whenProviderSlow !== 'hold' && whenProviderSlow !== 'credit') {
     throw new ConfigError('config.whenProviderSlow: expected "hold" or "credit"');
   }
+  const metricsPort = o.metricsPort ?? null;
+  if (
+    metricsPort !== null &&
+    (typeof metricsPort !== 'number' || !Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)
+  ) {
+    throw new ConfigError(
+      `config.metricsPort: expected an integer from 0 to 65535, or null, got ${JSON.stringify(metricsPort)}`,
+    );
+  }
+  const headersTimeoutMs = int('headersTimeoutMs', defaults.headersTimeoutMs, 1000, 120_000);
+  const requestTimeoutMs = int('requestTimeoutMs', defaults.requestTimeoutMs, 1000, 600_000);
+  if (requestTimeoutMs < headersTimeoutMs) {
+    throw new ConfigError(
+      `config.requestTimeoutMs: ${requestTimeoutMs} is less than headersTimeoutMs (${headersTimeoutMs}); a request's headers come first`,
+    );
+  }
   const quorum = int('witnessQuorum', defaults.witnessQuorum, 0, 100);
   if (quorum > witnesses.length) {
     throw new ConfigError(`config.witnessQuorum: ${quorum} is more than the ${witnesses.length} configured witnesses`);
@@ -166,6 +208,11 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
     matchMinExactConfidence: exactConfidence,
     logLevel: logLevel as CloudConfig['logLevel'],
     bodyLimitBytes: int('bodyLimitBytes', defaults.bodyLimitBytes, 1024, 10 * 1024 * 1024),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: int('keepAliveTimeoutMs', defaults.keepAliveTimeoutMs, 1000, 600_000),
+    metricsPort,
+    metricsHost: str('metricsHost', defaults.metricsHost)!,
   };
 }
 

@@ -12,6 +12,8 @@ import { DriverService } from './accounts/driver-service.js';
 import { driverRoutes } from './api/driver-routes.js';
 import { installErrorHandling } from './api/http-errors.js';
 import { CloudMetrics } from './api/metrics.js';
+import { MetricsListener } from './api/metrics-listener.js';
+import { requireRole } from './api/auth.js';
 import { operatorRoutes } from './api/operator-routes.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/clock.js';
@@ -56,6 +58,10 @@ export interface Cloud {
   checkpointNow(): Promise<void>;
   /** base URL once listening, e.g. http://127.0.0.1:8080 */
   url: string | null;
+  /** the metrics' own listener (config `metricsPort`), or null */
+  metricsListener: MetricsListener | null;
+  /** its base URL once listening, e.g. http://127.0.0.1:9464 */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -96,6 +102,12 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
   const app = Fastify({
     logger: deps.logger === undefined ? loggerOptions(config.logLevel) : deps.logger,
     bodyLimit: config.bodyLimitBytes,
+    // a client that sends its request slowly (slowloris) is closed with 408 once these pass; the
+    // timeouts are checked every second. They end nothing once a request is in: not a long answer,
+    // a server-sent event stream, nor a gate's WebSocket
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: 1000 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   const wallet = new Wallet(clock);
@@ -168,7 +180,14 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  metrics.install(app);
+  metrics.install(app, requireRole(keys, 'admin', 'operator', 'auditor'));
+  const metricsListener =
+    config.metricsPort === null
+      ? null
+      : new MetricsListener(metrics.registry, {
+          headersTimeout: config.headersTimeoutMs,
+          requestTimeout: config.requestTimeoutMs,
+        });
   app.get('/health', { schema: { tags: ['service'], summary: 'Liveness and storage check' } }, async () => {
     await parking.openReviewCount();
     return { status: 'ok' };
@@ -208,8 +227,11 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     cardCharges,
     checkpointNow,
     url: null,
+    metricsListener,
+    metricsUrl: null,
     async close() {
       clearInterval(ticker);
+      await metricsListener?.close();
       await gates.close();
       await cardCharges.stop();
       if (gateway instanceof TestGateway) await gateway.close();
@@ -232,6 +254,14 @@ export async function startCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
   const address = cloud.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   cloud.url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  if (cloud.metricsListener) {
+    try {
+      cloud.metricsUrl = await cloud.metricsListener.listen(config.metricsHost, config.metricsPort!);
+    } catch (err) {
+      await cloud.close();
+      throw err;
+    }
+  }
   if (cloud.gateway instanceof TestGateway) cloud.gateway.deliverWebhooksTo(`${cloud.url}/v1/payments/webhooks/test`);
   return cloud;
 }

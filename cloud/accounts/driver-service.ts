@@ -12,6 +12,7 @@
 import type { Clock } from '../../time/clock.js';
 import { ApiError, badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { newId } from '../ids.js';
+import { checkedName } from '../names.js';
 import type { Settler } from '../settlement/settler.js';
 import type { DriverCredit, DriverCreditView } from '../payments/driver-credit.js';
 import type { TopUpAnswer, TopUps } from '../payments/top-ups.js';
@@ -29,6 +30,7 @@ import type {
   TopUp,
 } from '../storage/repositories.js';
 import { normalisePlate, regionsOf } from '../../proto/plate-syntax.js';
+import { checkedEmail, normaliseEmail } from './email-address.js';
 import { LoginThrottle } from './login-throttle.js';
 import { digestSecret, hashPassword, newSecret, verifyPassword } from './secrets.js';
 
@@ -74,12 +76,14 @@ export class DriverService {
     password: string;
     name: string;
   }): Promise<{ driver: Driver; token: string; expiresAt: number }> {
-    const email = input.email.trim().toLowerCase();
+    // checked before the password is hashed: refused input costs no scrypt
+    const email = checkedEmail(input.email);
+    const name = checkedName(input.name, 'name');
     const passwordHash = await hashPassword(input.password);
     return this.store.transaction(async (repos) => {
       if (await repos.drivers.byEmail(email)) throw conflict('EMAIL_TAKEN', 'a driver with this email already exists');
       const now = this.clock.now();
-      const driver: Driver = { id: newId('drv'), email, name: input.name.trim(), passwordHash, createdAt: now };
+      const driver: Driver = { id: newId('drv'), email, name, passwordHash, createdAt: now };
       await repos.drivers.insert(driver);
       await repos.accounts.insert({
         id: newId('acc'),
@@ -108,7 +112,7 @@ export class DriverService {
     },
     client = 'unknown',
   ): Promise<{ driver: Driver; token: string; expiresAt: number }> {
-    const email = input.email.trim().toLowerCase();
+    const email = normaliseEmail(input.email);
     this.loginThrottle.attempt(email, client);
     const driver = await this.store.transaction((repos) => repos.drivers.byEmail(email));
     // verify against a dummy hash when the email is unknown, so timing does not tell which emails exist
@@ -131,6 +135,16 @@ export class DriverService {
     });
   }
 
+  /** Signs out: the token is refused from now on. Other tokens of the driver (other devices) stay valid. */
+  async signOut(token: string): Promise<void> {
+    await this.store.transaction((repos) => repos.drivers.deleteToken(digestSecret(token)));
+  }
+
+  /** Signs the driver out everywhere: every token they hold, this one included, is refused from now on. */
+  async signOutEverywhere(driver: Driver): Promise<void> {
+    await this.store.transaction((repos) => repos.drivers.deleteTokensOfDriver(driver.id));
+  }
+
   private async issueToken(repos: Repositories, driverId: string): Promise<{ token: string; expiresAt: number }> {
     const token = newSecret('pptok');
     const now = this.clock.now();
@@ -148,6 +162,7 @@ export class DriverService {
   }
 
   async createAccount(driver: Driver, input: { currency: string; label: string }): Promise<AccountView> {
+    const label = checkedName(input.label, 'label');
     return this.store.transaction(async (repos) => {
       const account: PaymentAccount = {
         id: newId('acc'),
@@ -155,7 +170,7 @@ export class DriverService {
         kind: 'wallet',
         currency: input.currency,
         creditLimit: 0, // a new wallet adds no credit: credit is the driver's, by standing
-        label: input.label,
+        label,
         createdAt: this.clock.now(),
       };
       await repos.accounts.insert(account);

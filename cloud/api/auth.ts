@@ -16,7 +16,8 @@ declare module 'fastify' {
   }
 }
 
-function bearer(request: FastifyRequest): string {
+/** The secret of `Authorization: Bearer <secret>`; 401 when there is none. */
+export function bearer(request: FastifyRequest): string {
   const header = request.headers.authorization;
   if (!header) throw unauthorized();
   const m = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header);

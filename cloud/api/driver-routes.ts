@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DriverService, Receipt } from '../accounts/driver-service.js';
 import type { Driver } from '../storage/repositories.js';
-import { requireDriver } from './auth.js';
+import { bearer, requireDriver } from './auth.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { LedgerError } from '../ledger/ledger.js';
 
@@ -44,7 +44,8 @@ export function driverRoutes(drivers: DriverService, ledger: Ledger) {
           summary: 'Sign up: a driver account with a wallet, and a bearer token',
           body: {
             type: 'object',
-            properties: { email, password, name: label },
+            // the email is checked in full (and named in the error) by the driver service
+            properties: { email: { type: 'string', minLength: 1, maxLength: 254 }, password, name: label },
             required: ['email', 'password', 'name'],
             additionalProperties: false,
           },
@@ -75,6 +76,36 @@ export function driverRoutes(drivers: DriverService, ledger: Ledger) {
         // request.ip is the socket's address (trustProxy is off): X-Forwarded-For cannot dodge the rate limit
         const { driver, token, expiresAt } = await drivers.signIn(request.body, request.ip);
         return { driver: publicDriver(driver), token, expiresAt };
+      },
+    );
+
+    app.delete(
+      '/v1/auth/token',
+      {
+        schema: {
+          tags: ['drivers'],
+          summary: "Sign out: this bearer token is refused from now on (the driver's other tokens stay valid)",
+        },
+        preHandler: auth,
+      },
+      async (request, reply) => {
+        await drivers.signOut(bearer(request));
+        return reply.status(204).send();
+      },
+    );
+
+    app.delete(
+      '/v1/auth/tokens',
+      {
+        schema: {
+          tags: ['drivers'],
+          summary: 'Sign out everywhere: every token of this driver, this one included, is refused from now on',
+        },
+        preHandler: auth,
+      },
+      async (request, reply) => {
+        await drivers.signOutEverywhere(request.driver!);
+        return reply.status(204).send();
       },
     );
 

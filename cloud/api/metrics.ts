@@ -4,8 +4,13 @@
  * settled amounts by currency, the review queue depth, the store's
  * transactions, commits, failures and retries, and the ledger's size and
  * whether this instance sequences it.
+ *
+ * They tell business figures (settlements, amounts, the review queue): on
+ * the API port `GET /metrics` needs an operator API key (any role; a
+ * Prometheus sends it as a bearer credential); metrics-listener.ts serves
+ * them without one on a listener of their own when configured.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Decision, SettlementObserver } from '../settlement/settler.js';
 import type { StoreStats } from '../storage/open-store.js';
@@ -122,7 +127,8 @@ export class CloudMetrics implements SettlementObserver {
     if (s.amount > 0) this.settledAmount.inc({ currency: s.currency }, s.amount);
   }
 
-  install(app: FastifyInstance): void {
+  /** Times every request, and serves `GET /metrics` to callers `guard` lets through. */
+  install(app: FastifyInstance, guard: preHandlerAsyncHookHandler): void {
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unknown';
       this.requestSeconds.observe(
@@ -130,8 +136,10 @@ export class CloudMetrics implements SettlementObserver {
         reply.elapsedTime / 1000,
       );
     });
-    app.get('/metrics', { schema: { tags: ['service'], summary: 'Prometheus metrics' } }, async (_request, reply) =>
-      reply.type(this.registry.contentType).send(await this.registry.metrics()),
+    app.get(
+      '/metrics',
+      { schema: { tags: ['service'], summary: 'Prometheus metrics (an operator API key)' }, preHandler: guard },
+      async (_request, reply) => reply.type(this.registry.contentType).send(await this.registry.metrics()),
     );
   }
 }

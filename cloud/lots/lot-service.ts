@@ -6,6 +6,7 @@
 import type { Clock } from '../../time/clock.js';
 import { badRequest, notFound } from '../errors.js';
 import { newId } from '../ids.js';
+import { checkedName } from '../names.js';
 import type { Gate, Lane, LaneDirection, Lot, Store } from '../storage/repositories.js';
 import { parseTariff, TariffError } from '../tariffs/tariff.js';
 import type { Tariff } from '../tariffs/tariff.js';
@@ -22,9 +23,10 @@ export class LotService {
   ) {}
 
   async createLot(input: { name: string; tariff: unknown }): Promise<Lot> {
+    const name = checkedName(input.name, 'name');
     const tariff = checkedTariff(input.tariff);
     return this.store.transaction(async (repos) => {
-      const lot: Lot = { id: newId('lot'), name: input.name, tariff, createdAt: this.clock.now() };
+      const lot: Lot = { id: newId('lot'), name, tariff, createdAt: this.clock.now() };
       await repos.lots.insertLot(lot);
       return lot;
     });
@@ -59,12 +61,13 @@ export class LotService {
   }
 
   async addLane(lotId: string, input: { name: string; direction: LaneDirection }): Promise<Lane> {
+    const name = checkedName(input.name, 'name');
     return this.store.transaction(async (repos) => {
       if (!(await repos.lots.lotById(lotId))) throw notFound('lot', lotId);
       const lane: Lane = {
         id: newId('lan'),
         lotId,
-        name: input.name,
+        name,
         direction: input.direction,
         createdAt: this.clock.now(),
       };
@@ -74,6 +77,7 @@ export class LotService {
   }
 
   async addGate(lotId: string, input: { name: string; publicKey: string }): Promise<Gate> {
+    const name = checkedName(input.name, 'name');
     const key = Buffer.from(input.publicKey, 'base64');
     if (key.length !== 32 || key.toString('base64') !== input.publicKey) {
       throw badRequest('INVALID_PUBLIC_KEY', 'publicKey must be a 32-byte Ed25519 public key in base64');
@@ -83,7 +87,7 @@ export class LotService {
       const gate: Gate = {
         id: newId('gat'),
         lotId,
-        name: input.name,
+        name,
         publicKey: input.publicKey,
         createdAt: this.clock.now(),
         revokedAt: null,

@@ -7,6 +7,7 @@
 import type { Clock } from '../../time/clock.js';
 import { conflict, notFound, unauthorized } from '../errors.js';
 import { newId } from '../ids.js';
+import { checkedName } from '../names.js';
 import type { OperatorKey, OperatorRole, Store } from '../storage/repositories.js';
 import { digestSecret, newSecret } from '../accounts/secrets.js';
 
@@ -17,13 +18,14 @@ export class OperatorKeys {
   ) {}
 
   async create(role: OperatorRole, label: string): Promise<{ key: OperatorKey; secret: string }> {
+    const checkedLabel = checkedName(label, 'label');
     const secret = newSecret('ppkey');
     return this.store.transaction(async (repos) => {
       const key: OperatorKey = {
         id: newId('key'),
         keyHash: digestSecret(secret),
         role,
-        label,
+        label: checkedLabel,
         createdAt: this.clock.now(),
         revokedAt: null,
       };
@@ -52,6 +54,12 @@ export class OperatorKeys {
     if (!key) throw unauthorized('the API key is not valid');
     if (key.revokedAt !== null) throw unauthorized('the API key has been revoked');
     return key;
+  }
+
+  /** Whether a key that authenticated earlier (a long-lived stream's) is still known and not revoked. */
+  async stillValid(key: OperatorKey): Promise<boolean> {
+    const stored = await this.store.transaction((repos) => repos.operators.keyByHash(key.keyHash));
+    return stored !== null && stored.revokedAt === null;
   }
 
   async list(): Promise<OperatorKey[]> {

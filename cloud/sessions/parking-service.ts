@@ -10,7 +10,15 @@
  *   the read (see plate-matching.ts); otherwise nothing is charged and the
  *   exit waits in the manual review queue;
  * - a second entry for a plate with an unclosed session is held and
- *   flagged (anti-passback), never opens a second session.
+ *   flagged (anti-passback), never opens a second session;
+ * - an event's time must be plausible (see checkEventTime): never more than
+ *   MAX_CLOCK_SKEW_MS ahead of the service clock, nor older than
+ *   MAX_EVENT_AGE_MS, so a time in seconds or a zero never becomes an
+ *   entry;
+ * - a matched stay the tariff cannot price (longer than MAX_STAY_MS: an
+ *   entry time stored wrong by an earlier version) is held for review with
+ *   the reason `stay-too-long`, never a failure of the request; an
+ *   operator waives it or dismisses the review.
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../time/clock.js';
@@ -23,6 +31,7 @@ import { normalisePlate } from '../../proto/plate-syntax.js';
 import type { MatchOptions } from './plate-matching.js';
 import { defaultMatchOptions, matchExit } from './plate-matching.js';
 import { readKeys } from './plate-keys.js';
+import { isPriceableStay, MAX_STAY_MS } from '../tariffs/tariff.js';
 
 export interface LaneEventInput {
   /** unique per event, chosen by the gate (its idempotency key) */
@@ -37,6 +46,8 @@ export interface LaneEventInput {
 
 /** How far ahead of the service clock a gate timestamp may be. */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+/** How old an event may be when it arrives: a gate's outbox is sent within a week (the gate hub's limit too). */
+export const MAX_EVENT_AGE_MS = 7 * 24 * 3_600_000;
 /** an exit of a plate whose session closed this recently is the same car seen again */
 const RECENT_EXIT_MS = 10 * 60_000;
 
@@ -65,9 +76,6 @@ export class ParkingService {
   async applyEvent(repos: Repositories, input: LaneEventInput): Promise<Decision> {
     const plate = normalisePlate(input.plate);
     if (!plate) throw badRequest('INVALID_PLATE', 'plate must hold only letters, digits and a province character');
-    if (input.at > this.clock.now() + MAX_CLOCK_SKEW_MS) {
-      throw badRequest('EVENT_IN_FUTURE', 'event time is more than 5 minutes ahead of the service clock');
-    }
     const requestHash = createHash('sha256')
       .update(JSON.stringify([input.laneId, plate, input.confidence, input.at]))
       .digest('hex');
@@ -81,6 +89,7 @@ export class ParkingService {
     const lane = await repos.lots.laneById(input.laneId);
     if (!lane) throw notFound('lane', input.laneId);
     const lot = (await repos.lots.lotById(lane.lotId))!;
+    this.checkEventTime(input.at);
     const event = { ...input, plate };
     const decision =
       lane.direction === 'entry' ? await this.entry(repos, lot, lane, event) : await this.exit(repos, lot, lane, event);
@@ -96,6 +105,28 @@ export class ParkingService {
       decision: JSON.stringify(decision),
     });
     return decision;
+  }
+
+  /**
+   * Refuses an event time that cannot be right: ahead of the service clock
+   * (beyond the skew a gate's clock may have), or older than a gate keeps
+   * events (a time in seconds, a zero). An entry before its lot was
+   * registered is allowed: cars parked before (entered by hand, or
+   * simulated stays). A resend of an applied event never gets here: it is
+   * answered with its first decision whatever its time.
+   */
+  private checkEventTime(at: number): void {
+    const now = this.clock.now();
+    const hint = 'event times are milliseconds since the epoch';
+    if (at > now + MAX_CLOCK_SKEW_MS) {
+      throw badRequest('EVENT_IN_FUTURE', `at: event time is more than 5 minutes ahead of the service clock (${hint})`);
+    }
+    if (at < now - MAX_EVENT_AGE_MS) {
+      throw badRequest(
+        'EVENT_TOO_OLD',
+        `at: ${at} (${isoTime(at)}) is more than 7 days before the service clock (${isoTime(now)}); ${hint}`,
+      );
+    }
   }
 
   private async entry(repos: Repositories, lot: Lot, lane: Lane, event: LaneEventInput): Promise<Decision> {
@@ -144,6 +175,11 @@ export class ParkingService {
     );
     if (match.kind === 'exact' || match.kind === 'tolerant') {
       const session = unclosed.find((s) => s.id === match.sessionId)!;
+      if (session.status === 'open' && !isPriceableStay(session.entryAt, event.at)) {
+        // an entry time stored wrong before times were checked: an operator settles it, the lane is not failed
+        const review = await this.queueReview(repos, lot, lane, event, 'stay-too-long', [session.id]);
+        return hold(event.eventId, 'review', { sessionId: session.id, reviewId: review.id });
+      }
       return this.settler.settleExit(repos, lot, session, { eventId: event.eventId, at: event.at });
     }
     if (match.kind === 'none' || match.kind === 'near') {
@@ -242,6 +278,16 @@ export class ParkingService {
         const session = await repos.sessions.byId(resolution.sessionId);
         if (!session || session.lotId !== lot.id) throw notFound('parking session in this lot', resolution.sessionId);
         if (session.status === 'closed') throw conflict('SESSION_CLOSED', `session ${session.id} is already closed`);
+        if (
+          resolution.action === 'match' &&
+          session.status === 'open' &&
+          !isPriceableStay(session.entryAt, review.at)
+        ) {
+          throw conflict(
+            'STAY_TOO_LONG',
+            `session ${session.id} entered at ${isoTime(session.entryAt)}: a stay longer than the ${MAX_STAY_MS / 86_400_000} days a tariff prices cannot be charged; waive it or dismiss the review`,
+          );
+        }
         const exit = { eventId: review.eventId, at: review.at };
         decision =
           resolution.action === 'match'
@@ -263,6 +309,12 @@ export class ParkingService {
 export interface ReviewOutcome {
   review: ReviewItem;
   decision: Decision | null;
+}
+
+/** An instant for a message: ISO 8601 in UTC, or the number itself when it is no date. */
+function isoTime(at: number): string {
+  const date = new Date(at);
+  return Number.isNaN(date.getTime()) ? String(at) : date.toISOString();
 }
 
 function hold(eventId: string, reason: Decision['reason'], refs: { sessionId?: string; reviewId?: string }): Decision {

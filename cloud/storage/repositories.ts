@@ -210,6 +210,10 @@ export interface DriverRepository {
   insertToken(t: DriverToken): Promise<void>;
   tokenByHash(hash: string): Promise<DriverToken | null>;
   deleteExpiredTokens(now: number): Promise<void>;
+  /** a token signed out: it is refused from then on */
+  deleteToken(hash: string): Promise<void>;
+  /** every token of a driver (signed out everywhere) */
+  deleteTokensOfDriver(driverId: string): Promise<void>;
 }
 
 export interface AccountRepository {

@@ -80,6 +80,17 @@ const DAY_MS = DAY_MINUTES * MINUTE_MS;
 /** The longest stay `feeFor` prices: 400 days. */
 export const MAX_STAY_MS = 400 * DAY_MS;
 
+/**
+ * Whether `feeFor` can price a stay from `entryAt` to `exitAt` (an exit
+ * before the entry counts as leaving at the entry, as the settlement does):
+ * both integer milliseconds and at most MAX_STAY_MS apart. A stay it cannot
+ * price has an entry time that cannot be right (seconds taken for
+ * milliseconds, a zero), and is settled by an operator, not by a fee.
+ */
+export function isPriceableStay(entryAt: number, exitAt: number): boolean {
+  return Number.isSafeInteger(entryAt) && Number.isSafeInteger(exitAt) && exitAt - entryAt <= MAX_STAY_MS;
+}
+
 /** Upper limit for `unitPrice`, band prices and `dailyCap` (minor units). */
 export const MAX_PRICE = 1_000_000_000;
 /** Upper limit for the number of bands. */

@@ -10,10 +10,12 @@
  * key, and these few routes of their own:
  * - `GET /web/api/ledger-keys` (anyone): the log's and witnesses' verifier
  *   keys, the origin and the quorum a receipt is checked against;
- * - `GET /web/api/me/parking` (driver): my unclosed stays with the fee so far;
+ * - `GET /web/api/me/parking` (driver): my unclosed stays with the fee so far
+ *   (null, with a `note`, for a stay whose entry time cannot be right);
  * - `GET /web/api/operator/dashboard` (operator roles): everything the
  *   dashboard shows; `GET /web/api/operator/stream`: server-sent events, one
- *   `change` whenever that changes; `GET /web/api/operator/reads/:eventId/crop`:
+ *   `change` whenever that changes (the key is checked again before each
+ *   event and heartbeat: a revoked key's stream gets `revoked` and ends); `GET /web/api/operator/reads/:eventId/crop`:
  *   the plate crop of a lane event (JPEG).
  *
  * What the dashboard keeps besides the business data (lane reads with their
@@ -34,7 +36,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import { formatVerifierKey } from '../ledger/signed-note.js';
 import type { OperatorKeys } from '../operators/operator-keys.js';
 import type { Store } from '../storage/repositories.js';
-import { feeFor } from '../tariffs/tariff.js';
+import { feeFor, isPriceableStay } from '../tariffs/tariff.js';
 import { openDashboardStores } from './dashboard-stores.js';
 import { LiveStatus } from './live-status.js';
 
@@ -185,14 +187,19 @@ export function webRoutes(d: WebDeps) {
           now,
           sessions: sessions.map((s) => {
             const lot = lots.get(s.lotId) ?? null;
+            const priceable = isPriceableStay(s.entryAt, now);
             return {
               id: s.id,
               plate: s.plate,
               lot: lot?.name ?? null,
               entryAt: s.entryAt,
               status: s.status,
-              fee: s.fee ?? (lot ? feeFor(lot.tariff, s.entryAt, Math.max(now, s.entryAt)) : null),
+              fee: s.fee ?? (lot && priceable ? feeFor(lot.tariff, s.entryAt, Math.max(now, s.entryAt)) : null),
               currency: lot?.tariff.currency ?? null,
+              note:
+                s.fee === null && !priceable
+                  ? 'the entry time of this stay cannot be right; the car park will settle it with you'
+                  : null,
             };
           }),
         };
@@ -247,8 +254,35 @@ export function webRoutes(d: WebDeps) {
           connection: 'keep-alive',
         });
         res.write('retry: 2000\n\n');
-        const stop = live.watch((change) => res.write(`event: change\ndata: ${JSON.stringify({ change })}\n\n`));
-        const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+        const key = request.operatorKey!;
+        // what waits to be sent; it goes out only after the key is found still valid (one check per burst)
+        let waiting = '';
+        let checking = false;
+        const send = (text: string) => {
+          waiting += text;
+          if (checking) return;
+          checking = true;
+          void (async () => {
+            try {
+              while (waiting && !res.writableEnded) {
+                const batch = waiting;
+                waiting = '';
+                if (!(await d.keys.stillValid(key))) {
+                  res.write('event: revoked\ndata: {}\n\n');
+                  return end();
+                }
+                if (!res.writableEnded) res.write(batch);
+              }
+            } catch (err) {
+              request.log.warn({ err }, 'operator stream: the key could not be checked; stream ended');
+              end();
+            } finally {
+              checking = false;
+            }
+          })();
+        };
+        const stop = live.watch((change) => send(`event: change\ndata: ${JSON.stringify({ change })}\n\n`));
+        const heartbeat = setInterval(() => send(': keep-alive\n\n'), 15_000);
         heartbeat.unref();
         const end = () => {
           clearInterval(heartbeat);

@@ -98,7 +98,7 @@ describe('cloud: the whole story', () => {
       body: { eventId: 'e-out-1', laneId: exit, plate: '皖A12345', confidence: 0.97, at: T0 + 150 * MIN },
     });
     assert.deepEqual(replay.body, left.body, 'a replay after the restart returns the first decision');
-    const metrics = await t.call('GET', '/metrics');
+    const metrics = await t.call('GET', '/metrics', { token: ADMIN_KEY });
     assert.equal(metrics.status, 200);
     assert.match(metrics.body, /platepay_review_queue_depth 0/);
     // the store's counters since the restart, and the ledger (this single instance sequences it)

@@ -166,7 +166,7 @@ describe('gate hub', () => {
     ]);
     await t.cloud.checkpointNow();
     assert.equal(t.snapshot(), before, 'no refused gate message changed the database');
-    const metrics = await t.call('GET', '/metrics');
+    const metrics = await t.call('GET', '/metrics', { token: ADMIN_KEY });
     assert.match(metrics.body, /platepay_gate_refusals_total\{code="REPLAY"\} 1/);
     assert.match(metrics.body, /platepay_gate_refusals_total\{code="BAD_SIGNATURE"\} 2/);
   });

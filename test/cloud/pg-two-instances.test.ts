@@ -213,7 +213,9 @@ describe(
       await until('the survivor to hold the sequencer lock', async () => (await sequencerPid()) === survivor.child.pid);
       // and says so on /metrics
       await until('the survivor to report itself the sequencer', async () =>
-        /^platepay_ledger_sequencer 1$/m.test(await (await fetch(`${survivor.url}/metrics`)).text()),
+        /^platepay_ledger_sequencer 1$/m.test(
+          await (await fetch(`${survivor.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text(),
+        ),
       );
       await until('a checkpoint of the whole log', async () => {
         const c = await call(survivor.url, 'GET', '/v1/ledger/checkpoint', ADMIN_KEY);

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import type { Tariff, TimeBand } from '../../cloud/tariffs/tariff.js';
 import {
   feeFor,
+  isPriceableStay,
   localDayIndex,
   MAX_FREE_MINUTES,
   MAX_STAY_MS,
@@ -212,6 +213,25 @@ describe('feeFor: impossible stays', () => {
       assert.throws(() => feeFor(t, entry, exit), RangeError);
     });
   }
+
+  it('isPriceableStay says which stays feeFor prices (an exit before the entry counts as leaving at the entry)', () => {
+    const stays: Array<[number, number]> = [
+      ...cases.map(([, entry, exit]): [number, number] => [entry, exit]),
+      [T0, T0],
+      [T0, T0 + MAX_STAY_MS],
+      [1_700_000_000, T0],
+      [0, T0],
+    ];
+    for (const [entry, exit] of stays) {
+      let priced = true;
+      try {
+        feeFor(t, entry, Math.max(exit, entry));
+      } catch {
+        priced = false;
+      }
+      assert.equal(isPriceableStay(entry, exit), priced, `${entry} -> ${exit}`);
+    }
+  });
 
   it('MAX_STAY_MS is 400 days and a stay of exactly that is priced', () => {
     assert.equal(MAX_STAY_MS, 400 * DAY);

@@ -6,7 +6,8 @@
  * scenes, real recognition), the page shows the stay with its running fee
  * and then the receipt, checked in the browser and marked verified. A
  * receipt tampered on the way (its record, or its checkpoint's
- * cosignature) shows as not verified.
+ * cosignature) shows as not verified. Signing out ends the token at the
+ * cloud too.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -143,5 +144,20 @@ describe('driver page', { skip: skipBrowser, timeout: 300_000 }, () => {
     await page.unroute('**/v1/me/receipts');
     await page.reload();
     await page.locator('.receipt[data-verification="verified"]').waitFor();
+  });
+
+  it('signs out: the page forgets the token and the cloud refuses it from then on', async () => {
+    const token = await page.evaluate<string | null>("localStorage.getItem('platepay.driverToken')");
+    assert.ok(token);
+    const me = () => fetch(`${s.site.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await me()).status, 200);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('#sign-in-form').waitFor();
+    assert.equal(await page.evaluate<string | null>("localStorage.getItem('platepay.driverToken')"), null);
+    // the page tells the cloud without waiting for it
+    for (let i = 0; (await me()).status !== 401; i++) {
+      assert.ok(i < 100, 'the signed-out token is still accepted');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   });
 });

@@ -45,6 +45,12 @@ export class PgDrivers implements DriverRepository {
   async deleteExpiredTokens(now: number) {
     await this.q('DELETE FROM driver_tokens WHERE expires_at <= $1', [now]);
   }
+  async deleteToken(hash: string) {
+    await this.q('DELETE FROM driver_tokens WHERE token_hash = $1', [hash]);
+  }
+  async deleteTokensOfDriver(driverId: string) {
+    await this.q('DELETE FROM driver_tokens WHERE driver_id = $1', [driverId]);
+  }
 }
 
 export class PgLinks implements LinkRepository {

@@ -37,6 +37,12 @@ export class SqliteDrivers implements DriverRepository {
   async deleteExpiredTokens(now: number) {
     this.db.prepare('DELETE FROM driver_tokens WHERE expires_at <= ?').run(now);
   }
+  async deleteToken(hash: string) {
+    this.db.prepare('DELETE FROM driver_tokens WHERE token_hash = ?').run(hash);
+  }
+  async deleteTokensOfDriver(driverId: string) {
+    this.db.prepare('DELETE FROM driver_tokens WHERE driver_id = ?').run(driverId);
+  }
 }
 
 export class SqliteLinks implements LinkRepository {

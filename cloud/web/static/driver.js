@@ -11,9 +11,12 @@ let keys = null;
 let refreshTimer = null;
 
 signOutButton.addEventListener('click', () => {
+  const signedOut = token;
   localStorage.removeItem(TOKEN);
   token = null;
   showSignIn();
+  // the cloud forgets the token too, so a copy of it left anywhere is worth nothing
+  if (signedOut) api('DELETE', '/v1/auth/token', { secret: signedOut }).catch(() => undefined);
 });
 
 function field(id, label, attrs) {
@@ -339,7 +342,7 @@ function renderNow(section, parking) {
           h('dt', {}, 'Parked for'),
           h('dd', {}, duration(parking.now - s.entryAt)),
           h('dt', {}, s.status === 'open' ? 'Fee so far' : 'Fee'),
-          h('dd', { class: 'running-fee' }, money(s.fee, s.currency)),
+          h('dd', { class: 'running-fee' }, s.note ?? money(s.fee, s.currency)),
         ),
       ),
     ),
