@@ -11,8 +11,10 @@
  * over its fields, a lane of the gate's lot, a time not older than
  * `maxEventAgeMs` nor ahead of the clock, and a counter above the last one
  * applied from the gate. A resend of an event already applied (same event
- * id) is answered with the first decision (`duplicate: true`) and changes
- * nothing; a lower counter with a new id is a replay and is refused. Every
+ * id and content) is answered with the first decision (`duplicate: true`)
+ * and changes nothing; the same id with another plate, lane, confidence or
+ * time is refused (EVENT_ID_REUSED, as over HTTP) and tells nothing of the
+ * first; a lower counter with a new id is a replay and is refused. Every
  * refusal is logged and counted; nothing is settled for it.
  *
  * Status: an admitted gate reports, one way, its outbox depth and each
@@ -235,6 +237,8 @@ export class GateHub {
       }
     } catch (err) {
       if (err instanceof Refusal) return this.refuse(c, message.id, err);
+      if (err instanceof ApiError && err.code === 'EVENT_ID_REUSED')
+        return this.refuse(c, message.id, new Refusal('EVENT_ID_REUSED', err.message));
       if (err instanceof ApiError && err.statusCode < 500)
         return this.refuse(c, message.id, new Refusal('REFUSED', err.message));
       const storage = storageFault(err);
@@ -303,8 +307,9 @@ export class GateHub {
       if (!lane || lane.lotId !== gate.lotId)
         throw new Refusal('WRONG_LANE', `lane ${e.laneId} is not in this gate's lot`);
       if (lane.direction !== e.kind) throw new Refusal('WRONG_LANE', `lane ${e.laneId} is an ${lane.direction} lane`);
-      const stored = await repos.sessions.eventById(e.eventId);
-      const previous = stored ? (JSON.parse(stored.decision) as Decision) : null;
+      const input = { eventId: e.eventId, laneId: e.laneId, plate: e.plate, confidence: e.confidence, at: e.at };
+      // a resend of an applied event gets its first decision; the same id with other content is refused
+      const previous = await this.parking.resentDecision(repos, input);
       if (e.counter <= gate.lastCounter) {
         if (!previous)
           throw new Refusal(
@@ -316,15 +321,7 @@ export class GateHub {
       const now = this.clock.now();
       if (e.at > now + this.options.maxClockSkewMs) throw new Refusal('STALE', 'the event is from the future');
       if (e.at < now - this.options.maxEventAgeMs) throw new Refusal('STALE', 'the event is too old to apply');
-      const decision =
-        previous ??
-        (await this.parking.applyEvent(repos, {
-          eventId: e.eventId,
-          laneId: e.laneId,
-          plate: e.plate,
-          confidence: e.confidence,
-          at: e.at,
-        }));
+      const decision = previous ?? (await this.parking.applyEvent(repos, input));
       await repos.lots.raiseGateCounter(gate.id, e.counter);
       return { gate, decision, duplicate: previous !== null };
     });

@@ -188,6 +188,8 @@ export const ErrorCode = Type.Union(
     'REVOKED_GATE',
     'BAD_SIGNATURE',
     'REPLAY',
+    /** the event id was applied before with other content (plate, lane, confidence or time) */
+    'EVENT_ID_REUSED',
     'STALE',
     'WRONG_LANE',
     'REFUSED',
