@@ -5,7 +5,8 @@
  * Admission: the gate says `hello`, the hub answers with a fresh random
  * nonce, the gate signs it with its Ed25519 key; only a registered, not
  * revoked gate with a valid signature is admitted (within 10 s, else the
- * socket is closed).
+ * socket is closed). Revoking a gate closes its connections at once
+ * (`disconnectGate`; on other instances at the next refresh).
  *
  * Lane events: each must carry the admitted gate's id, a valid signature
  * over its fields, a lane of the gate's lot, a time not older than
@@ -61,6 +62,8 @@ import type { GateActivity } from './gate-activity.js';
 import { gateActivity, isJpeg } from './gate-activity.js';
 
 export const GATE_WS_PATH = '/v1/gates/ws';
+/** the close code of a connection whose gate was revoked */
+export const GATE_REVOKED_CLOSE = 4003;
 
 export interface GateHubOptions {
   maxEventAgeMs: number;
@@ -121,7 +124,7 @@ export class GateHub {
     private readonly options: GateHubOptions = defaultGateHubOptions,
   ) {
     this.activity = gateActivity(store);
-    this.timer = setInterval(() => void this.pushPolicyToAll(), options.policyRefreshMs);
+    this.timer = setInterval(() => void this.refresh(), options.policyRefreshMs);
     this.timer.unref();
   }
 
@@ -130,6 +133,28 @@ export class GateHub {
     if ((request.url ?? '').split('?')[0] !== GATE_WS_PATH) return false;
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
     return true;
+  }
+
+  /**
+   * Closes every connection of a gate at once (close code 4003): it sends nothing more that is taken
+   * (lane events, statuses) and gets nothing more (decisions, policy).
+   */
+  disconnectGate(gateId: string, reason: string): void {
+    for (const c of this.connections) {
+      if (c.gate?.id !== gateId || c.socket.readyState !== c.socket.OPEN) continue;
+      this.log.warn({ gateId, reason }, 'gate disconnected');
+      c.socket.close(GATE_REVOKED_CLOSE, reason);
+      this.dismiss(c);
+    }
+  }
+
+  /** The connection no longer stands for its gate: the watchers see the gate go, now rather than at the close. */
+  private dismiss(c: Connection): void {
+    const gate = c.gate;
+    if (!gate) return;
+    c.gate = null;
+    this.observer.gatesConnected(this.connectedGates);
+    this.activity.gateDisconnected({ gateId: gate.id, lotId: gate.lotId, at: this.clock.now() });
   }
 
   get connectedGates(): number {
@@ -178,6 +203,7 @@ export class GateHub {
       if (!c.gate) socket.close(4001, 'not authenticated in time');
     }, this.options.authTimeoutMs);
     socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (socket.readyState !== socket.OPEN) return; // closing (revoked): nothing more is taken
       const message = this.decode(c, data, isBinary);
       if (!message) return;
       // liveness is answered at once, not behind the lane events before it: with a slow database a
@@ -192,8 +218,8 @@ export class GateHub {
     socket.on('close', () => {
       clearTimeout(authTimer);
       this.connections.delete(c);
-      this.observer.gatesConnected(this.connectedGates);
-      if (c.gate) this.activity.gateDisconnected({ gateId: c.gate.id, lotId: c.gate.lotId, at: this.clock.now() });
+      if (c.gate) this.dismiss(c);
+      else this.observer.gatesConnected(this.connectedGates);
     });
     socket.on('error', () => socket.terminate());
   }
@@ -437,8 +463,29 @@ export class GateHub {
     };
   }
 
+  /** On the hub's timer: gates revoked meanwhile (on any instance) are cut off, the others get a fresh policy. */
+  private async refresh(): Promise<void> {
+    await this.closeRevoked();
+    await this.pushPolicyToAll();
+  }
+
+  private async closeRevoked(): Promise<void> {
+    const ids = new Set([...this.connections].flatMap((c) => (c.gate ? [c.gate.id] : [])));
+    if (ids.size === 0) return;
+    try {
+      const revoked = await this.store.transaction(async (repos) => {
+        const out: string[] = [];
+        for (const id of ids) if ((await repos.lots.gateById(id))?.revokedAt !== null) out.push(id);
+        return out;
+      });
+      for (const id of revoked) this.disconnectGate(id, 'the gate has been revoked');
+    } catch (err) {
+      this.log.error({ err }, 'could not check the connected gates for revocation');
+    }
+  }
+
   async pushPolicyToAll(): Promise<void> {
-    const admitted = [...this.connections].filter((c) => c.gate);
+    const admitted = [...this.connections].filter((c) => c.gate && c.socket.readyState === c.socket.OPEN);
     if (admitted.length === 0) return;
     try {
       const policy = await this.policy();

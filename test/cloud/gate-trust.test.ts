@@ -7,7 +7,9 @@
  * more than the handshake needs.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
+import { GATE_REVOKED_CLOSE } from '../../cloud/gates/gate-hub.js';
 import type { CloudToGate, LaneEventBody } from '../../proto/v1/messages.js';
 import { authSigningBytes, laneEventSigningBytes } from '../../proto/v1/codec.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
@@ -151,5 +153,39 @@ describe('gate trust', () => {
     assert.ok(refused?.type === 'error' && refused.code === 'NOT_AUTHENTICATED', JSON.stringify(refused));
     assert.equal(thief.policies.length, 0, 'no policy for a connection that was not admitted');
     thief.close();
+  });
+
+  it("closes a revoked gate's open connection at once: no more statuses taken, no more policy sent", async () => {
+    const g = await registerGate(lotA.lotId, 'to-revoke');
+    const raw = await RawGate.connect(t.url);
+    await raw.handshake(g.id, g.key);
+    await raw.policyAfter(0); // the policy of its admission
+    const activity = t.cloud.gates.activity;
+    const reported = once(activity, 'status');
+    raw.send({ v: 1, type: 'gateStatus', id: raw.id(), at: t.clock.now(), outboxDepth: 0, lanes: [] });
+    await reported;
+    assert.notEqual(activity.statusOf(g.id), null, 'the dashboard follows the gate');
+
+    const revoked = await t.call('POST', `/v1/gates/${g.id}/revoke`, { token: ADMIN_KEY });
+    assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+    await t.cloud.gates.pushPolicyToAll();
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      raw.closed,
+      new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still open after 10 s'), 10_000))),
+    ]).finally(() => clearTimeout(timer));
+    assert.equal(code, GATE_REVOKED_CLOSE, "the revoked gate's connection was closed");
+    assert.equal(raw.policies.length, 1, 'no policy after the revocation');
+    assert.equal(activity.statusOf(g.id), null, 'the dashboard no longer shows the revoked gate');
+    // and it cannot come back
+    const again = await RawGate.connect(t.url);
+    again.send({ v: 1, type: 'hello', id: again.id(), gateId: g.id, software: 'test' });
+    const challenge = await again.next();
+    assert.ok(challenge?.type === 'challenge', JSON.stringify(challenge));
+    const signature = g.key.sign(authSigningBytes(g.id, challenge.nonce));
+    again.send({ v: 1, type: 'auth', id: again.id(), gateId: g.id, nonce: challenge.nonce, signature });
+    const answer = await again.next();
+    assert.ok(answer?.type === 'error' && answer.code === 'REVOKED_GATE', JSON.stringify(answer));
+    again.close();
   });
 });
