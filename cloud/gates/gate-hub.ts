@@ -48,7 +48,7 @@ import type {
   LaneEventBody,
   Policy,
 } from '../../proto/v1/messages.js';
-import { MAX_POLICY_BYTES, PROTOCOL_VERSION } from '../../proto/v1/messages.js';
+import { MAX_HANDSHAKE_BYTES, MAX_POLICY_BYTES, PROTOCOL_VERSION } from '../../proto/v1/messages.js';
 import {
   ProtoError,
   authSigningBytes,
@@ -58,10 +58,13 @@ import {
 } from '../../proto/v1/codec.js';
 import { verifyGateSignature } from '../../proto/v1/gate-key.js';
 import { storageFault } from '../storage/storage-errors.js';
+import { setFrameLimit } from './frame-limit.js';
 import type { GateActivity } from './gate-activity.js';
 import { gateActivity, isJpeg } from './gate-activity.js';
 
 export const GATE_WS_PATH = '/v1/gates/ws';
+/** an admitted gate's frames at most (the codec refuses a message over MAX_MESSAGE_BYTES with an answer) */
+const ADMITTED_FRAME_BYTES = MAX_POLICY_BYTES;
 /** the close code of a connection whose gate was revoked */
 export const GATE_REVOKED_CLOSE = 4003;
 
@@ -107,7 +110,8 @@ class Refusal extends Error {
 }
 
 export class GateHub {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_POLICY_BYTES });
+  /** before admission a frame may hold the handshake and no more (closed with 1009 past it); see frame-limit.ts */
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_HANDSHAKE_BYTES });
   private readonly connections = new Set<Connection>();
   private readonly timer: NodeJS.Timeout;
   private messageCounter = 0;
@@ -291,6 +295,8 @@ export class GateHub {
     if (!verifyGateSignature(gate.publicKey, authSigningBytes(gateId, nonce), signature)) {
       throw new Refusal('BAD_SIGNATURE', "the challenge signature does not match the gate's key");
     }
+    // admitted: frames up to the largest the protocol has; a message over 64 KiB is refused (TOO_LARGE)
+    setFrameLimit(c.socket, ADMITTED_FRAME_BYTES);
     c.gate = gate;
     const lanes = await this.store.transaction((repos) => repos.lots.lanesOf(gate.lotId));
     c.laneIds = new Set(lanes.map((l) => l.id));

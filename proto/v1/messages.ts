@@ -5,7 +5,7 @@
  * TypeScript types are derived from the schemas, never written twice.
  *
  * Wire: one JSON object per WebSocket text frame, at most 64 KiB (policy
- * snapshots up to 4 MiB). Every message carries `v: 1`, a `type` and an
+ * snapshots up to 4 MiB; before the gate is admitted, 1 KiB). Every message carries `v: 1`, a `type` and an
  * `id`; a reply carries the `id` of its request in `re`.
  *
  * Handshake: gate -> `hello`; cloud -> `challenge` (a fresh nonce); gate ->
@@ -20,6 +20,11 @@ import type { Static, TSchema } from '@sinclair/typebox';
 export const PROTOCOL_VERSION = 1;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const MAX_POLICY_BYTES = 4 * 1024 * 1024;
+/**
+ * A frame from a gate before it is admitted, at most: the largest valid `hello`, `auth` or `ping`
+ * fits (about 800 bytes at worst); the cloud closes a connection that sends more (1009).
+ */
+export const MAX_HANDSHAKE_BYTES = 1024;
 /** a lane event's plate crop (JPEG) at most; base64 it still fits in one message */
 export const MAX_CROP_BYTES = 32 * 1024;
 

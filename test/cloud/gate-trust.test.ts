@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { GATE_REVOKED_CLOSE } from '../../cloud/gates/gate-hub.js';
 import type { CloudToGate, LaneEventBody } from '../../proto/v1/messages.js';
+import { MAX_CROP_BYTES, MAX_HANDSHAKE_BYTES, MAX_MESSAGE_BYTES } from '../../proto/v1/messages.js';
 import { authSigningBytes, laneEventSigningBytes } from '../../proto/v1/codec.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
 import { RawGate } from '../faults/raw-gate.js';
@@ -153,6 +154,39 @@ describe('gate trust', () => {
     assert.ok(refused?.type === 'error' && refused.code === 'NOT_AUTHENTICATED', JSON.stringify(refused));
     assert.equal(thief.policies.length, 0, 'no policy for a connection that was not admitted');
     thief.close();
+  });
+
+  it('closes a connection that sends more than the handshake needs before it is admitted; the normal limit after', async () => {
+    const g = await registerGate(lotA.lotId, 'frames');
+    for (const size of [MAX_HANDSHAKE_BYTES + 1, 4 * 1024 * 1024]) {
+      const early = await RawGate.connect(t.url);
+      const hello = JSON.stringify({ v: 1, type: 'hello', id: 'h', gateId: g.id, software: 'test' });
+      early.send(hello.replace('{', '{' + ' '.repeat(size - hello.length)));
+      assert.equal(await early.closed, 1009, `a frame of ${size} bytes before admission`);
+    }
+    // the handshake itself fits
+    const raw = await RawGate.connect(t.url);
+    await raw.handshake(g.id, g.key);
+    // admitted: a lane event with a plate crop (tens of KiB) is taken
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(MAX_CROP_BYTES - 4, 7)]);
+    const e = body(g, { eventId: 'frames-1', laneId: lotA.entry, plate: 'TRU4444', crop: jpeg.toString('base64') });
+    const sent = JSON.stringify({
+      v: 1,
+      type: 'laneEvent',
+      id: 'big',
+      event: e,
+      signature: g.key.sign(laneEventSigningBytes(e)),
+    });
+    assert.ok(sent.length > 40_000);
+    raw.send(sent);
+    const decided = await raw.next();
+    assert.ok(decided?.type === 'decision' && decided.decision.action === 'open', JSON.stringify(decided));
+    // and a message over 64 KiB is refused with an answer, the connection kept
+    raw.send(`{"v":1,"type":"ping","id":"p","pad":"${'x'.repeat(MAX_MESSAGE_BYTES)}"}`);
+    const refused = await raw.next();
+    assert.ok(refused?.type === 'error' && refused.code === 'TOO_LARGE', JSON.stringify(refused));
+    await raw.ping();
+    raw.close();
   });
 
   it("closes a revoked gate's open connection at once: no more statuses taken, no more policy sent", async () => {
