@@ -23,11 +23,15 @@
  * is authenticated, and it moves no money). Before admission it is refused
  * (NOT_AUTHENTICATED); lanes not of the gate's lot are left out.
  *
+ * Offline allowlist: an admitted gate gets its lot's list (offline-allowlist.ts)
+ * on admission, every `policyRefreshMs`, and, before the decision, when a
+ * car that enters is new to it.
+ *
  * Watchers (the operator dashboard) follow admissions, disconnections,
  * applied lane events, with their plate crops, and gate statuses on
  * `gateActivity(store)`.
  */
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
@@ -58,7 +62,10 @@ import {
 } from '../../proto/v1/codec.js';
 import { verifyGateSignature } from '../../proto/v1/gate-key.js';
 import { storageFault } from '../storage/storage-errors.js';
+import { normalisePlate } from '../../proto/plate-syntax.js';
 import { setFrameLimit } from './frame-limit.js';
+import type { AllowlistSnapshot, OfflineAllowlistOptions } from './offline-allowlist.js';
+import { OfflineAllowlists, defaultOfflineAllowlistOptions } from './offline-allowlist.js';
 import type { GateActivity } from './gate-activity.js';
 import { gateActivity, isJpeg } from './gate-activity.js';
 
@@ -73,6 +80,7 @@ export interface GateHubOptions {
   maxClockSkewMs: number;
   authTimeoutMs: number;
   policyRefreshMs: number;
+  allowlist: OfflineAllowlistOptions;
 }
 
 export const defaultGateHubOptions: GateHubOptions = {
@@ -80,6 +88,7 @@ export const defaultGateHubOptions: GateHubOptions = {
   maxClockSkewMs: 5 * 60_000,
   authTimeoutMs: 10_000,
   policyRefreshMs: 30_000,
+  allowlist: defaultOfflineAllowlistOptions,
 };
 
 export interface GateHubObserver {
@@ -117,6 +126,8 @@ export class GateHub {
   private messageCounter = 0;
   /** who watches the gates (see gate-activity.ts) */
   readonly activity: GateActivity;
+  /** each lot's offline allowlist (see offline-allowlist.ts) */
+  private readonly allowlists: OfflineAllowlists;
 
   constructor(
     private readonly store: Store,
@@ -128,6 +139,7 @@ export class GateHub {
     private readonly options: GateHubOptions = defaultGateHubOptions,
   ) {
     this.activity = gateActivity(store);
+    this.allowlists = new OfflineAllowlists(store, clock, options.allowlist);
     this.timer = setInterval(() => void this.refresh(), options.policyRefreshMs);
     this.timer.unref();
   }
@@ -313,7 +325,7 @@ export class GateHub {
     this.log.info({ gateId }, 'gate connected');
     this.observer.gatesConnected(this.connectedGates);
     this.activity.gateConnected({ gateId, lotId: gate.lotId, at: this.clock.now() });
-    this.send(c, await this.policy());
+    void this.sendPolicy(c, gate.lotId);
   }
 
   /**
@@ -359,6 +371,9 @@ export class GateHub {
     });
     // a card charge is asked of the provider outside the transaction, within the lane's budget
     const decision = await this.cardCharges.decide(outcome.decision);
+    // the car that just entered can leave even if the cloud goes away while it is parked
+    if (e.kind === 'entry' && decision.action === 'open' && !outcome.duplicate)
+      await this.allowArrival(outcome.gate.lotId, e.plate);
     this.seen(outcome.gate, e, decision, outcome.duplicate);
     this.reply(c, message.id, decision, outcome.duplicate);
   }
@@ -445,28 +460,31 @@ export class GateHub {
     });
   }
 
-  /** Linked plates with something to charge (a saved payment method, or money in the wallet), hashed with a fresh salt. */
-  private async policy(): Promise<Policy> {
-    const salt = randomBytes(16);
-    const plates = await this.store.transaction(async (repos) => {
-      const out: string[] = [];
-      for (const link of await repos.links.allActive()) {
-        const account = await repos.accounts.byId(link.accountId);
-        if (!account) continue;
-        if ((await repos.payments.methodOfAccount(account.id)) || (await repos.accounts.balance(account.id)) > 0) {
-          out.push(link.plate);
-        }
-      }
-      return out;
-    });
-    return {
-      v: 1,
-      type: 'policy',
-      id: this.nextId(),
-      issuedAt: this.clock.now(),
-      salt: salt.toString('base64'),
-      allow: plates.map((p) => createHash('sha256').update(salt).update(p, 'utf8').digest('hex')),
-    };
+  /** The gate's lot's allowlist, sent when ready (a rotation may take a while to hash; nothing waits for it). */
+  private async sendPolicy(c: Connection, lotId: string): Promise<void> {
+    try {
+      const snapshot = await this.allowlists.refresh(lotId);
+      if (c.gate) this.send(c, { ...snapshot, id: this.nextId() });
+    } catch (err) {
+      this.log.error({ err, lotId }, 'policy for a new connection failed');
+    }
+  }
+
+  /** A car just entered: when its plate is new to the lot's allowlist, the lot's gates get the list before the decision. */
+  private async allowArrival(lotId: string, plate: string): Promise<void> {
+    const normalised = normalisePlate(plate);
+    if (!normalised) return;
+    try {
+      const snapshot = await this.allowlists.admitArrival(lotId, normalised);
+      if (snapshot) this.sendToLot(lotId, snapshot);
+    } catch (err) {
+      this.log.error({ err, lotId }, 'could not add an arrival to the offline allowlist');
+    }
+  }
+
+  private sendToLot(lotId: string, snapshot: AllowlistSnapshot): void {
+    const policy: Policy = { ...snapshot, id: this.nextId() };
+    for (const c of this.connections) if (c.gate?.lotId === lotId) this.send(c, policy);
   }
 
   /** On the hub's timer: gates revoked meanwhile (on any instance) are cut off, the others get a fresh policy. */
@@ -490,14 +508,15 @@ export class GateHub {
     }
   }
 
+  /** Every admitted gate gets its lot's allowlist, read anew. */
   async pushPolicyToAll(): Promise<void> {
-    const admitted = [...this.connections].filter((c) => c.gate && c.socket.readyState === c.socket.OPEN);
-    if (admitted.length === 0) return;
-    try {
-      const policy = await this.policy();
-      for (const c of admitted) this.send(c, policy);
-    } catch (err) {
-      this.log.error({ err }, 'policy push failed');
+    const lots = new Set([...this.connections].flatMap((c) => (c.gate ? [c.gate.lotId] : [])));
+    for (const lotId of lots) {
+      try {
+        this.sendToLot(lotId, await this.allowlists.refresh(lotId));
+      } catch (err) {
+        this.log.error({ err, lotId }, 'policy push failed');
+      }
     }
   }
 }

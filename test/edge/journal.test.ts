@@ -1,7 +1,8 @@
 /**
  * The gate's journal on real SQLite: counters increase above the cloud's
  * last applied one, the outbox is every undecided event in counter order,
- * and everything survives closing and reopening the file.
+ * and everything survives closing and reopening the file, the offline
+ * policy snapshot included.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Journal } from '../../edge/journal/journal.js';
-import type { DecisionBody, LaneEventBody } from '../../proto/v1/messages.js';
+import { ALLOWLIST_KDF, allowlistEntry } from '../../proto/v1/allowlist-entry.js';
+import type { DecisionBody, LaneEventBody, Policy } from '../../proto/v1/messages.js';
 
 const event = (counter: number, id: string): LaneEventBody => ({
   gateId: `gat_${'1'.repeat(32)}`,
@@ -64,6 +66,39 @@ describe('Journal', () => {
     assert.equal(again.entry('b')?.cloudDecision?.reason, 'charged');
     assert.equal(again.record((n) => event(n, 'd'), 0, 13).counter, 42);
     assert.throws(() => again.record((n) => event(n, 'a'), 0, 14), /UNIQUE/, 'an event id is journaled once');
+    again.close();
+  });
+
+  it('keeps the policy snapshot across a reopen, and ignores one of an older format', async () => {
+    const path = join(dir, 'policy.db');
+    const j = new Journal(path);
+    assert.equal(j.loadPolicy(), null);
+    // what a gate of the previous version kept: SHA-256 entries of every linked plate, no lot, no KDF
+    const older = {
+      v: 1,
+      type: 'policy',
+      id: 'c1',
+      issuedAt: 1,
+      salt: 'A'.repeat(22) + '==',
+      allow: ['ab'.repeat(32)],
+    };
+    j.savePolicy(older as unknown as Policy);
+    assert.equal(j.loadPolicy(), null, 'an older snapshot is no policy: the lane holds until the cloud sends one');
+    const salt = Buffer.alloc(16, 3);
+    const policy: Policy = {
+      v: 1,
+      type: 'policy',
+      id: 'c2',
+      issuedAt: 2,
+      lotId: 'lot_1',
+      salt: salt.toString('base64'),
+      kdf: ALLOWLIST_KDF,
+      allow: [await allowlistEntry('皖A12345', salt, ALLOWLIST_KDF)],
+    };
+    j.savePolicy(policy);
+    j.close();
+    const again = new Journal(path);
+    assert.deepEqual(again.loadPolicy(), policy);
     again.close();
   });
 });

@@ -111,16 +111,27 @@ describe('hostile protocol messages: the codec refuses each, naming the problem'
       },
     };
     assert.equal(decodeCloudToGate(JSON.stringify(decision)).type, 'decision');
+    const policy = {
+      v: 1,
+      type: 'policy',
+      id: 'c2',
+      issuedAt: 1,
+      lotId: 'lot_1',
+      salt: 'A'.repeat(22) + '==',
+      kdf: { name: 'scrypt', cost: 2048, blockSize: 8, parallelization: 1 },
+      allow: ['ab'.repeat(32)],
+    };
+    assert.equal(decodeCloudToGate(JSON.stringify(policy)).type, 'policy');
     const bad: Array<[string, unknown, RegExp]> = [
       ['a negative fee', { ...decision, decision: { ...decision.decision, fee: -1 } }, /fee/],
       ['action "launch"', { ...decision, decision: { ...decision.decision, action: 'launch' } }, /action/],
       ['a lowercase currency', { ...decision, decision: { ...decision.decision, currency: 'cny' } }, /currency/],
       ['no decision', { ...decision, decision: undefined }, /decision/],
-      [
-        'a policy with a short hash',
-        { v: 1, type: 'policy', id: 'c2', issuedAt: 1, salt: 'A'.repeat(22) + '==', allow: ['ab'] },
-        /allow/,
-      ],
+      ['a policy with a short hash', { ...policy, allow: ['ab'] }, /allow/],
+      ['a policy with a scrypt cost that is no power of two', { ...policy, kdf: { ...policy.kdf, cost: 3000 } }, /kdf/],
+      ['a policy with a 1 GiB scrypt', { ...policy, kdf: { ...policy.kdf, cost: 1 << 20, blockSize: 8 } }, /kdf/],
+      ['a policy hashed with SHA-256', { ...policy, kdf: { ...policy.kdf, name: 'sha256' } }, /kdf/],
+      ['a policy for no lot', { ...policy, lotId: '' }, /lotId/],
       ['a gate message', validMessages.hello, /unknown message type/],
     ];
     for (const [what, message, says] of bad) {
