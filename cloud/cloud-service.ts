@@ -202,6 +202,8 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
     gateRefused: (code) => metrics.gateRefused(code),
     gatesConnected: (n) => metrics.gatesConnected(n),
   });
+  // a revoked gate is cut off at once (a gate revoked on another instance: at the hub's next refresh)
+  lots.onGateRevoked((gateId) => gates.disconnectGate(gateId, 'the gate has been revoked'));
   app.server.on('upgrade', (request, socket, head) => {
     if (!gates.handleUpgrade(request, socket, head)) socket.destroy();
   });

@@ -5,14 +5,17 @@
  * Admission: the gate says `hello`, the hub answers with a fresh random
  * nonce, the gate signs it with its Ed25519 key; only a registered, not
  * revoked gate with a valid signature is admitted (within 10 s, else the
- * socket is closed).
+ * socket is closed). Revoking a gate closes its connections at once
+ * (`disconnectGate`; on other instances at the next refresh).
  *
  * Lane events: each must carry the admitted gate's id, a valid signature
  * over its fields, a lane of the gate's lot, a time not older than
  * `maxEventAgeMs` nor ahead of the clock, and a counter above the last one
  * applied from the gate. A resend of an event already applied (same event
- * id) is answered with the first decision (`duplicate: true`) and changes
- * nothing; a lower counter with a new id is a replay and is refused. Every
+ * id and content) is answered with the first decision (`duplicate: true`)
+ * and changes nothing; the same id with another plate, lane, confidence or
+ * time is refused (EVENT_ID_REUSED, as over HTTP) and tells nothing of the
+ * first; a lower counter with a new id is a replay and is refused. Every
  * refusal is logged and counted; nothing is settled for it.
  *
  * Status: an admitted gate reports, one way, its outbox depth and each
@@ -20,11 +23,15 @@
  * is authenticated, and it moves no money). Before admission it is refused
  * (NOT_AUTHENTICATED); lanes not of the gate's lot are left out.
  *
+ * Offline allowlist: an admitted gate gets its lot's list (offline-allowlist.ts)
+ * on admission, every `policyRefreshMs`, and, before the decision, when a
+ * car that enters is new to it.
+ *
  * Watchers (the operator dashboard) follow admissions, disconnections,
  * applied lane events, with their plate crops, and gate statuses on
  * `gateActivity(store)`.
  */
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
@@ -45,7 +52,7 @@ import type {
   LaneEventBody,
   Policy,
 } from '../../proto/v1/messages.js';
-import { MAX_POLICY_BYTES, PROTOCOL_VERSION } from '../../proto/v1/messages.js';
+import { MAX_HANDSHAKE_BYTES, MAX_POLICY_BYTES, PROTOCOL_VERSION } from '../../proto/v1/messages.js';
 import {
   ProtoError,
   authSigningBytes,
@@ -55,16 +62,25 @@ import {
 } from '../../proto/v1/codec.js';
 import { verifyGateSignature } from '../../proto/v1/gate-key.js';
 import { storageFault } from '../storage/storage-errors.js';
+import { normalisePlate } from '../../proto/plate-syntax.js';
+import { setFrameLimit } from './frame-limit.js';
+import type { AllowlistSnapshot, OfflineAllowlistOptions } from './offline-allowlist.js';
+import { OfflineAllowlists, defaultOfflineAllowlistOptions } from './offline-allowlist.js';
 import type { GateActivity } from './gate-activity.js';
 import { gateActivity, isJpeg } from './gate-activity.js';
 
 export const GATE_WS_PATH = '/v1/gates/ws';
+/** an admitted gate's frames at most (the codec refuses a message over MAX_MESSAGE_BYTES with an answer) */
+const ADMITTED_FRAME_BYTES = MAX_POLICY_BYTES;
+/** the close code of a connection whose gate was revoked */
+export const GATE_REVOKED_CLOSE = 4003;
 
 export interface GateHubOptions {
   maxEventAgeMs: number;
   maxClockSkewMs: number;
   authTimeoutMs: number;
   policyRefreshMs: number;
+  allowlist: OfflineAllowlistOptions;
 }
 
 export const defaultGateHubOptions: GateHubOptions = {
@@ -72,6 +88,7 @@ export const defaultGateHubOptions: GateHubOptions = {
   maxClockSkewMs: 5 * 60_000,
   authTimeoutMs: 10_000,
   policyRefreshMs: 30_000,
+  allowlist: defaultOfflineAllowlistOptions,
 };
 
 export interface GateHubObserver {
@@ -102,12 +119,15 @@ class Refusal extends Error {
 }
 
 export class GateHub {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_POLICY_BYTES });
+  /** before admission a frame may hold the handshake and no more (closed with 1009 past it); see frame-limit.ts */
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_HANDSHAKE_BYTES });
   private readonly connections = new Set<Connection>();
   private readonly timer: NodeJS.Timeout;
   private messageCounter = 0;
   /** who watches the gates (see gate-activity.ts) */
   readonly activity: GateActivity;
+  /** each lot's offline allowlist (see offline-allowlist.ts) */
+  private readonly allowlists: OfflineAllowlists;
 
   constructor(
     private readonly store: Store,
@@ -119,7 +139,8 @@ export class GateHub {
     private readonly options: GateHubOptions = defaultGateHubOptions,
   ) {
     this.activity = gateActivity(store);
-    this.timer = setInterval(() => void this.pushPolicyToAll(), options.policyRefreshMs);
+    this.allowlists = new OfflineAllowlists(store, clock, options.allowlist);
+    this.timer = setInterval(() => void this.refresh(), options.policyRefreshMs);
     this.timer.unref();
   }
 
@@ -128,6 +149,28 @@ export class GateHub {
     if ((request.url ?? '').split('?')[0] !== GATE_WS_PATH) return false;
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
     return true;
+  }
+
+  /**
+   * Closes every connection of a gate at once (close code 4003): it sends nothing more that is taken
+   * (lane events, statuses) and gets nothing more (decisions, policy).
+   */
+  disconnectGate(gateId: string, reason: string): void {
+    for (const c of this.connections) {
+      if (c.gate?.id !== gateId || c.socket.readyState !== c.socket.OPEN) continue;
+      this.log.warn({ gateId, reason }, 'gate disconnected');
+      c.socket.close(GATE_REVOKED_CLOSE, reason);
+      this.dismiss(c);
+    }
+  }
+
+  /** The connection no longer stands for its gate: the watchers see the gate go, now rather than at the close. */
+  private dismiss(c: Connection): void {
+    const gate = c.gate;
+    if (!gate) return;
+    c.gate = null;
+    this.observer.gatesConnected(this.connectedGates);
+    this.activity.gateDisconnected({ gateId: gate.id, lotId: gate.lotId, at: this.clock.now() });
   }
 
   get connectedGates(): number {
@@ -176,6 +219,7 @@ export class GateHub {
       if (!c.gate) socket.close(4001, 'not authenticated in time');
     }, this.options.authTimeoutMs);
     socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (socket.readyState !== socket.OPEN) return; // closing (revoked): nothing more is taken
       const message = this.decode(c, data, isBinary);
       if (!message) return;
       // liveness is answered at once, not behind the lane events before it: with a slow database a
@@ -190,8 +234,8 @@ export class GateHub {
     socket.on('close', () => {
       clearTimeout(authTimer);
       this.connections.delete(c);
-      this.observer.gatesConnected(this.connectedGates);
-      if (c.gate) this.activity.gateDisconnected({ gateId: c.gate.id, lotId: c.gate.lotId, at: this.clock.now() });
+      if (c.gate) this.dismiss(c);
+      else this.observer.gatesConnected(this.connectedGates);
     });
     socket.on('error', () => socket.terminate());
   }
@@ -235,6 +279,8 @@ export class GateHub {
       }
     } catch (err) {
       if (err instanceof Refusal) return this.refuse(c, message.id, err);
+      if (err instanceof ApiError && err.code === 'EVENT_ID_REUSED')
+        return this.refuse(c, message.id, new Refusal('EVENT_ID_REUSED', err.message));
       if (err instanceof ApiError && err.statusCode < 500)
         return this.refuse(c, message.id, new Refusal('REFUSED', err.message));
       const storage = storageFault(err);
@@ -261,6 +307,8 @@ export class GateHub {
     if (!verifyGateSignature(gate.publicKey, authSigningBytes(gateId, nonce), signature)) {
       throw new Refusal('BAD_SIGNATURE', "the challenge signature does not match the gate's key");
     }
+    // admitted: frames up to the largest the protocol has; a message over 64 KiB is refused (TOO_LARGE)
+    setFrameLimit(c.socket, ADMITTED_FRAME_BYTES);
     c.gate = gate;
     const lanes = await this.store.transaction((repos) => repos.lots.lanesOf(gate.lotId));
     c.laneIds = new Set(lanes.map((l) => l.id));
@@ -277,7 +325,7 @@ export class GateHub {
     this.log.info({ gateId }, 'gate connected');
     this.observer.gatesConnected(this.connectedGates);
     this.activity.gateConnected({ gateId, lotId: gate.lotId, at: this.clock.now() });
-    this.send(c, await this.policy());
+    void this.sendPolicy(c, gate.lotId);
   }
 
   /**
@@ -303,8 +351,9 @@ export class GateHub {
       if (!lane || lane.lotId !== gate.lotId)
         throw new Refusal('WRONG_LANE', `lane ${e.laneId} is not in this gate's lot`);
       if (lane.direction !== e.kind) throw new Refusal('WRONG_LANE', `lane ${e.laneId} is an ${lane.direction} lane`);
-      const stored = await repos.sessions.eventById(e.eventId);
-      const previous = stored ? (JSON.parse(stored.decision) as Decision) : null;
+      const input = { eventId: e.eventId, laneId: e.laneId, plate: e.plate, confidence: e.confidence, at: e.at };
+      // a resend of an applied event gets its first decision; the same id with other content is refused
+      const previous = await this.parking.resentDecision(repos, input);
       if (e.counter <= gate.lastCounter) {
         if (!previous)
           throw new Refusal(
@@ -316,20 +365,15 @@ export class GateHub {
       const now = this.clock.now();
       if (e.at > now + this.options.maxClockSkewMs) throw new Refusal('STALE', 'the event is from the future');
       if (e.at < now - this.options.maxEventAgeMs) throw new Refusal('STALE', 'the event is too old to apply');
-      const decision =
-        previous ??
-        (await this.parking.applyEvent(repos, {
-          eventId: e.eventId,
-          laneId: e.laneId,
-          plate: e.plate,
-          confidence: e.confidence,
-          at: e.at,
-        }));
+      const decision = previous ?? (await this.parking.applyEvent(repos, input));
       await repos.lots.raiseGateCounter(gate.id, e.counter);
       return { gate, decision, duplicate: previous !== null };
     });
     // a card charge is asked of the provider outside the transaction, within the lane's budget
     const decision = await this.cardCharges.decide(outcome.decision);
+    // the car that just entered can leave even if the cloud goes away while it is parked
+    if (e.kind === 'entry' && decision.action === 'open' && !outcome.duplicate)
+      await this.allowArrival(outcome.gate.lotId, e.plate);
     this.seen(outcome.gate, e, decision, outcome.duplicate);
     this.reply(c, message.id, decision, outcome.duplicate);
   }
@@ -416,38 +460,63 @@ export class GateHub {
     });
   }
 
-  /** Linked plates with something to charge (a saved payment method, or money in the wallet), hashed with a fresh salt. */
-  private async policy(): Promise<Policy> {
-    const salt = randomBytes(16);
-    const plates = await this.store.transaction(async (repos) => {
-      const out: string[] = [];
-      for (const link of await repos.links.allActive()) {
-        const account = await repos.accounts.byId(link.accountId);
-        if (!account) continue;
-        if ((await repos.payments.methodOfAccount(account.id)) || (await repos.accounts.balance(account.id)) > 0) {
-          out.push(link.plate);
-        }
-      }
-      return out;
-    });
-    return {
-      v: 1,
-      type: 'policy',
-      id: this.nextId(),
-      issuedAt: this.clock.now(),
-      salt: salt.toString('base64'),
-      allow: plates.map((p) => createHash('sha256').update(salt).update(p, 'utf8').digest('hex')),
-    };
+  /** The gate's lot's allowlist, sent when ready (a rotation may take a while to hash; nothing waits for it). */
+  private async sendPolicy(c: Connection, lotId: string): Promise<void> {
+    try {
+      const snapshot = await this.allowlists.refresh(lotId);
+      if (c.gate) this.send(c, { ...snapshot, id: this.nextId() });
+    } catch (err) {
+      this.log.error({ err, lotId }, 'policy for a new connection failed');
+    }
   }
 
-  async pushPolicyToAll(): Promise<void> {
-    const admitted = [...this.connections].filter((c) => c.gate);
-    if (admitted.length === 0) return;
+  /** A car just entered: when its plate is new to the lot's allowlist, the lot's gates get the list before the decision. */
+  private async allowArrival(lotId: string, plate: string): Promise<void> {
+    const normalised = normalisePlate(plate);
+    if (!normalised) return;
     try {
-      const policy = await this.policy();
-      for (const c of admitted) this.send(c, policy);
+      const snapshot = await this.allowlists.admitArrival(lotId, normalised);
+      if (snapshot) this.sendToLot(lotId, snapshot);
     } catch (err) {
-      this.log.error({ err }, 'policy push failed');
+      this.log.error({ err, lotId }, 'could not add an arrival to the offline allowlist');
+    }
+  }
+
+  private sendToLot(lotId: string, snapshot: AllowlistSnapshot): void {
+    const policy: Policy = { ...snapshot, id: this.nextId() };
+    for (const c of this.connections) if (c.gate?.lotId === lotId) this.send(c, policy);
+  }
+
+  /** On the hub's timer: gates revoked meanwhile (on any instance) are cut off, the others get a fresh policy. */
+  private async refresh(): Promise<void> {
+    await this.closeRevoked();
+    await this.pushPolicyToAll();
+  }
+
+  private async closeRevoked(): Promise<void> {
+    const ids = new Set([...this.connections].flatMap((c) => (c.gate ? [c.gate.id] : [])));
+    if (ids.size === 0) return;
+    try {
+      const revoked = await this.store.transaction(async (repos) => {
+        const out: string[] = [];
+        for (const id of ids) if ((await repos.lots.gateById(id))?.revokedAt !== null) out.push(id);
+        return out;
+      });
+      for (const id of revoked) this.disconnectGate(id, 'the gate has been revoked');
+    } catch (err) {
+      this.log.error({ err }, 'could not check the connected gates for revocation');
+    }
+  }
+
+  /** Every admitted gate gets its lot's allowlist, read anew. */
+  async pushPolicyToAll(): Promise<void> {
+    const lots = new Set([...this.connections].flatMap((c) => (c.gate ? [c.gate.lotId] : [])));
+    for (const lotId of lots) {
+      try {
+        this.sendToLot(lotId, await this.allowlists.refresh(lotId));
+      } catch (err) {
+        this.log.error({ err, lotId }, 'policy push failed');
+      }
     }
   }
 }

@@ -17,10 +17,17 @@ export interface LotView extends Lot {
 }
 
 export class LotService {
+  private readonly revokedListeners: Array<(gateId: string) => void> = [];
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
   ) {}
+
+  /** `listener` hears of every gate revoked here, once committed (the gate hub closes its connections). */
+  onGateRevoked(listener: (gateId: string) => void): void {
+    this.revokedListeners.push(listener);
+  }
 
   async createLot(input: { name: string; tariff: unknown }): Promise<Lot> {
     const name = checkedName(input.name, 'name');
@@ -99,13 +106,15 @@ export class LotService {
   }
 
   async revokeGate(gateId: string): Promise<Gate> {
-    return this.store.transaction(async (repos) => {
+    const revoked = await this.store.transaction(async (repos) => {
       const gate = await repos.lots.gateById(gateId);
       if (!gate) throw notFound('gate', gateId);
       const at = gate.revokedAt ?? this.clock.now();
       await repos.lots.revokeGate(gateId, at);
       return { ...gate, revokedAt: at };
     });
+    for (const listener of this.revokedListeners) listener(gateId);
+    return revoked;
   }
 }
 

@@ -76,16 +76,9 @@ export class ParkingService {
   async applyEvent(repos: Repositories, input: LaneEventInput): Promise<Decision> {
     const plate = normalisePlate(input.plate);
     if (!plate) throw badRequest('INVALID_PLATE', 'plate must hold only letters, digits and a province character');
-    const requestHash = createHash('sha256')
-      .update(JSON.stringify([input.laneId, plate, input.confidence, input.at]))
-      .digest('hex');
-    const previous = await repos.sessions.eventById(input.eventId);
-    if (previous) {
-      if (previous.requestHash !== requestHash) {
-        throw conflict('EVENT_ID_REUSED', `event ${input.eventId} was already submitted with different content`);
-      }
-      return JSON.parse(previous.decision) as Decision;
-    }
+    const requestHash = eventContentHash(input, plate);
+    const previous = await this.firstDecision(repos, input.eventId, requestHash);
+    if (previous) return previous;
     const lane = await repos.lots.laneById(input.laneId);
     if (!lane) throw notFound('lane', input.laneId);
     const lot = (await repos.lots.lotById(lane.lotId))!;
@@ -127,6 +120,27 @@ export class ParkingService {
         `at: ${at} (${isoTime(at)}) is more than 7 days before the service clock (${isoTime(now)}); ${hint}`,
       );
     }
+  }
+
+  /**
+   * The first decision for an event id that was applied before, when this is a resend of that event
+   * (the same lane, plate, confidence and time); null when the id is new. The same id with any other
+   * content is refused (EVENT_ID_REUSED) and nothing of the first event is told. The one rule for an
+   * event id, whether the event comes over HTTP or from a gate's socket.
+   */
+  async resentDecision(repos: Repositories, input: LaneEventInput): Promise<Decision | null> {
+    const plate = normalisePlate(input.plate);
+    if (!plate) throw badRequest('INVALID_PLATE', 'plate must hold only letters, digits and a province character');
+    return this.firstDecision(repos, input.eventId, eventContentHash(input, plate));
+  }
+
+  private async firstDecision(repos: Repositories, eventId: string, requestHash: string): Promise<Decision | null> {
+    const previous = await repos.sessions.eventById(eventId);
+    if (!previous) return null;
+    if (previous.requestHash !== requestHash) {
+      throw conflict('EVENT_ID_REUSED', `event ${eventId} was already submitted with different content`);
+    }
+    return JSON.parse(previous.decision) as Decision;
   }
 
   private async entry(repos: Repositories, lot: Lot, lane: Lane, event: LaneEventInput): Promise<Decision> {
@@ -329,4 +343,11 @@ function hold(eventId: string, reason: Decision['reason'], refs: { sessionId?: s
     pendingPaymentId: null,
     reviewId: refs.reviewId ?? null,
   };
+}
+
+/** What tells a resend from another event reusing its id: the event's content, the plate normalised. */
+function eventContentHash(input: LaneEventInput, plate: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([input.laneId, plate, input.confidence, input.at]))
+    .digest('hex');
 }

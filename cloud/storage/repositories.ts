@@ -238,7 +238,8 @@ export interface LinkRepository {
   byId(id: string): Promise<PlateLink | null>;
   activeByPlate(plate: string): Promise<PlateLink | null>;
   activeOfDriver(driverId: string): Promise<PlateLink[]>;
-  allActive(): Promise<PlateLink[]>;
+  /** active links whose plate has a session in the lot that is not closed, or that began at `since` or later */
+  activeParkedAt(lotId: string, since: number): Promise<PlateLink[]>;
   remove(id: string, at: number): Promise<void>;
   insertDispute(d: PlateDispute): Promise<void>;
   disputeById(id: string): Promise<PlateDispute | null>;

@@ -8,6 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import type { DecisionBody, LaneEventBody, Policy } from '../../proto/v1/messages.js';
+import { decodeCloudToGate } from '../../proto/v1/codec.js';
 
 export interface JournalEntry {
   event: LaneEventBody;
@@ -97,9 +98,20 @@ export class Journal {
     this.stmt.savePolicy.run(JSON.stringify(p));
   }
 
+  /**
+   * The last policy snapshot kept, or null when there is none or it is not a policy of this protocol
+   * (one kept by an older version, before allowlists were per lot and hashed with scrypt: the lane
+   * then holds, as it would without a list, until the cloud sends a new one).
+   */
   loadPolicy(): Policy | null {
     const r = this.stmt.loadPolicy.get() as { snapshot: string } | undefined;
-    return r ? (JSON.parse(r.snapshot) as Policy) : null;
+    if (!r) return null;
+    try {
+      const m = decodeCloudToGate(r.snapshot);
+      return m.type === 'policy' ? m : null;
+    } catch {
+      return null;
+    }
   }
 
   /**

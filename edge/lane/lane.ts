@@ -30,6 +30,7 @@ import type { Journal } from '../journal/journal.js';
 import type { OutboxSender } from '../uplink/outbox-sender.js';
 import type { Uplink } from '../uplink/uplink.js';
 import type { LaneEventBody, Policy } from '../../proto/v1/messages.js';
+import { allowlistEntry } from '../../proto/v1/allowlist-entry.js';
 
 export type OfflinePolicy = 'allowlist' | 'hold-all' | 'open-all';
 
@@ -187,7 +188,7 @@ export class Lane extends EventEmitter {
           readAt,
         );
       } catch {
-        const open = this.offlineAllows(voted.text);
+        const open = await this.offlineAllows(voted.text);
         return await this.finish(
           {
             ...base,
@@ -206,12 +207,17 @@ export class Lane extends EventEmitter {
     }
   }
 
-  private offlineAllows(plate: string): boolean {
-    const policy: Policy | null = this.deps.uplink.latestPolicy ?? this.deps.journal.loadPolicy();
+  /** The offline policy's answer for a read plate: its allowlist entry (a few ms of scrypt) looked up in the lot's list. */
+  private async offlineAllows(plate: string): Promise<boolean> {
     if (this.settings.offlinePolicy === 'open-all') return true;
-    if (this.settings.offlinePolicy === 'hold-all' || !policy) return false;
-    const hash = createHash('sha256').update(Buffer.from(policy.salt, 'base64')).update(plate, 'utf8').digest('hex');
-    return policy.allow.includes(hash);
+    if (this.settings.offlinePolicy === 'hold-all') return false;
+    const policy: Policy | null = this.deps.uplink.latestPolicy ?? this.deps.journal.loadPolicy();
+    if (!policy) return false;
+    try {
+      return policy.allow.includes(await allowlistEntry(plate, Buffer.from(policy.salt, 'base64'), policy.kdf));
+    } catch {
+      return false; // parameters this machine cannot run: hold, as without a list
+    }
   }
 
   private async finish(

@@ -5,7 +5,7 @@
  * TypeScript types are derived from the schemas, never written twice.
  *
  * Wire: one JSON object per WebSocket text frame, at most 64 KiB (policy
- * snapshots up to 4 MiB). Every message carries `v: 1`, a `type` and an
+ * snapshots up to 4 MiB; before the gate is admitted, 1 KiB). Every message carries `v: 1`, a `type` and an
  * `id`; a reply carries the `id` of its request in `re`.
  *
  * Handshake: gate -> `hello`; cloud -> `challenge` (a fresh nonce); gate ->
@@ -20,6 +20,13 @@ import type { Static, TSchema } from '@sinclair/typebox';
 export const PROTOCOL_VERSION = 1;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const MAX_POLICY_BYTES = 4 * 1024 * 1024;
+/**
+ * A frame from a gate before it is admitted, at most: the largest valid `hello`, `auth` or `ping`
+ * fits (about 800 bytes at worst); the cloud closes a connection that sends more (1009).
+ */
+export const MAX_HANDSHAKE_BYTES = 1024;
+/** a policy's allowlist entries at most (67 bytes each in JSON: within MAX_POLICY_BYTES) */
+export const MAX_ALLOWLIST_ENTRIES = 50_000;
 /** a lane event's plate crop (JPEG) at most; base64 it still fits in one message */
 export const MAX_CROP_BYTES = 32 * 1024;
 
@@ -127,14 +134,37 @@ export const Decision = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * How an allowlist entry is made from a plate (see proto/v1/allowlist-entry.ts): scrypt with these
+ * parameters, bounded so that a gate checks one plate in milliseconds and never runs out of memory.
+ */
+export const AllowlistKdf = Type.Object(
+  {
+    name: Type.Literal('scrypt'),
+    /** scrypt's N, a power of two */
+    cost: Type.Union([1024, 2048, 4096, 8192, 16384].map((n) => Type.Literal(n))),
+    /** scrypt's r */
+    blockSize: Type.Integer({ minimum: 1, maximum: 8 }),
+    /** scrypt's p */
+    parallelization: Type.Integer({ minimum: 1, maximum: 2 }),
+  },
+  { additionalProperties: false },
+);
+
 export const Policy = Type.Object(
   {
     ...Envelope('policy'),
     issuedAt: Millis,
-    /** random per snapshot; the gate hashes a read plate with it to look it up */
+    /** the lot whose plates these are: the gate's own */
+    lotId: Type.String({ minLength: 1, maxLength: 64 }),
+    /** random per lot and replaced at every rotation (daily); the gate hashes a read plate with it to look it up */
     salt: Base64(16),
-    /** hex SHA-256(salt || plate) of linked plates in good standing: while offline, these open */
-    allow: Type.Array(Hex(32), { maxItems: 50_000 }),
+    kdf: AllowlistKdf,
+    /**
+     * hex scrypt(plate, salt) of the plates this lot needs: linked, in good standing, and parked here
+     * now or lately (see docs/offline-allowlist.md); while offline, these open
+     */
+    allow: Type.Array(Hex(32), { maxItems: MAX_ALLOWLIST_ENTRIES }),
   },
   { additionalProperties: false },
 );
@@ -188,6 +218,8 @@ export const ErrorCode = Type.Union(
     'REVOKED_GATE',
     'BAD_SIGNATURE',
     'REPLAY',
+    /** the event id was applied before with other content (plate, lane, confidence or time) */
+    'EVENT_ID_REUSED',
     'STALE',
     'WRONG_LANE',
     'REFUSED',
@@ -218,6 +250,7 @@ export type LaneEventBody = Static<typeof LaneEventBody>;
 export type LaneEvent = Static<typeof LaneEvent>;
 export type DecisionBody = Static<typeof DecisionBody>;
 export type Decision = Static<typeof Decision>;
+export type AllowlistKdf = Static<typeof AllowlistKdf>;
 export type Policy = Static<typeof Policy>;
 export type Ping = Static<typeof Ping>;
 export type Pong = Static<typeof Pong>;
@@ -238,6 +271,7 @@ export const schemas: Record<string, TSchema> = {
   LaneEvent,
   DecisionBody,
   Decision,
+  AllowlistKdf,
   Policy,
   Ping,
   Pong,

@@ -4,7 +4,7 @@
  * implementations (a gate unit not written in TypeScript). `npm run proto`
  * rewrites it; a test fails when the committed file is not current.
  */
-import { MAX_MESSAGE_BYTES, MAX_POLICY_BYTES, PROTOCOL_VERSION, schemas } from './messages.js';
+import { MAX_HANDSHAKE_BYTES, MAX_MESSAGE_BYTES, MAX_POLICY_BYTES, PROTOCOL_VERSION, schemas } from './messages.js';
 
 export function schemaDocument(): string {
   const doc = {
@@ -13,6 +13,7 @@ export function schemaDocument(): string {
     version: PROTOCOL_VERSION,
     maxMessageBytes: MAX_MESSAGE_BYTES,
     maxPolicyBytes: MAX_POLICY_BYTES,
+    maxHandshakeBytes: MAX_HANDSHAKE_BYTES,
     $defs: JSON.parse(JSON.stringify(schemas)) as unknown,
   };
   return JSON.stringify(doc, null, 2) + '\n';

@@ -1,8 +1,8 @@
 /**
  * The gate's journal on real SQLite: counters increase above the cloud's
  * last applied one, the outbox is every undecided event in counter order,
- * everything survives closing and reopening the file, and every commit is
- * synced to disk (WAL, synchronous FULL).
+ * everything survives closing and reopening the file (the offline policy
+ * snapshot included), and every commit is synced to disk (WAL, synchronous FULL).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Journal } from '../../edge/journal/journal.js';
-import type { DecisionBody, LaneEventBody } from '../../proto/v1/messages.js';
+import { ALLOWLIST_KDF, allowlistEntry } from '../../proto/v1/allowlist-entry.js';
+import type { DecisionBody, LaneEventBody, Policy } from '../../proto/v1/messages.js';
 
 const event = (counter: number, id: string): LaneEventBody => ({
   gateId: `gat_${'1'.repeat(32)}`,
@@ -76,6 +77,39 @@ describe('Journal', () => {
     // synchronous is per connection: a reopened journal sets it again
     const again = new Journal(path);
     assert.deepEqual(again.durability(), { journalMode: 'wal', synchronous: 'FULL' });
+    again.close();
+  });
+
+  it('keeps the policy snapshot across a reopen, and ignores one of an older format', async () => {
+    const path = join(dir, 'policy.db');
+    const j = new Journal(path);
+    assert.equal(j.loadPolicy(), null);
+    // what a gate of the previous version kept: SHA-256 entries of every linked plate, no lot, no KDF
+    const older = {
+      v: 1,
+      type: 'policy',
+      id: 'c1',
+      issuedAt: 1,
+      salt: 'A'.repeat(22) + '==',
+      allow: ['ab'.repeat(32)],
+    };
+    j.savePolicy(older as unknown as Policy);
+    assert.equal(j.loadPolicy(), null, 'an older snapshot is no policy: the lane holds until the cloud sends one');
+    const salt = Buffer.alloc(16, 3);
+    const policy: Policy = {
+      v: 1,
+      type: 'policy',
+      id: 'c2',
+      issuedAt: 2,
+      lotId: 'lot_1',
+      salt: salt.toString('base64'),
+      kdf: ALLOWLIST_KDF,
+      allow: [await allowlistEntry('皖A12345', salt, ALLOWLIST_KDF)],
+    };
+    j.savePolicy(policy);
+    j.close();
+    const again = new Journal(path);
+    assert.deepEqual(again.loadPolicy(), policy);
     again.close();
   });
 });

@@ -158,6 +158,24 @@ export async function prepare(dir: string, databases: CloudDatabase[]): Promise<
     const lot = await call(c, 'POST', '/v1/lots', { name: 'Faults', tariff });
     const entry = await call(c, 'POST', `/v1/lots/${lot.body.id}/lanes`, { name: 'in', direction: 'entry' });
     const exit = await call(c, 'POST', `/v1/lots/${lot.body.id}/lanes`, { name: 'out', direction: 'exit' });
+    // the linked cars are regulars here: each parked once before, so they are on the lot's offline allowlist
+    // (a linked car new to the lot is held at an offline entry: test/cloud/offline-allowlist.test.ts)
+    const now = Date.now();
+    for (const [i, car] of [L1, L2, L3].entries()) {
+      for (const [laneId, at, kind] of [
+        [entry.body.id, now - 2 * 3_600_000, 'in'],
+        [exit.body.id, now - 3_600_000, 'out'],
+      ] as const) {
+        const r = await call(c, 'POST', '/v1/events', {
+          eventId: `before-${kind}-${i}`,
+          laneId,
+          plate: car.plate,
+          confidence: 0.99,
+          at,
+        });
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+      }
+    }
     const key = GateKey.generate();
     const keyFile = join(dir, 'gate.key');
     await writeFile(keyFile, key.format());

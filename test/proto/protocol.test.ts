@@ -18,7 +18,7 @@ import {
 } from '../../proto/v1/codec.js';
 import { GateKey, verifyGateSignature } from '../../proto/v1/gate-key.js';
 import type { GateStatus, LaneEventBody } from '../../proto/v1/messages.js';
-import { MAX_CROP_BYTES } from '../../proto/v1/messages.js';
+import { MAX_CROP_BYTES, MAX_HANDSHAKE_BYTES } from '../../proto/v1/messages.js';
 import { schemaDocument } from '../../proto/v1/schema-document.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -39,6 +39,22 @@ const body: LaneEventBody = {
 describe('protocol v1', () => {
   it('has a current schema.json (run `npm run proto` after changing messages.ts)', () => {
     assert.equal(readFileSync(`${ROOT}proto/v1/schema.json`, 'utf8'), schemaDocument());
+  });
+
+  it('fits the largest valid hello, auth and ping in the frame a gate may send before it is admitted', () => {
+    const id = 'x'.repeat(100);
+    const gateId = body.gateId;
+    const largest = [
+      // every character of `software` escaped by JSON.stringify (\u0001: six bytes each)
+      { v: 1, type: 'hello', id, gateId, software: '\u0001'.repeat(100) },
+      { v: 1, type: 'auth', id, gateId, nonce: 'N'.repeat(43) + '=', signature: 'S'.repeat(86) + '==' },
+      { v: 1, type: 'ping', id },
+    ] as const;
+    for (const m of largest) {
+      const text = encodeMessage(m);
+      assert.equal(decodeGateToCloud(text).type, m.type, 'a valid message');
+      assert.ok(Buffer.byteLength(text) <= MAX_HANDSHAKE_BYTES, `${m.type}: ${Buffer.byteLength(text)} bytes`);
+    }
   });
 
   it('round-trips a signed lane event and verifies its signature', () => {

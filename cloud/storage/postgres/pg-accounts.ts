@@ -12,6 +12,11 @@ import { toDispute, toDriver, toKey, toLink } from '../rows.js';
 import type { Query } from './pg-connection.js';
 import { one } from './pg-connection.js';
 
+/** active links with a session in lot $1 not closed or begun at $2 or later (by the sessions' plate index) */
+const LINKS_PARKED_AT = `SELECT * FROM plate_links l WHERE l.removed_at IS NULL AND EXISTS (
+  SELECT 1 FROM parking_sessions s WHERE s.plate = l.plate AND s.lot_id = $1 AND (s.status != 'closed' OR s.entry_at >= $2)
+) ORDER BY l.id`;
+
 export class PgDrivers implements DriverRepository {
   constructor(private readonly q: Query) {}
   async insert(d: Driver) {
@@ -74,8 +79,8 @@ export class PgLinks implements LinkRepository {
     );
     return rows.map((r) => toLink(r)!);
   }
-  async allActive() {
-    return (await this.q('SELECT * FROM plate_links WHERE removed_at IS NULL ORDER BY id')).map((r) => toLink(r)!);
+  async activeParkedAt(lotId: string, since: number) {
+    return (await this.q(LINKS_PARKED_AT, [lotId, since])).map((r) => toLink(r)!);
   }
   async remove(id: string, at: number) {
     await this.q('UPDATE plate_links SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL', [at, id]);

@@ -12,6 +12,11 @@ import type { Row } from '../rows.js';
 import { str, num, toDriver, toLink, toDispute, toKey } from '../rows.js';
 import { Statements } from './sqlite-statements.js';
 
+/** active links with a session in lot ?1 not closed or begun at ?2 or later (by the sessions' plate index) */
+const LINKS_PARKED_AT = `SELECT * FROM plate_links l WHERE l.removed_at IS NULL AND EXISTS (
+  SELECT 1 FROM parking_sessions s WHERE s.plate = l.plate AND s.lot_id = ? AND (s.status != 'closed' OR s.entry_at >= ?)
+) ORDER BY l.id`;
+
 export class SqliteDrivers implements DriverRepository {
   constructor(private readonly db: Statements) {}
   async insert(d: Driver) {
@@ -68,10 +73,8 @@ export class SqliteLinks implements LinkRepository {
       .all(driverId) as Row[];
     return rows.map((r) => toLink(r)!);
   }
-  async allActive() {
-    return (this.db.prepare('SELECT * FROM plate_links WHERE removed_at IS NULL ORDER BY id').all() as Row[]).map((r) =>
-      toLink(r)!,
-    );
+  async activeParkedAt(lotId: string, since: number) {
+    return (this.db.prepare(LINKS_PARKED_AT).all(lotId, since) as Row[]).map((r) => toLink(r)!);
   }
   async remove(id: string, at: number) {
     this.db.prepare('UPDATE plate_links SET removed_at = ? WHERE id = ? AND removed_at IS NULL').run(at, id);
