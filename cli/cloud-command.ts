@@ -36,14 +36,16 @@ export const cloudCommand = {
     if (values.db !== undefined) overrides.database = values.db;
     const config = loadCloudConfig(values.config ?? null, overrides);
     const cloud = await startCloud(config);
+    // listen for the signals before saying so: a SIGTERM sent on reading the line must stop it cleanly
+    const stopped = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
     process.stderr.write(
       `platepay cloud listening on ${cloud.url} (database ${config.database.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')})\n`,
     );
     if (cloud.metricsUrl) process.stderr.write(`metrics without a key on ${cloud.metricsUrl}/metrics\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await stopped;
     await cloud.close();
     return 0;
   },

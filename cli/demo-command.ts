@@ -11,11 +11,11 @@
  * check it, and a summary is printed. Exits 1 if the ledger does not verify.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseCommandArgs, UsageError } from './args.js';
-import { DemoSite, writeCarScenes } from '../demo/demo-site.js';
+import { DEMO_POSTGRES_CONFIG, DemoSite, writeCarScenes } from '../demo/demo-site.js';
 import { isPostgresUrl } from '../cloud/storage/postgres/pg-connection.js';
 import type { SceneSpec } from '../scenes/scene-renderer.js';
 import { plainText } from '../scenes/scene-renderer.js';
@@ -34,8 +34,9 @@ Runs a cloud and a gate unit (entry and exit lane) on this machine, drives
 rendered cars through real plate recognition, prints each decision, then
 verifies the signed ledger and prints a summary.
 
-  --dir DIR   keep the demo's files (database, keys, journal, scenes) in DIR
-              (default: a temporary folder, removed at the end)
+  --dir DIR   keep the demo's files (database, keys, journal, scenes) in DIR,
+              made if missing (default: a temporary folder, removed at the end);
+              its ledger can be exported and verified afterwards
   --db DATABASE
               the cloud's database: a SQLite file that does not exist yet,
               or postgres://user:password@host:port/db with no lots in it
@@ -115,16 +116,44 @@ export const demoCommand = {
     if (values.db !== undefined && !isPostgresUrl(values.db) && existsSync(values.db)) {
       throw new UsageError(`--db: ${values.db} exists; the demo needs a new database`);
     }
-    const dir = values.dir ? resolve(values.dir) : await mkdtemp(join(tmpdir(), 'platepay-demo-'));
+    const database = values.db === undefined || isPostgresUrl(values.db) ? values.db : resolve(values.db);
+    const dir = values.dir ? await makeFolder(resolve(values.dir)) : await mkdtemp(join(tmpdir(), 'platepay-demo-'));
     try {
-      const database = values.db === undefined || isPostgresUrl(values.db) ? values.db : resolve(values.db);
+      if (database !== undefined && !isPostgresUrl(database) && !existsSync(dirname(database))) {
+        throw new UsageError(`--db: the folder of ${database} does not exist`);
+      }
       const result = await runDemo(dir, (line) => process.stdout.write(line + '\n'), { database });
+      if (values.dir) process.stdout.write(keptFilesNote(dir, database) + '\n');
       return result.ledgerVerified ? 0 : 1;
     } finally {
       if (!values.dir) await rm(dir, { recursive: true, force: true });
     }
   },
 };
+
+/** `--dir`: made with its parents if missing; a usage error naming it when it cannot be. */
+async function makeFolder(dir: string): Promise<string> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOTDIR' || e.code === 'EEXIST' ? 'a part of that path is a file' : e.message;
+    throw new UsageError(`--dir: cannot make the folder ${dir}: ${why}`);
+  }
+  return dir;
+}
+
+/** What a kept folder holds and how to check its ledger after the demo. */
+function keptFilesNote(dir: string, database: string | undefined): string {
+  const from =
+    database !== undefined && isPostgresUrl(database)
+      ? `--config ${join(dir, DEMO_POSTGRES_CONFIG)}`
+      : `--db ${database ?? join(dir, 'cloud.db')}`;
+  return (
+    `\nkept in ${dir}: the cloud's database and keys, the gate's journal and key, the scenes.\n` +
+    `check its ledger again: npx platepay ledger export ${from} --out ledger && npx platepay ledger verify --dir ledger`
+  );
+}
 
 export interface DemoResult {
   /** every entry and exit, in order, with the plate that was really there */
@@ -158,7 +187,7 @@ export async function runDemo(
     const existing = await site.api<{ lots: unknown[] }>('GET', '/v1/lots');
     if (existing.lots.length > 0) {
       throw new UsageError(
-        `--db: the database already has ${existing.lots.length} lot(s); the demo needs an empty one`,
+        `the database already has ${existing.lots.length} lot(s); the demo needs an empty one (a new --dir or --db)`,
       );
     }
     const { lotId, laneIds } = await site.addLot('Airport P1', [

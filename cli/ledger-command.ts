@@ -5,9 +5,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { parseCommandArgs, positiveInteger, UsageError } from './args.js';
-import { loadCloudConfig } from '../cloud/cloud-config.js';
+import type { LedgerReadConfig } from '../cloud/cloud-config.js';
+import { loadLedgerReadConfig } from '../cloud/cloud-config.js';
 import { NoLedgerError, openLedgerDatabaseToRead, readOnlyLedger } from '../cloud/ledger/ledger-database.js';
 import type { LedgerKeys } from '../cloud/ledger/ledger-export.js';
+import { checkLedgerSigner } from '../cloud/ledger/ledger-signer.js';
+import type { LedgerStore } from '../cloud/ledger/ledger-store.js';
 import { exportLedger, parseKeys, readExportFile } from '../cloud/ledger/ledger-export.js';
 import { directorySource, httpSource, verifyLedger } from '../cloud/ledger/ledger-verifier.js';
 import { MemorySubtrees, leafHash } from '../cloud/ledger/merkle.js';
@@ -24,6 +27,7 @@ import { Witness } from '../cloud/ledger/witness.js';
 import { buildWitnessServer } from '../cloud/ledger/witness-server.js';
 import { systemClock } from '../time/clock.js';
 import { loggerOptions } from '../cloud/cloud-service.js';
+import { databaseLabel } from '../cloud/storage/open-store.js';
 import { isPostgresUrl } from '../cloud/storage/postgres/pg-connection.js';
 import { readPgLedger } from '../cloud/storage/postgres/pg-ledger-store.js';
 
@@ -31,7 +35,9 @@ const help = `usage: platepay ledger <command> [options]
 
   export --out DIR [--db FILE|URL] [--config FILE]
       write the ledger to files: records, leaves, checkpoints, keys
-      (the database: a SQLite file or a postgres:// URL, read only)
+      (the database: a SQLite file or a postgres:// URL, read only; nothing
+      is written beside it; the log key as the cloud takes it, which must be
+      the key that signed the checkpoints)
   verify (--dir DIR | --url URL [--api-key KEY]) [--log-key VKEY] [--witness-key VKEY]... [--quorum N] [--json]
       re-derive every leaf and root, check every checkpoint signature,
       cosignature quorum and consistency; exits 1 naming the first bad
@@ -73,33 +79,37 @@ export const ledgerCommand = {
 /**
  * The cloud's ledger as configured (database, key, witnesses), to read only:
  * the SQLite file opened read-only, or one snapshot of the PostgreSQL log
- * (no sequencer lock taken, nothing written). A database that holds no
- * ledger is a usage error.
+ * (no sequencer lock taken, nothing written). No key file is created beside
+ * the database. A database that holds no ledger is a usage error.
  */
 async function openCloudLedger(values: { db?: string; config?: string }) {
   const overrides: Record<string, unknown> = {};
   if (values.db) overrides.database = values.db;
-  const config = loadCloudConfig(values.config ?? null, overrides);
-  const keys: LedgerKeys = {
-    log: config.ledgerKey,
-    witnesses: config.witnesses.map((w) => w.key),
-    quorum: config.witnessQuorum,
-  };
+  const config = loadLedgerReadConfig(values.config ?? null, overrides);
   try {
     if (isPostgresUrl(config.database)) {
       const store = await readPgLedger(config.database);
-      return {
-        ledger: readOnlyLedger(store, config.ledgerKey, config.ledgerOrigin),
-        store,
-        keys,
-        close: async () => {},
-      };
+      return { ledger: readOnlyLedger(store), store, config, close: async () => {} };
     }
-    return { ...openLedgerDatabaseToRead(config.database, config.ledgerKey, config.ledgerOrigin), keys };
+    return { ...openLedgerDatabaseToRead(config.database), config };
   } catch (err) {
     if (err instanceof NoLedgerError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+/**
+ * The keys an export names: the log's (it must be the one that signed the checkpoints: it is read,
+ * never generated) and the configured witnesses and quorum.
+ */
+function exportKeys(config: LedgerReadConfig, store: LedgerStore): LedgerKeys {
+  const where = databaseLabel(config.database);
+  if (!config.ledgerKey) {
+    const file = isPostgresUrl(config.database) ? '' : `, or keep it in ${config.database}.ledgerkey`;
+    throw new UsageError(`no ledger key for ${where}: give it (config.ledgerKey or env PLATEPAY_LEDGER_KEY)${file}`);
+  }
+  checkLedgerSigner(store.latestCheckpoint()?.note ?? null, config.ledgerKey, null, where);
+  return { log: config.ledgerKey, witnesses: config.witnesses.map((w) => w.key), quorum: config.witnessQuorum };
 }
 
 async function exportCommand(argv: string[]): Promise<number> {
@@ -111,9 +121,9 @@ async function exportCommand(argv: string[]): Promise<number> {
   });
   if (values.help) return printHelp();
   if (!values.out) throw new UsageError('--out DIR is required');
-  const { ledger, keys, close } = await openCloudLedger(values);
+  const { ledger, store, config, close } = await openCloudLedger(values);
   try {
-    const r = await exportLedger(ledger, values.out, keys);
+    const r = await exportLedger(ledger, values.out, exportKeys(config, store));
     process.stderr.write(`wrote ${r.records} records and ${r.checkpoints} checkpoints to ${values.out}\n`);
   } finally {
     await close();

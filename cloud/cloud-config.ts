@@ -6,7 +6,9 @@
  *
  * The plate key (32 bytes, hex) keys the plate hashes in the ledger; when it
  * is not given, one is generated and kept in `<database>.platekey` (mode
- * 0600) so that hashes stay stable across restarts.
+ * 0600) so that hashes stay stable across restarts; the ledger's signing key
+ * likewise in `<database>.ledgerkey`. Reading a ledger (`loadLedgerReadConfig`)
+ * never generates a key.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -70,6 +72,9 @@ export class ConfigError extends Error {
   readonly code = 'INVALID_CONFIG';
 }
 
+/** the ledger's name in its checkpoints when `ledgerOrigin` is not set */
+export const DEFAULT_LEDGER_ORIGIN = 'platepay.local/ledger';
+
 const defaults = {
   host: '127.0.0.1',
   port: 8080,
@@ -85,7 +90,7 @@ const defaults = {
   requestTimeoutMs: 30_000,
   // longer than the 60 s idle timeout of common load balancers, so that the balancer closes first
   keepAliveTimeoutMs: 72_000,
-  ledgerOrigin: 'platepay.local/ledger',
+  ledgerOrigin: DEFAULT_LEDGER_ORIGIN,
   ledgerBatchMs: 200,
   witnessQuorum: 0,
   exitChargeBudgetMs: 800,
@@ -104,7 +109,51 @@ const keys = [
   'metricsPort',
 ];
 
+/**
+ * Where the keys come from when the config does not give them: `create` (the cloud) reads them
+ * from the files beside a SQLite database, generating and keeping them there on the first start;
+ * `read` (the ledger CLI, which writes nothing) only reads those files, and a key found nowhere
+ * is null.
+ */
+type KeyFiles = 'create' | 'read';
+
+type Settings = Omit<CloudConfig, 'ledgerKey' | 'plateKey'> & {
+  ledgerKey: NoteSigningKey | null;
+  plateKey: Buffer | null;
+};
+
 export function parseCloudConfig(raw: unknown, env: Record<string, string | undefined> = process.env): CloudConfig {
+  const settings = parseSettings(raw, env, 'create');
+  return { ...settings, ledgerKey: settings.ledgerKey!, plateKey: settings.plateKey! };
+}
+
+/** What `platepay ledger export` and `reconcile` take from a cloud's configuration. */
+export interface LedgerReadConfig {
+  database: string;
+  ledgerOrigin: string;
+  /** the log's key: given, or kept beside the SQLite database; null when found nowhere (never generated) */
+  ledgerKey: NoteSigningKey | null;
+  witnesses: WitnessEndpoint[];
+  witnessQuorum: number;
+}
+
+/** The cloud's configuration as `loadCloudConfig` reads it, for reading its ledger: no key file is ever created. */
+export function loadLedgerReadConfig(
+  path: string | null,
+  overrides: Record<string, unknown> = {},
+  env: Record<string, string | undefined> = process.env,
+): LedgerReadConfig {
+  const settings = parseSettings(readConfigFile(path, overrides), env, 'read');
+  return {
+    database: settings.database,
+    ledgerOrigin: settings.ledgerOrigin,
+    ledgerKey: settings.ledgerKey,
+    witnesses: settings.witnesses,
+    witnessQuorum: settings.witnessQuorum,
+  };
+}
+
+function parseSettings(raw: unknown, env: Record<string, string | undefined>, keyFiles: KeyFiles): Settings {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConfigError('config: expected a JSON object');
   const o = raw as Record<string, unknown>;
@@ -128,7 +177,7 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
   };
   const database = str('database', defaults.database)!;
   const postgres = /^postgres(ql)?:\/\//i.test(database);
-  if (postgres) {
+  if (postgres && keyFiles === 'create') {
     // several instances share the database: they must share the keys too, so none may be generated here
     if ((str('plateKey', null) ?? env.PLATEPAY_PLATE_KEY ?? null) === null) {
       throw new ConfigError('config.plateKey: required with a PostgreSQL database (or env PLATEPAY_PLATE_KEY)');
@@ -188,7 +237,7 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
   }
   return {
     ledgerOrigin: origin,
-    ledgerKey: ledgerKeyFor(str('ledgerKey', null) ?? env.PLATEPAY_LEDGER_KEY ?? null, database, origin),
+    ledgerKey: ledgerKeyFor(str('ledgerKey', null) ?? env.PLATEPAY_LEDGER_KEY ?? null, database, origin, keyFiles),
     ledgerBatchMs: int('ledgerBatchMs', defaults.ledgerBatchMs, 10, 60_000),
     witnesses,
     witnessQuorum: quorum,
@@ -197,7 +246,7 @@ export function parseCloudConfig(raw: unknown, env: Record<string, string | unde
     port: int('port', defaults.port, 0, 65535),
     database,
     adminKey,
-    plateKey: plateKeyFor(str('plateKey', null) ?? env.PLATEPAY_PLATE_KEY ?? null, database),
+    plateKey: plateKeyFor(str('plateKey', null) ?? env.PLATEPAY_PLATE_KEY ?? null, database, keyFiles),
     tokenTtlMinutes: int('tokenTtlMinutes', defaults.tokenTtlMinutes, 1, 60 * 24 * 90),
     defaultCurrency: currency,
     defaultCreditLimit: int('defaultCreditLimit', defaults.defaultCreditLimit, 0, 100_000_000),
@@ -222,7 +271,12 @@ export function loadCloudConfig(
   overrides: Record<string, unknown> = {},
   env: Record<string, string | undefined> = process.env,
 ): CloudConfig {
-  if (path === null) return parseCloudConfig(overrides, env);
+  return parseCloudConfig(readConfigFile(path, overrides), env);
+}
+
+/** The config file's settings (none: {}) with the command-line overrides applied, not yet checked. */
+function readConfigFile(path: string | null, overrides: Record<string, unknown>): unknown {
+  if (path === null) return overrides;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -237,7 +291,7 @@ export function loadCloudConfig(
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConfigError(`config file ${path}: expected a JSON object`);
-  return parseCloudConfig({ ...raw, ...overrides }, env);
+  return { ...raw, ...overrides };
 }
 
 /**
@@ -313,8 +367,28 @@ function parseWitnesses(v: unknown): WitnessEndpoint[] {
   });
 }
 
-/** The ledger's signing key: given (PRIVATE+KEY+...), or kept in `<database>.ledgerkey` (generated on first start). */
-function ledgerKeyFor(text: string | null, database: string, origin: string): NoteSigningKey {
+/**
+ * A key is generated only with a new database: a database that exists was made with a key, and
+ * one made up now would sign (or hash plates) unlike the records already there.
+ */
+function refuseNewKeyForOldDatabase(database: string, keyFile: string, setting: string): void {
+  if (!existsSync(database)) return;
+  throw new ConfigError(
+    `${keyFile} is missing, and a key is made only for a new database: ${database} exists, so give the key ` +
+      `it was made with, in ${setting} or in that file`,
+  );
+}
+
+/**
+ * The ledger's signing key: given (PRIVATE+KEY+...), or kept in `<database>.ledgerkey` (generated
+ * on the cloud's first start, when the database is new; with `keyFiles` 'read', null instead).
+ */
+function ledgerKeyFor(
+  text: string | null,
+  database: string,
+  origin: string,
+  keyFiles: KeyFiles,
+): NoteSigningKey | null {
   const parse = (t: string, where: string) => {
     try {
       return parseSigningKey(t.trim());
@@ -323,26 +397,31 @@ function ledgerKeyFor(text: string | null, database: string, origin: string): No
     }
   };
   if (text !== null) return parse(text, 'config.ledgerKey');
-  if (database === ':memory:') return generateSigningKey(origin);
+  if (database === ':memory:') return keyFiles === 'create' ? generateSigningKey(origin) : null;
   const file = `${database}.ledgerkey`;
   if (existsSync(file)) return parse(readFileSync(file, 'utf8'), file);
+  if (keyFiles === 'read') return null;
+  refuseNewKeyForOldDatabase(database, file, 'config.ledgerKey (or env PLATEPAY_LEDGER_KEY)');
   const key = generateSigningKey(origin);
   writeFileSync(file, formatSigningKey(key) + '\n', { mode: 0o600, flag: 'wx' });
   return key;
 }
 
-function plateKeyFor(hex: string | null, database: string): Buffer {
+/** The plate key: given (64 hex), or kept in `<database>.platekey` (as the ledger key). */
+function plateKeyFor(hex: string | null, database: string, keyFiles: KeyFiles): Buffer | null {
   if (hex !== null) {
     if (!/^[0-9a-f]{64}$/i.test(hex)) throw new ConfigError('config.plateKey: expected 64 hex characters (32 bytes)');
     return Buffer.from(hex, 'hex');
   }
-  if (database === ':memory:') return randomBytes(32);
+  if (database === ':memory:') return keyFiles === 'create' ? randomBytes(32) : null;
   const file = `${database}.platekey`;
   if (existsSync(file)) {
     const stored = readFileSync(file, 'utf8').trim();
     if (!/^[0-9a-f]{64}$/i.test(stored)) throw new ConfigError(`${file}: expected 64 hex characters`);
     return Buffer.from(stored, 'hex');
   }
+  if (keyFiles === 'read') return null;
+  refuseNewKeyForOldDatabase(database, file, 'config.plateKey (or env PLATEPAY_PLATE_KEY)');
   const key = randomBytes(32);
   writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
   return key;

@@ -20,6 +20,7 @@ import { systemClock } from '../time/clock.js';
 import type { CloudConfig } from './cloud-config.js';
 import { RecordTableLedger } from './ledger/settlement-ledger.js';
 import { Ledger } from './ledger/ledger.js';
+import { checkLedgerSigner } from './ledger/ledger-signer.js';
 import { WitnessClient } from './ledger/witness-client.js';
 import { ledgerRoutes } from './api/ledger-routes.js';
 import { webRoutes } from './web/web-routes.js';
@@ -38,7 +39,7 @@ import { paymentRoutes } from './api/payment-routes.js';
 import { CardCharges } from './settlement/card-charges.js';
 import { ParkingService } from './sessions/parking-service.js';
 import { Settler } from './settlement/settler.js';
-import { openStore } from './storage/open-store.js';
+import { databaseLabel, openStore } from './storage/open-store.js';
 import type { Store } from './storage/repositories.js';
 
 export interface Cloud {
@@ -86,6 +87,14 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
   const clock = deps.clock ?? systemClock;
   const backend = await openStore({ database: config.database, groupCommit: config.groupCommit });
   const store = backend.store;
+  try {
+    // never sign on after checkpoints of another key or origin: the log would fail verification from there on
+    const latest = backend.ledgerStore.latestCheckpoint()?.note ?? null;
+    checkLedgerSigner(latest, config.ledgerKey, config.ledgerOrigin, databaseLabel(config.database));
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const keys = new OperatorKeys(store, clock);
   if (config.adminKey) await keys.ensureAdmin(config.adminKey);
   const parkingRef: { parking?: ParkingService } = {};

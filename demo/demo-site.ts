@@ -1,27 +1,34 @@
 /**
  * A car park on one machine, for the demo and the benchmarks: a cloud
- * (SQLite in a folder, generated keys, optionally a partner's witness that
+ * (SQLite in a folder, or PostgreSQL; optionally a partner's witness that
  * cosigns checkpoints), one lot with a tariff, lanes, drivers with funded
  * accounts and linked plates, and a registered gate key. Everything goes
  * through the cloud's real HTTP API, as an operator and drivers would.
+ *
+ * The cloud's keys outlive it, so its ledger can be exported, verified and
+ * signed on later: on SQLite they are kept as `platepay cloud` keeps them
+ * (`<database>.ledgerkey`, `<database>.platekey`), on PostgreSQL in the
+ * folder's `cloud.json`. The ledger origin is the cloud's default.
  *
  * Cars for the replay cameras are rendered scenes written one subfolder per
  * car (`car-0000/frame-0.jpg`), the layout `ReplayCamera` reads.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../time/clock.js';
-import { parseCloudConfig } from '../cloud/cloud-config.js';
+import { DEFAULT_LEDGER_ORIGIN, parseCloudConfig } from '../cloud/cloud-config.js';
 import type { Cloud } from '../cloud/cloud-service.js';
 import { startCloud } from '../cloud/cloud-service.js';
 import type { NoteKey } from '../cloud/ledger/signed-note.js';
-import { formatSigningKey, formatVerifierKey, generateSigningKey } from '../cloud/ledger/signed-note.js';
+import { formatSigningKey, generateSigningKey } from '../cloud/ledger/signed-note.js';
 import { Witness } from '../cloud/ledger/witness.js';
 import { buildWitnessServer } from '../cloud/ledger/witness-server.js';
 import type { VerifyResult } from '../cloud/ledger/ledger-verifier.js';
 import { httpSource, verifyLedger } from '../cloud/ledger/ledger-verifier.js';
+import { isPostgresUrl } from '../cloud/storage/postgres/pg-connection.js';
 import { GateKey } from '../proto/v1/gate-key.js';
 import type { SceneSpec } from '../scenes/scene-renderer.js';
 import { renderScene } from '../scenes/scene-renderer.js';
@@ -37,7 +44,8 @@ export const DEMO_TARIFF = {
   utcOffsetMinutes: 480,
 };
 
-const ORIGIN = 'demo.platepay.example/ledger';
+/** where a demo cloud on PostgreSQL keeps its database URL and keys, in the demo's folder */
+export const DEMO_POSTGRES_CONFIG = 'cloud.json';
 
 export interface SiteOptions {
   /** where the cloud's database (unless `database` says otherwise), keys and the gate's files live */
@@ -70,33 +78,40 @@ export class DemoSite {
 
   static async start(options: SiteOptions): Promise<DemoSite> {
     const adminKey = `ppkey_demo-${Math.random().toString(36).slice(2)}-0123456789abcdef`;
-    const logKey = generateSigningKey(ORIGIN);
-    let witnessApp: FastifyInstance | null = null;
-    let witnessKey: NoteKey | null = null;
+    const database = options.database ?? join(options.dir, 'cloud.db');
     const settings: Record<string, unknown> = {
-      database: options.database ?? join(options.dir, 'cloud.db'),
+      database,
       port: 0,
       adminKey,
       logLevel: 'silent',
-      ledgerOrigin: ORIGIN,
-      ledgerKey: formatSigningKey(logKey),
-      plateKey: randomBytes(32).toString('hex'),
       ledgerBatchMs: options.ledgerBatchMs ?? 200,
+      ...(isPostgresUrl(database) ? await keepPostgresKeys(options.dir, database) : {}),
       ...options.cloudSettings,
     };
+    // on SQLite the keys are kept where `platepay cloud` keeps them: read from, or generated into, files beside the database
+    const config = parseCloudConfig(settings, {});
+    let witnessApp: FastifyInstance | null = null;
+    let witnessKey: NoteKey | null = null;
     if (options.witness) {
       const key = generateSigningKey('partner-bank', 'cosignature');
-      const witness = new Witness(key, logKey, ORIGIN, join(options.dir, 'witness-state.json'), options.clock);
+      const witnessState = join(options.dir, 'witness-state.json');
+      const witness = new Witness(key, config.ledgerKey, config.ledgerOrigin, witnessState, options.clock);
       witnessApp = await buildWitnessServer(witness);
       await witnessApp.listen({ host: '127.0.0.1', port: 0 });
       const address = witnessApp.server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      settings.witnesses = [{ url: `http://127.0.0.1:${port}`, vkey: formatVerifierKey(key) }];
-      settings.witnessQuorum = 1;
+      config.witnesses = [{ url: `http://127.0.0.1:${port}`, key }];
+      config.witnessQuorum = 1;
       witnessKey = key;
     }
-    const cloud = await startCloud(parseCloudConfig(settings, {}), { clock: options.clock, logger: false });
-    return new DemoSite(cloud, cloud.url!, adminKey, options.dir, logKey, witnessKey, witnessApp);
+    let cloud: Cloud;
+    try {
+      cloud = await startCloud(config, { clock: options.clock, logger: false });
+    } catch (err) {
+      await witnessApp?.close(); // a listening witness would keep the process alive
+      throw err;
+    }
+    return new DemoSite(cloud, cloud.url!, adminKey, options.dir, config.ledgerKey, witnessKey, witnessApp);
   }
 
   /** one API call; throws with the cloud's error on a non-2xx answer */
@@ -185,6 +200,33 @@ export class DemoSite {
     await this.cloud.close();
     await this.witnessApp?.close();
   }
+}
+
+/**
+ * The keys of a demo cloud on PostgreSQL (which generates none itself), kept in `dir/cloud.json`
+ * with the database (mode 0600), so that `platepay cloud --config` or `platepay ledger export
+ * --config` with that file signs and reads the same ledger later. A file kept for the same
+ * database is used again; one for another database is never overwritten.
+ */
+async function keepPostgresKeys(dir: string, database: string): Promise<{ ledgerKey: string; plateKey: string }> {
+  const file = join(dir, DEMO_POSTGRES_CONFIG);
+  if (existsSync(file)) {
+    const kept = JSON.parse(await readFile(file, 'utf8')) as {
+      database?: unknown;
+      ledgerKey?: unknown;
+      plateKey?: unknown;
+    };
+    if (kept.database !== database || typeof kept.ledgerKey !== 'string' || typeof kept.plateKey !== 'string') {
+      throw new Error(`${file} keeps the keys of another database: use another folder`);
+    }
+    return { ledgerKey: kept.ledgerKey, plateKey: kept.plateKey };
+  }
+  const keys = {
+    ledgerKey: formatSigningKey(generateSigningKey(DEFAULT_LEDGER_ORIGIN)),
+    plateKey: randomBytes(32).toString('hex'),
+  };
+  await writeFile(file, JSON.stringify({ database, ...keys }, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  return keys;
 }
 
 /** Renders each scene into `dir/car-NNNN/frame-0.jpg`, in order (the replay camera's layout). */

@@ -14,6 +14,7 @@ import { Ledger } from './ledger.js';
 import type { LedgerStore } from './ledger-store.js';
 import { SqliteLedgerStore } from './ledger-store.js';
 import type { NoteSigningKey } from './signed-note.js';
+import { generateSigningKey } from './signed-note.js';
 
 export interface LedgerDatabase {
   ledger: Ledger;
@@ -68,7 +69,7 @@ const LEDGER_TABLES = ['ledger_records', 'ledger_nodes', 'ledger_checkpoints', '
  * opened read-only: nothing is created or written. Throws NoLedgerError
  * when there is no such file or it has no ledger tables.
  */
-export function openLedgerDatabaseToRead(path: string, key: NoteSigningKey, origin: string): LedgerDatabase {
+export function openLedgerDatabaseToRead(path: string): LedgerDatabase {
   if (!existsSync(path)) throw NoLedgerError.noDatabase(path);
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
@@ -81,7 +82,7 @@ export function openLedgerDatabaseToRead(path: string, key: NoteSigningKey, orig
     if (found.n !== LEDGER_TABLES.length) throw NoLedgerError.noTables(path);
     const store = new SqliteLedgerStore(db); // its CREATE TABLE IF NOT EXISTS find the tables: no write
     return {
-      ledger: readOnlyLedger(store, key, origin),
+      ledger: readOnlyLedger(store),
       store,
       async close() {
         db.close();
@@ -95,7 +96,11 @@ export function openLedgerDatabaseToRead(path: string, key: NoteSigningKey, orig
 
 const refuseWrites: WriteSerializer = () => Promise.reject(new Error('this ledger is open for reading only'));
 
-/** A Ledger over `store` to read it (records, leaves, checkpoints, proofs); its writes are refused. */
-export function readOnlyLedger(store: LedgerStore, key: NoteSigningKey, origin: string): Ledger {
-  return new Ledger(store, key, refuseWrites, systemClock, { origin, batchSize: 1, batchMs: 1 });
+/**
+ * A Ledger over `store` to read it (records, leaves, checkpoints, proofs); its writes are refused,
+ * so it never signs: its key is made here, in memory only, and never used or kept.
+ */
+export function readOnlyLedger(store: LedgerStore): Ledger {
+  const neverUsed = generateSigningKey('read-only');
+  return new Ledger(store, neverUsed, refuseWrites, systemClock, { origin: 'read-only', batchSize: 1, batchMs: 1 });
 }

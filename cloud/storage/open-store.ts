@@ -49,6 +49,17 @@ export interface OpenStoreOptions {
   poolSize?: number;
 }
 
+/** A database as messages name it: a SQLite file as given; a PostgreSQL URL as host:port/database, without credentials. */
+export function databaseLabel(database: string): string {
+  if (!isPostgresUrl(database)) return database;
+  try {
+    const url = new URL(database);
+    return `${url.host || 'localhost'}${url.pathname}`;
+  } catch {
+    return 'a PostgreSQL database';
+  }
+}
+
 export async function openStore(options: OpenStoreOptions): Promise<OpenedStore> {
   if (isPostgresUrl(options.database)) {
     const store = await PgStore.open(options.database, { poolSize: options.poolSize });

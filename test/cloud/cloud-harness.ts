@@ -86,13 +86,14 @@ export async function newCloudDatabase(dir: string, file = 'cloud.db'): Promise<
 }
 
 /**
- * Copies a cloud database (the cloud using it stopped): the SQLite file and its WAL, or a PostgreSQL
+ * Copies a cloud database (the cloud using it stopped): the SQLite file, its WAL and its key files, or a PostgreSQL
  * database made from it as a template.
  */
 export async function copyCloudDatabase(from: CloudDatabase, dir: string, file = 'cloud.db'): Promise<CloudDatabase> {
   if (!TEST_POSTGRES) {
     const to = join(dir, file);
-    for (const suffix of ['', '-wal', '-shm']) {
+    // the keys kept beside it too: the copy's ledger was signed with its key
+    for (const suffix of ['', '-wal', '-shm', '.ledgerkey', '.platekey']) {
       if (existsSync(from.database + suffix)) await copyFile(from.database + suffix, to + suffix);
     }
     return { database: to, config: {}, env: {}, drop: async () => undefined };

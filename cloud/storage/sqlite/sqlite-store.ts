@@ -188,6 +188,15 @@ export class SqliteStore implements Store {
     await this.queue;
     while (this.draining) await this.draining;
     if (!this.db.open) return;
+    // Left in rollback-journal mode, the file can be read later by a read-only connection
+    // (`platepay ledger export`) that adds no -wal and -shm files beside it. Best effort: while
+    // another connection has it open, or the disk refuses, it stays in WAL mode (reopened as usual).
+    try {
+      this.db.pragma('busy_timeout = 0');
+      this.db.pragma('journal_mode = DELETE');
+    } catch {
+      // stays in WAL mode
+    }
     this.db.close();
   }
 
