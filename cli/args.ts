@@ -3,8 +3,8 @@ import { recognizerKinds } from '../edge/vision/plate-reader.js';
 import type { RecognizerKind } from '../edge/vision/plate-reader.js';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import type { Region } from '../proto/plate-syntax.js';
-import { parseRegions } from '../proto/plate-syntax.js';
+import type { Country } from '../proto/regions.js';
+import { parseRegions } from '../proto/regions.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -28,8 +28,8 @@ export function positiveInteger(value: string | undefined, name: string): number
   return n;
 }
 
-/** `--regions CN,US`: the plate regions to read; a usage error names what is not a region. */
-export function regionsOption(value: string): Region[] {
+/** `--regions BR,AR` or `EU,US`: the countries (or groups) whose plates to read; a usage error names what is not one. */
+export function regionsOption(value: string): Country[] {
   try {
     return parseRegions(value);
   } catch (err) {

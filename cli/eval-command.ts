@@ -24,7 +24,8 @@ shared/datasets): whole-plate and per-character accuracy, detection recall
   --limit N      only the first N images
   --json         print one JSON document with the figures and every error
   --threads N    ONNX threads per model (default 2)
-  --regions R,.. read only these plate regions: CN, US, EU, BR (default all)
+  --regions R,.. read only these countries' plates: codes such as CN, US, BR, AR, FR, GB,
+                 or groups EU, EUROPE, LATAM (default all; README lists them)
   --recognizer K plate (the head trained for plates, models/plate-head.json;
                  default) or generic (PP-OCRv4's own output)
   --plate-or-not W  how much rank a text line the plate-or-not classifier

@@ -19,7 +19,8 @@ Reads licence plates in image files (JPEG, PNG, WebP, ...), best read first.
   --json         print one JSON document: [{"file", "reads": [PlateRead...], "error"?}]
   --roi X,Y,W,H  only look in this region of each image (pixels)
   --threads N    ONNX threads per model (default 2)
-  --regions R,.. read only these plate regions: CN, US, EU, BR (default all)
+  --regions R,.. read only these countries' plates: codes such as CN, US, BR, AR, FR, GB,
+                 or groups EU, EUROPE, LATAM (default all; README lists them)
   --recognizer K plate (the head trained for plates, default) or generic
   --plate-or-not W  how much rank a text line the plate-or-not classifier
                  judges not a plate loses (default 3, 0: off)

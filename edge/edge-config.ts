@@ -13,8 +13,8 @@ import type { CameraConfig } from './camera/camera-config.js';
 import { parseCameraConfig } from './camera/camera-config.js';
 import type { OfflinePolicy } from './lane/lane.js';
 import type { Rect } from './vision/geometry.js';
-import type { Region } from '../proto/plate-syntax.js';
-import { allRegions, parseRegions } from '../proto/plate-syntax.js';
+import type { Country } from '../proto/regions.js';
+import { allCountries, parseRegions } from '../proto/regions.js';
 
 export interface EdgeLaneConfig {
   laneId: string;
@@ -38,8 +38,8 @@ export interface EdgeConfig {
   journal: string;
   http: { host: string; port: number };
   threads: number;
-  /** the plate regions this gate reads (default all; e.g. ["CN"] at a Chinese car park) */
-  regions: Region[];
+  /** the countries whose plates this gate reads (default all; e.g. ["CN"] at a Chinese car park, ["LATAM"] expands) */
+  regions: Country[];
   /** which recogniser reads plates: `plate` (the head trained for plates, default) or `generic` */
   recognizer: RecognizerKind;
   /** rank a text line judged not a plate loses (the plate-or-not classifier; default 3, 0: off) */
@@ -172,7 +172,7 @@ export function parseEdgeConfig(raw: unknown, baseDir: string): EdgeConfig {
       port: integer(http, 'port', 'config.http', 0, 65535, 9090),
     },
     threads: integer(o, 'threads', 'config', 1, 64, 2),
-    regions: o.regions === undefined ? [...allRegions] : prefixed('config.regions', () => parseRegions(o.regions)),
+    regions: o.regions === undefined ? [...allCountries] : prefixed('config.regions', () => parseRegions(o.regions)),
     recognizer: recognizerOf(o.recognizer),
     plateOrNot: plateOrNotOf(o.plateOrNot),
     lanes,

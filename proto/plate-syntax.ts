@@ -1,6 +1,7 @@
 /**
- * Plate syntaxes by region: which characters a plate may hold at which
- * position. Pure data and pure functions, no I/O.
+ * Plate syntaxes: which characters a plate may hold at which position, for
+ * the formats of every known country (listed per market in formats/). Pure
+ * data and pure functions, no I/O.
  *
  * A format is a sequence of position classes. Formats marked `specific`
  * describe one country's plates exactly (e.g. Slovakia: two letters, three
@@ -8,34 +9,26 @@
  * that only fits a region's generic rule, and the constrained decoder uses
  * the position classes to fix what the syntax makes certain (O or 0, I or 1,
  * the province character). Not supported yet: two-row plates (motorcycles,
- * Chinese yellow rear plates, many trailers) and special series (Chinese
- * police 警, embassy 使, coach 学 suffixes; US dealer and temporary tags).
+ * Chinese yellow rear plates, many trailers) as two rows, and US dealer and
+ * temporary tags.
  */
+import type { Country } from './regions.js';
+import { chinaFormats } from './formats/china.js';
+import { latinAmericaFormats, usFormats } from './formats/americas.js';
+import { europeFormats } from './formats/europe.js';
+import type { PlateFormat } from './formats/plate-format.js';
 
-export type Region = 'CN' | 'US' | 'EU' | 'BR';
-
-export const allRegions: readonly Region[] = ['CN', 'US', 'EU', 'BR'];
-
-/**
- * The regions in a list such as ["CN"] or "US,EU" (a gate in one country reads only its plates:
- * fewer formats to mistake a plate for); throws naming the first entry that is not a region.
- */
-export function parseRegions(value: unknown): Region[] {
-  const items = typeof value === 'string' ? value.split(',').map((x) => x.trim()) : value;
-  if (!Array.isArray(items) || items.length === 0)
-    throw new RangeError(`expected a list of regions (${allRegions.join(', ')})`);
-  const out: Region[] = [];
-  for (const item of items) {
-    if (typeof item !== 'string' || !allRegions.includes(item as Region)) {
-      throw new RangeError(`${JSON.stringify(item)} is not a region (${allRegions.join(', ')})`);
-    }
-    if (!out.includes(item as Region)) out.push(item as Region);
-  }
-  return out;
-}
+export type { PlateFormat } from './formats/plate-format.js';
 
 /** Chinese province (and municipality) characters that begin a civilian plate. */
 export const provinces = '京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼';
+
+/**
+ * Characters that name a Chinese special series: police 警, driving school 学,
+ * trailer 挂, embassy 使, consulate 领, Hong Kong 港 and Macau 澳 cross-boundary,
+ * emergency rescue 应急.
+ */
+export const specialSeriesCharacters = '警学挂使领港澳应急';
 
 const DIGITS = '0123456789';
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -61,53 +54,17 @@ export const positionClasses: Record<string, string> = {
   U: DIGITS + US_LETTERS,
 };
 
-export interface PlateFormat {
-  region: Region;
-  /** e.g. "CN blue", "SK", "US generic" */
-  name: string;
-  /** one position class letter per character; a trailing range {m,n} repeats the last class */
-  pattern: string;
-  /** true when the format describes one plate series exactly */
-  specific: boolean;
-  /** extra prior penalty (nats) on top of the generic one, for rules that fit too much */
-  extraPenalty?: number;
-}
-
 /**
- * Prior penalty (nats) of the less common US series against the four most
- * widely issued ones: with sixteen US series, some read of almost any strip
- * fits one of them, so each weighs a little less.
+ * Every known format, specific ones first (the first of two equally good
+ * fits wins, so the order among them matters: a US read that also fits a
+ * European or Brazilian series, such as ABC1234, is called US).
  */
-const LESS_COMMON = 0.3;
-
 export const plateFormats: readonly PlateFormat[] = [
-  { region: 'CN', name: 'CN blue', pattern: 'PCYYYYY', specific: true },
-  { region: 'CN', name: 'CN green small', pattern: 'PCEYNNNN', specific: true },
-  { region: 'CN', name: 'CN green large', pattern: 'PCNNNNNE', specific: true },
-  { region: 'BR', name: 'BR Mercosur', pattern: 'LLLNLNN', specific: true },
-  { region: 'EU', name: 'SK/FR/IT', pattern: 'LLNNNLL', specific: true },
-  { region: 'EU', name: 'CZ', pattern: 'NLXNNNN', specific: true },
-  { region: 'US', name: 'US 7 (AAA1234)', pattern: 'MMMNNNN', specific: true },
-  { region: 'US', name: 'US 7 (1ABC234)', pattern: 'NMMMNNN', specific: true },
-  { region: 'US', name: 'US 6 (ABC123)', pattern: 'MMMNNN', specific: true },
-  { region: 'US', name: 'US 6 (123ABC)', pattern: 'NNNMMM', specific: true },
-  // further current state series (e.g. Missouri AB1C2D, Colorado AB1234, Illinois A123456, California trucks 1A23456)
-  { region: 'US', name: 'US 6 (AB1C2D)', pattern: 'MMNMNM', specific: true, extraPenalty: LESS_COMMON },
-  { region: 'US', name: 'US 6 (AB1234)', pattern: 'MMNNNN', specific: true, extraPenalty: LESS_COMMON },
-  { region: 'US', name: 'US 6 (1AB234)', pattern: 'NMMNNN', specific: true, extraPenalty: LESS_COMMON },
-  { region: 'US', name: 'US 6 (ABCD12)', pattern: 'MMMMNN', specific: true, extraPenalty: LESS_COMMON },
-  { region: 'US', name: 'US 6 (A123BC)', pattern: 'MNNNMM', specific: true, extraPenalty: LESS_COMMON },
-  { region: 'US', name: 'US 7 (A123456)', pattern: 'MNNNNNN', specific: true, extraPenalty: LESS_COMMON },
-  { region: 'US', name: 'US 7 (1A23456)', pattern: 'NMNNNNN', specific: true, extraPenalty: LESS_COMMON },
-  { region: 'US', name: 'US 7 (12345A1)', pattern: 'NNNNNMN', specific: true, extraPenalty: LESS_COMMON },
-  // two letters, five digits: Norway (BS 47040), Denmark, Poland's two-letter districts
-  { region: 'EU', name: 'NO/DK/PL', pattern: 'LLNNNNN', specific: true },
-  // three letters, four digits: Greece (in the Latin look-alike letters), old Czechoslovak plates;
-  // after the US series, so that a US read that fits both (ABC1234) is called US
-  { region: 'EU', name: 'GR', pattern: 'LLLNNNN', specific: true },
-  { region: 'US', name: 'US generic', pattern: 'U{4,8}', specific: false },
-  { region: 'EU', name: 'EU generic', pattern: 'X{4,8}', specific: false, extraPenalty: 1 },
-];
+  ...chinaFormats,
+  ...usFormats,
+  ...latinAmericaFormats,
+  ...europeFormats,
+].sort((a, b) => Number(b.specific) - Number(a.specific));
 
 /** A format expanded to per-position character sets. */
 export interface CompiledFormat {
@@ -131,8 +88,9 @@ export function compileFormat(format: PlateFormat): CompiledFormat {
   }
   const positions = [...letters].map((c) => {
     const set = positionClasses[c];
-    if (!set) throw new Error(`format ${format.name}: unknown position class ${c}`);
-    return set;
+    // a character that is not a position class letter stands for itself (the 警 of a police plate)
+    if (!set && /^[A-Z]$/.test(c)) throw new Error(`format ${format.name}: unknown position class ${c}`);
+    return set ?? c;
   });
   return { format, positions, minLength };
 }
@@ -158,11 +116,11 @@ const ASCII_ALNUM = /^[A-Za-z0-9]$/;
  * the plate alphabet: full-width letters and digits become ASCII, lower
  * case becomes upper case, whitespace, zero-width and separator characters
  * (also their full-width and other compatibility forms) are removed.
- * Returns only A-Z, 0-9 and province characters; anything else makes it
+ * Returns only A-Z, 0-9, province and special-series characters; anything else makes it
  * return null.
  *
  * Each character that stays must be an ASCII letter or digit, its
- * full-width form, or a province character exactly. Every other character
+ * full-width form, or a province or special-series character exactly. Every other character
  * is refused rather than folded, even when NFKC would fold it to a plate
  * character: circled, superscript, mathematical and other styled letters
  * (Ⓐ, ², 𝐀), Roman numerals (Ⅳ -> IV), ligatures (ﬁ), squared units (㎏),
@@ -181,17 +139,50 @@ export function normalisePlate(text: string): string | null {
     // separators (and their full-width or compatibility forms, e.g. "．", "…") never carry a plate character
     if ([...folded].every((f) => plateSeparators.includes(f) || /^\s$/.test(f))) continue;
     if (ASCII_ALNUM.test(c) || FULL_WIDTH_ALNUM.test(c)) kept += folded.toUpperCase();
-    else if (provinces.includes(c)) kept += c;
+    else if (provinces.includes(c) || specialSeriesCharacters.includes(c)) kept += c;
     else return null;
   }
   return kept.length === 0 ? null : kept;
 }
 
-/** Regions whose formats `plate` fits, specific formats first. */
-export function regionsOf(plate: string, formats: readonly PlateFormat[] = plateFormats): Region[] {
-  const out: Region[] = [];
+/** Countries whose formats `plate` fits, those of specific formats first. */
+export function regionsOf(plate: string, formats: readonly PlateFormat[] = plateFormats): Country[] {
+  const out: Country[] = [];
   for (const f of [...formats].sort((a, b) => Number(b.specific) - Number(a.specific))) {
-    if (fitsFormat(plate, compileFormat(f)) && !out.includes(f.region)) out.push(f.region);
+    if (!fitsFormat(plate, compileFormat(f))) continue;
+    for (const c of f.countries) if (!out.includes(c)) out.push(c);
   }
   return out;
+}
+
+/**
+ * The formats a gate that reads `countries` tries, each naming only those
+ * countries. Formats with the same pattern and prior are merged into one
+ * (FR, IT and SK are all AB123CD): one decode instead of three, in the
+ * place of the first.
+ */
+export function formatsFor(
+  countries: readonly Country[],
+  formats: readonly PlateFormat[] = plateFormats,
+): PlateFormat[] {
+  const merged = new Map<string, PlateFormat[]>();
+  for (const f of formats) {
+    const mine = f.countries.filter((c) => countries.includes(c));
+    if (mine.length === 0) continue;
+    const key = `${f.pattern} ${f.specific} ${f.extraPenalty ?? 0}`;
+    merged.set(key, [...(merged.get(key) ?? []), { ...f, countries: mine }]);
+  }
+  return [...merged.values()].map((group) => (group.length === 1 ? group[0]! : mergeFormats(group)));
+}
+
+function mergeFormats(group: readonly PlateFormat[]): PlateFormat {
+  const countries = [...new Set(group.flatMap((f) => f.countries))];
+  // "AT generic", "DE generic" -> "AT/DE generic"; otherwise the names side by side ("FR/IT/AR Mercosur")
+  const rests = new Set(group.map((f) => f.name.split(' ').slice(1).join(' ')));
+  const [rest] = rests;
+  const name =
+    rests.size === 1 && rest && group.every((f) => f.name.split(' ')[0] === f.countries[0])
+      ? `${countries.join('/')} ${rest}`
+      : [...new Set(group.map((f) => f.name))].join('/');
+  return { ...group[0]!, countries, name };
 }

@@ -48,6 +48,10 @@ export class PlateAlphabet {
     return this.symbols.length + 1;
   }
 
+  has(symbol: string): boolean {
+    return this.columnOf.has(symbol);
+  }
+
   column(symbol: string): number {
     const c = this.columnOf.get(symbol);
     if (c === undefined) throw new Error(`"${symbol}" is not in the plate alphabet`);

@@ -83,7 +83,7 @@ export function chooseFormat(
     let value = -fitCost / tuning.temperature + prior(f.format, colourCue, tuning);
     if (
       f.format.specific &&
-      f.format.region !== 'US' &&
+      !f.format.countries.includes('US') &&
       !freeFitsSpecific &&
       differsOnlyByLookAlikes(read.text, free.text)
     ) {
@@ -115,7 +115,7 @@ function prior(format: PlateFormat, colour: PlateColour | null, tuning: FormatTu
   let p = (format.specific ? 0 : -tuning.genericPenalty) - (format.extraPenalty ?? 0);
   if (colour) {
     const evidence = plateEvidence(colour);
-    const isCn = format.region === 'CN';
+    const isCn = format.countries.includes('CN');
     if (evidence >= tuning.colourStrong) p += isCn ? tuning.colourBonus : -tuning.colourBonus;
     else if (evidence < tuning.colourWeak && isCn) p -= tuning.uncolouredCnPenalty;
   }

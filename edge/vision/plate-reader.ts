@@ -15,8 +15,10 @@
  *
  * Sessions are created once and shared by all calls; calls may overlap.
  */
-import type { CompiledFormat, PlateFormat, Region } from '../../proto/plate-syntax.js';
-import { allRegions, compileFormat, plateFormats } from '../../proto/plate-syntax.js';
+import type { CompiledFormat, PlateFormat } from '../../proto/plate-syntax.js';
+import { compileFormat, formatsFor } from '../../proto/plate-syntax.js';
+import type { Country } from '../../proto/regions.js';
+import { allCountries } from '../../proto/regions.js';
 import type { CtcMatrix, CtcRead } from './ctc-decoder.js';
 import { PlateAlphabet } from './ctc-decoder.js';
 import type { FormatTuning } from './format-choice.js';
@@ -48,7 +50,8 @@ export interface PlateRead {
   charConfidences: number[];
   /** corners in frame pixels: tl, tr, br, bl */
   box: Quad;
-  region: Region;
+  /** the countries whose format the read fits, joined by / (e.g. "CN", "US", "FR/IT/SK") */
+  region: string;
   /** the plate format the read fits, e.g. "CN blue", "SK/FR/IT", "US generic" */
   format: string;
 }
@@ -77,8 +80,8 @@ export interface PlateReaderOptions {
    * score (see plateOrNotPenalty; 0: off, and the classifier is not loaded)
    */
   plateOrNotWeight: number;
-  /** regions whose plate formats are accepted (default all) */
-  regions: readonly Region[];
+  /** countries whose plate formats are accepted (default all; see proto/regions.ts) */
+  regions: readonly Country[];
   /** at most this many text lines are read per frame (default 8) */
   maxCandidates: number;
   /** margins added around each text line before it is read, as fractions of its height */
@@ -148,7 +151,7 @@ export const newReadTrace = (): ReadTrace => ({
 export const defaultPlateReaderOptions: PlateReaderOptions = {
   threads: 2,
   detector: {},
-  regions: allRegions,
+  regions: allCountries,
   maxCandidates: 8,
   stripPadding: { x: 0.08, y: -0.08 },
   roundSize: 1,
@@ -199,7 +202,10 @@ export class PlateReader {
       createSession(files.bytes('det'), { intraOp: opts.threads }),
       createSession(recBytes, { intraOp: opts.threads }),
     ]);
-    const formats = plateFormats.filter((f: PlateFormat) => opts.regions.includes(f.region)).map(compileFormat);
+    // formats with a character the recogniser cannot output (the special series' 警, 港, ...) are left out
+    const formats = formatsFor(opts.regions)
+      .map(compileFormat)
+      .filter((f) => f.positions.every((set) => [...set].every((c) => alphabet.has(c))));
     if (formats.length === 0) throw new RangeError(`no plate formats for regions ${opts.regions.join(', ')}`);
     const detector = new TextDetector(det, cv, { ...defaultDetectorOptions, ...opts.detector });
     return new PlateReader(
@@ -469,7 +475,7 @@ function toPlateRead(read: CtcRead, format: PlateFormat, box: Quad): PlateRead {
     confidence: read.charConfidences.length ? Math.min(...read.charConfidences) : 0,
     charConfidences: read.charConfidences,
     box,
-    region: format.region,
+    region: format.countries.join('/'),
     format: format.name,
   };
 }

@@ -2,6 +2,7 @@
  * The gate unit's config file: the plate regions it reads (all by default,
  * or a list such as ["CN"]), and a bad entry refused with the setting named.
  */
+import { allCountries, parseRegions } from '../../proto/regions.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EdgeConfigError, parseEdgeConfig } from '../../edge/edge-config.js';
@@ -25,16 +26,20 @@ const minimal = {
 
 describe('edge config: regions', () => {
   it('reads every region by default', () => {
-    assert.deepEqual(parseEdgeConfig(minimal, '/tmp').regions, ['CN', 'US', 'EU', 'BR']);
+    assert.deepEqual(parseEdgeConfig(minimal, '/tmp').regions, allCountries);
   });
 
-  it('takes a list of regions', () => {
+  it('takes a list of countries and groups', () => {
     assert.deepEqual(parseEdgeConfig({ ...minimal, regions: ['CN'] }, '/tmp').regions, ['CN']);
-    assert.deepEqual(parseEdgeConfig({ ...minimal, regions: ['US', 'EU'] }, '/tmp').regions, ['US', 'EU']);
+    assert.deepEqual(parseEdgeConfig({ ...minimal, regions: ['BR', 'AR'] }, '/tmp').regions, ['BR', 'AR']);
+    assert.deepEqual(parseEdgeConfig({ ...minimal, regions: ['US', 'EU'] }, '/tmp').regions, [
+      'US',
+      ...parseRegions('EU'),
+    ]);
   });
 
   for (const [what, regions, message] of [
-    ['an unknown region', ['CN', 'XX'], /config\.regions: "XX" is not a region \(CN, US, EU, BR\)/],
+    ['an unknown region', ['CN', 'XX'], /config\.regions: "XX" is not a known region \(countries CN, US/],
     ['an empty list', [], /config\.regions: expected a list of regions/],
     ['a number', 3, /config\.regions: expected a list of regions/],
   ] as const) {

