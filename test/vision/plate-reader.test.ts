@@ -22,11 +22,12 @@ import type { PlateRead } from '../../edge/vision/plate-reader.js';
 import { PlateReader, newReadTrace } from '../../edge/vision/plate-reader.js';
 
 const STYLES: readonly PlateStyle[] = ['cn-blue', 'cn-green', 'us', 'eu'];
-const REGION_OF_STYLE: Record<PlateStyle, PlateRead['region']> = {
+/** the country a read of each style must name (the eu style draws Slovak plates) */
+const COUNTRY_OF_STYLE: Record<PlateStyle, string> = {
   'cn-blue': 'CN',
   'cn-green': 'CN',
   us: 'US',
-  eu: 'EU',
+  eu: 'SK',
 };
 
 let reader: PlateReader;
@@ -57,12 +58,12 @@ function quadBounds(quad: ReadonlyArray<{ x: number; y: number }>): {
   return { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
 }
 
-/** The best read is the plate that was drawn: same text, the style's region, and its box on the plate. */
+/** The best read is the plate that was drawn: same text, a format of the style's country, and its box on the plate. */
 function assertReadsPlate(scene: RenderedScene, reads: PlateRead[], style: PlateStyle): void {
   const best = reads[0];
   assert.ok(best, `expected ${scene.text}, got no reads`);
   assert.equal(best.text, scene.text, `expected ${scene.text}, got ${describeReads(reads)}`);
-  assert.equal(best.region, REGION_OF_STYLE[style], `${scene.text} read as ${best.format}`);
+  assert.ok(best.region.split('/').includes(COUNTRY_OF_STYLE[style]), `${scene.text} read as ${best.format}`);
   const plate = quadBounds(scene.plateQuad);
   const centre = { x: (best.box[0].x + best.box[2].x) / 2, y: (best.box[0].y + best.box[2].y) / 2 };
   assert.ok(
