@@ -264,20 +264,17 @@ export class NeckTrainer {
         grad[w2 + j * H + o]! += gw;
       }
     }
-    // the first convolution (width 3): output step t read input column t + k - 1
+    // the first convolution (width 3), over its input windows (one row per output step)
     const gz1 = ga1.map((v, i) => v * swishSlope(act.z1[i]!));
+    const width = C * KERNEL;
     for (let o = 0; o < H; o++) {
-      const go = gz1.subarray(o * T, (o + 1) * T);
-      for (let t = 0; t < T; t++) grad[b1 + o]! += go[t]!;
-      for (let c = 0; c < C; c++) {
-        const x = c * s.columns;
-        for (let k = 0; k < KERNEL; k++) {
-          const from = Math.max(0, 1 - k);
-          const to = Math.min(T, s.columns + 1 - k);
-          let gw = 0;
-          for (let t = from; t < to; t++) gw += go[t]! * s.input[x + t + k - 1]!;
-          grad[w1 + (o * C + c) * KERNEL + k]! += gw;
-        }
+      const w = w1 + o * width;
+      for (let t = 0; t < T; t++) {
+        const go = gz1[o * T + t]!;
+        grad[b1 + o]! += go;
+        if (go === 0) continue;
+        const x = t * width;
+        for (let i = 0; i < width; i++) grad[w + i]! += go * act.cols[x + i]!;
       }
     }
     return loss;

@@ -58,6 +58,8 @@ export interface NeckParams {
 
 /** What the forward pass computes, kept for the backward pass (training). */
 export interface NeckActivations {
+  /** the first convolution's input windows [steps][input][KERNEL] (see windows) */
+  cols: Float64Array;
   /** [hidden][steps] before and after swish */
   z1: Float64Array;
   a1: Float64Array;
@@ -84,20 +86,16 @@ export function neckForward(
 ): NeckActivations {
   const { input: C, hidden: H, features: F } = shape;
   const T = steps;
+  const cols = windows(shape, input, columns, steps);
   const z1 = new Float64Array(H * T);
+  const width = C * KERNEL;
   for (let o = 0; o < H; o++) {
-    const row = o * T;
-    for (let t = 0; t < T; t++) z1[row + t] = p.b1[o]!;
-    for (let c = 0; c < C; c++) {
-      const x = c * columns;
-      for (let k = 0; k < KERNEL; k++) {
-        const w = p.w1[(o * C + c) * KERNEL + k]!;
-        if (w === 0) continue;
-        // output step t reads input column t + k - 1
-        const from = Math.max(0, 1 - k);
-        const to = Math.min(T, columns + 1 - k);
-        for (let t = from; t < to; t++) z1[row + t]! += w * input[x + t + k - 1]!;
-      }
+    const w = o * width;
+    for (let t = 0; t < T; t++) {
+      const x = t * width;
+      let sum = p.b1[o]!;
+      for (let i = 0; i < width; i++) sum += p.w1[w + i]! * cols[x + i]!;
+      z1[o * T + t] = sum;
     }
   }
   const a1 = z1.map(swish);
@@ -110,7 +108,28 @@ export function neckForward(
       for (let t = 0; t < T; t++) z2[row + t]! += w * a1[o * T + t]!;
     }
   }
-  return { z1, a1, z2, a2: z2.map(swish) };
+  return { cols, z1, a1, z2, a2: z2.map(swish) };
+}
+
+/**
+ * What the first convolution sees at each output step, [steps][input][KERNEL]
+ * ("im2col"): row t holds input columns t - 1, t, t + 1 of every channel
+ * (zero outside 0..columns-1), in the order of w1's rows, so each output
+ * is one contiguous dot product.
+ */
+export function windows(shape: NeckShape, input: ArrayLike<number>, columns: number, steps: number): Float64Array {
+  const C = shape.input;
+  const out = new Float64Array(steps * C * KERNEL);
+  for (let t = 0; t < steps; t++) {
+    const row = t * C * KERNEL;
+    for (let c = 0; c < C; c++) {
+      for (let k = 0; k < KERNEL; k++) {
+        const at = t + k - 1;
+        if (at >= 0 && at < columns) out[row + c * KERNEL + k] = input[c * columns + at]!;
+      }
+    }
+  }
+  return out;
 }
 
 /** The neck's sequence features [steps][features] (time-major, as the plate head reads them). */
