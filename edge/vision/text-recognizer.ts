@@ -2,10 +2,11 @@
  * TextRecognizer: reads upright text strips with PP-OCRv4 rec and returns
  * the CTC probabilities folded into the plate alphabet.
  *
- * Two recognisers share this code: `generic` (the model's own 6,625-class
- * output, folded into the plate alphabet) and `plate` (a head trained for
- * plates, plate-head.ts, over the sequence features the model exposes when
- * its session was made with that extra output).
+ * The recognisers share this code: `generic` (the model's own 6,625-class
+ * output, folded into the plate alphabet), and `head` and `plate` (a head
+ * trained for plates, plate-head.ts, over the sequence features the model
+ * exposes when its session was made with that extra output; for `plate` the
+ * model's neck is the trained one, patched in by plate-neck.ts).
  *
  * Strips of similar width are batched into one run (padded on the right,
  * as PaddleOCR does), which costs less than one run per strip; strips of
