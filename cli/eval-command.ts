@@ -14,7 +14,7 @@ import { evaluateSideBySide as evaluate } from '../edge/vision/evaluation.js';
 import type { EvalReport } from '../edge/vision/evaluation.js';
 
 const help = `usage: platepay eval --dataset DIR [--limit N] [--json] [--threads N] [--regions R,...]
-                     [--recognizer generic|plate] [--compare generic,plate] [--plate-or-not W]
+                     [--recognizer generic|plate|head] [--compare generic,plate[,head]] [--plate-or-not W]
 
 Measures plate reading on a dataset folder (labels.csv + images/, as in
 shared/datasets): whole-plate and per-character accuracy, detection recall
@@ -26,13 +26,15 @@ shared/datasets): whole-plate and per-character accuracy, detection recall
   --threads N    ONNX threads per model (default 2)
   --regions R,.. read only these countries' plates: codes such as CN, US, BR, AR, FR, GB,
                  or groups EU, EUROPE, LATAM (default all; README lists them)
-  --recognizer K plate (the head trained for plates, models/plate-head.json;
-                 default) or generic (PP-OCRv4's own output)
+  --recognizer K plate (its last two convolutions and last layer trained for
+                 plates, models/plate-neck.json; default), head (only its last
+                 layer trained, models/plate-head.json) or generic (PP-OCRv4's
+                 own output)
   --plate-or-not W  how much rank a text line the plate-or-not classifier
                  (models/plate-or-not.json) judges not a plate loses (default 3, 0: off)
-  --compare A,B  both recognisers on the same images in one run, side by
-                 side (they take turns image by image, so machine noise hits
-                 both alike); --json prints {"compare": [reportA, reportB]}
+  --compare A,B[,C]  two or three recognisers on the same images in one run,
+                 side by side (they take turns image by image, so machine noise
+                 hits them alike); --json prints {"compare": [reportA, reportB, ...]}
 `;
 
 export const evalCommand = {
@@ -58,8 +60,8 @@ export const evalCommand = {
     const kinds = values.compare
       ? values.compare.split(',').map((k) => recognizerOption(k.trim(), '--compare'))
       : [recognizerOption(values.recognizer ?? defaultRecognizerKind)];
-    if (values.compare && (kinds.length !== 2 || kinds[0] === kinds[1])) {
-      throw new UsageError('--compare takes two different recognisers, e.g. generic,plate');
+    if (values.compare && (kinds.length < 2 || kinds.length > 3 || new Set(kinds).size !== kinds.length)) {
+      throw new UsageError('--compare takes two or three different recognisers, e.g. generic,plate');
     }
     const readers = await Promise.all(
       kinds.map((recognizerKind) =>
@@ -127,11 +129,11 @@ function sideBySide(kinds: readonly RecognizerKind[], reports: readonly EvalRepo
     `${''.padEnd(18)}${kinds.map((k) => k.padStart(10)).join('')}`,
   ];
   for (const [name, f] of rows) out.push(`${name.padEnd(18)}${reports.map((r) => f(r).padStart(10)).join('')}`);
-  const [a, b] = reports as [EvalReport, EvalReport];
-  const wrongA = new Set(a.errors.map((e) => e.file));
-  const wrongB = new Set(b.errors.map((e) => e.file));
-  out.push(
-    `fixed by ${kinds[1]}: ${[...wrongA].filter((f) => !wrongB.has(f)).length}, broken by ${kinds[1]}: ${[...wrongB].filter((f) => !wrongA.has(f)).length}`,
-  );
+  const wrong = reports.map((r) => new Set(r.errors.map((e) => e.file)));
+  for (let k = 1; k < reports.length; k++) {
+    const fixed = [...wrong[0]!].filter((f) => !wrong[k]!.has(f)).length;
+    const broken = [...wrong[k]!].filter((f) => !wrong[0]!.has(f)).length;
+    out.push(`fixed by ${kinds[k]}: ${fixed}, broken by ${kinds[k]}: ${broken} (against ${kinds[0]})`);
+  }
   return out.join('\n') + '\n';
 }

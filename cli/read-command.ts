@@ -12,7 +12,7 @@ import type { PlateRead } from '../edge/vision/plate-reader.js';
 import type { Rect } from '../edge/vision/geometry.js';
 
 const help = `usage: platepay read IMAGE... [--json] [--roi X,Y,W,H] [--threads N] [--regions R,...]
-                     [--recognizer generic|plate] [--plate-or-not W]
+                     [--recognizer generic|plate|head] [--plate-or-not W]
 
 Reads licence plates in image files (JPEG, PNG, WebP, ...), best read first.
 
@@ -21,7 +21,8 @@ Reads licence plates in image files (JPEG, PNG, WebP, ...), best read first.
   --threads N    ONNX threads per model (default 2)
   --regions R,.. read only these countries' plates: codes such as CN, US, BR, AR, FR, GB,
                  or groups EU, EUROPE, LATAM (default all; README lists them)
-  --recognizer K plate (the head trained for plates, default) or generic
+  --recognizer K plate (neck and head trained for plates, default), head (only
+                 the last layer trained) or generic
   --plate-or-not W  how much rank a text line the plate-or-not classifier
                  judges not a plate loses (default 3, 0: off)
 `;

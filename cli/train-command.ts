@@ -2,26 +2,33 @@
 import { parseCommandArgs, positiveInteger, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
 import { trainRecognizer } from '../training/recognizer-training.js';
+import { trainNeck } from '../training/neck-training.js';
 import { trainPlateOrNot } from '../training/plate-or-not-training.js';
 
 const help = `usage: platepay train recognizer | plate-or-not ...
 
-  platepay train recognizer --help     the plate head of the recogniser
+  platepay train recognizer --help     the plate head (and neck) of the recogniser
   platepay train plate-or-not --help   the classifier that tells plates from other text
 `;
 
-const recognizerHelp = `usage: platepay train recognizer --data DIR [--data DIR]... [--out FILE] [--plot FILE]
-         [--epochs N] [--seed N] [--renders N] [--augment N] [--learning-rate X] [--l2 X]
-         [--cut whole|reader] [--blend X] [--threads N] [--resume] [--json]
+const recognizerHelp = `usage: platepay train recognizer --data DIR [--data DIR]... [--train head|neck] [--out FILE]
+         [--plot FILE] [--epochs N] [--seed N] [--renders N] [--augment N] [--learning-rate X]
+         [--neck-learning-rate X] [--patience N] [--l2 X] [--cut whole|reader] [--blend X]
+         [--threads N] [--resume] [--json]
 
 Fine-tunes the plate head of the PP-OCRv4 recogniser (its last layer, over
 the plate alphabet) on labelled plate crops and rendered plates; the
-backbone stays the package's. Only train-* dataset folders are read.
+backbone stays the package's. With --train neck, its last two convolutions
+(the neck) train with the head. Only train-* dataset folders are read.
 
   --data DIR         a train-* folder (labels.csv: file,plate[,region] + images/); repeat for several
-  --out FILE         the head file to write (default models/plate-head.json)
+  --train K          head: the last layer only (default); neck: the last two convolutions and the
+                     head (training/neck-training.ts; writes models/plate-neck.json by default)
+  --out FILE         the file to write (default models/plate-head.json, or models/plate-neck.json)
   --plot FILE        the loss / validation accuracy plot, PNG (default: FILE with .png)
-  --epochs N         training epochs (default 25); the best by validation accuracy is kept
+  --epochs N         training epochs (default 25; neck: 12); the best by validation accuracy is kept
+  --patience N       neck: stop after N epochs without a better validation accuracy (default 3)
+  --neck-learning-rate X  neck: Adam's step for the neck's weights (default 0.00003)
   --seed N           seed of the split, the augmentation, the renders and the order (default 1)
   --renders N        rendered plates per style (cn-blue, cn-green, us, eu; default 150)
   --augment N        augmented copies of each training crop besides the plain one (default 1)
@@ -30,7 +37,7 @@ backbone stays the package's. Only train-* dataset folders are read.
   --cut K            reader: the text line the gate's reader cuts from each crop, as
                      the gate sees it (default); whole: each crop resized whole (faster)
   --blend X          the head written is (1 - X) x the generic head + X x the trained one
-                     (default 0.3; 1: the trained head as it is)
+                     (default 0.3; 1: the trained head as it is); neck: every weight, neck and head
   --threads N        ONNX threads (default 2)
   --resume           continue from FILE.checkpoint.json
   --json             print the figures as one JSON document
@@ -81,6 +88,9 @@ export const trainCommand = {
       resume: { type: 'boolean' },
       cut: { type: 'string' },
       blend: { type: 'string' },
+      train: { type: 'string' },
+      patience: { type: 'string' },
+      'neck-learning-rate': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -90,6 +100,42 @@ export const trainCommand = {
     }
     const data = values.data ?? [];
     if (data.length === 0) throw new UsageError('--data DIR is required (a train-* folder)\n\n' + recognizerHelp);
+    if (values.train !== undefined && values.train !== 'head' && values.train !== 'neck')
+      throw new UsageError(`--train must be head or neck, got "${values.train}"`);
+    const log = (line: string): void => {
+      if (!values.json) process.stdout.write(line + '\n');
+    };
+    if (values.train === 'neck') {
+      const out = values.out ?? 'models/plate-neck.json';
+      const result = await trainNeck({
+        data,
+        out,
+        plot: values.plot ?? out.replace(/\.json$/, '') + '.png',
+        epochs: count(values.epochs, '--epochs', 12),
+        patience: count(values.patience, '--patience', 3),
+        seed: count(values.seed, '--seed', 1),
+        renders: count(values.renders, '--renders', 150),
+        augment: count(values.augment, '--augment', 1),
+        learningRate: number(values['learning-rate'], '--learning-rate', 0.002),
+        neckLearningRate: number(values['neck-learning-rate'], '--neck-learning-rate', 0.00003),
+        l2ToStart: number(values.l2, '--l2', 0.001),
+        threads: positiveInteger(values.threads, '--threads') ?? 2,
+        resume: Boolean(values.resume),
+        cut: cutOption(values.cut),
+        blend: blendOption(values.blend),
+        progress: progressBars(),
+        log,
+      });
+      if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
+      else
+        process.stdout.write(
+          `kept epoch ${result.best.epoch}: validation ${(100 * result.best.validationAccuracy).toFixed(1)}% read exactly ` +
+            `(generic ${(100 * result.generic.validationAccuracy).toFixed(1)}%, plate head ` +
+            `${(100 * result.plateHead.validationAccuracy).toFixed(1)}%, shipped blend ` +
+            `${(100 * result.shipped.validationAccuracy).toFixed(1)}%); wrote ${out} in ${result.seconds} s\n`,
+        );
+      return 0;
+    }
     const out = values.out ?? 'models/plate-head.json';
     const result = await trainRecognizer({
       data,

@@ -40,7 +40,7 @@ export interface EdgeConfig {
   threads: number;
   /** the countries whose plates this gate reads (default all; e.g. ["CN"] at a Chinese car park, ["LATAM"] expands) */
   regions: Country[];
-  /** which recogniser reads plates: `plate` (the head trained for plates, default) or `generic` */
+  /** which recogniser reads plates: `plate` (neck and head trained for plates, default), `head` (only the last layer) or `generic` */
   recognizer: RecognizerKind;
   /** rank a text line judged not a plate loses (the plate-or-not classifier; default 3, 0: off) */
   plateOrNot: number;

@@ -24,6 +24,7 @@ import type { OpenCv } from '../edge/vision/opencv.js';
 import { FEATURE_OUTPUT } from '../edge/vision/plate-head.js';
 import { newReadTrace, PlateReader } from '../edge/vision/plate-reader.js';
 import { rectify } from '../edge/vision/rectifier.js';
+import type { TextCrop } from '../edge/vision/rectifier.js';
 import { TextRecognizer } from '../edge/vision/text-recognizer.js';
 
 export interface StripFeatures {
@@ -32,6 +33,8 @@ export interface StripFeatures {
   /** [steps, 120] */
   features: Float32Array;
   steps: number;
+  /** the strip itself, as the reader cut it */
+  crop: TextCrop;
 }
 
 export interface ReaderStripSet {
@@ -77,7 +80,7 @@ export class ReaderStrips {
     );
     const features = await this.recognizer.features(crops);
     kept.forEach((c, i) => {
-      const strip = { text: c.text, features: features[i]!.features, steps: features[i]!.steps };
+      const strip = { text: c.text, features: features[i]!.features, steps: features[i]!.steps, crop: crops[i]! };
       if (isPlateRead(c.text, plate)) set.plates.push(strip);
       else if (isNearPlate(c.text, plate)) set.nearPlates.push(strip);
       else set.others.push(strip);

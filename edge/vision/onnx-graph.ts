@@ -11,6 +11,8 @@
  *   produces a given name (PP-OCRv4 keeps every weight as a Constant node:
  *   NodeProto.output = 2, .attribute = 5; AttributeProto.t = 5; TensorProto
  *   .dims = 1, .data_type = 2 (1 = FLOAT), .raw_data = 9, little endian).
+ * - `withConstantTensors` writes new values into such tensors (the same
+ *   size), e.g. the trained neck of the recogniser (plate-neck.ts).
  * Pure functions over bytes.
  */
 
@@ -79,6 +81,33 @@ function* fields(buf: Buffer): Generator<Field> {
 
 /** The float tensor a `Constant` node produces under `output` (e.g. `linear_85.w_0`). */
 export function constantTensor(model: Buffer, output: string): { dims: number[]; data: Float32Array } {
+  const { dims, raw } = locateConstant(model, output);
+  // copy: the bytes are a view into the file and may not be 4-byte aligned
+  const data = new Float32Array(raw.length / 4);
+  for (let k = 0; k < data.length; k++) data[k] = raw.readFloatLE(k * 4);
+  return { dims, data };
+}
+
+/**
+ * A copy of the model with the float tensors of some `Constant` nodes
+ * replaced (name -> values, each the same size as the tensor it replaces).
+ * The raw bytes are overwritten in place, so every length in the file
+ * stays the same and the rest of the model is byte for byte the original.
+ */
+export function withConstantTensors(model: Buffer, replacements: ReadonlyMap<string, Float32Array>): Buffer {
+  const out = Buffer.from(model);
+  for (const [name, values] of replacements) {
+    const { raw } = locateConstant(out, name);
+    if (raw.length !== values.length * 4) {
+      throw new RangeError(`onnx: ${name} holds ${raw.length / 4} floats, got ${values.length}`);
+    }
+    values.forEach((v, k) => raw.writeFloatLE(v, k * 4));
+  }
+  return out;
+}
+
+/** The dims and raw bytes (a view into `model`) of the float tensor a `Constant` node produces. */
+function locateConstant(model: Buffer, output: string): { dims: number[]; raw: Buffer } {
   for (const g of fields(model)) {
     if (g.field !== 7 || !g.bytes) continue;
     for (const n of fields(g.bytes)) {
@@ -105,10 +134,7 @@ export function constantTensor(model: Buffer, output: string): { dims: number[];
         if (t.field === 9 && t.bytes) raw = t.bytes;
       }
       if (type !== FLOAT || !raw) throw new Error(`onnx: ${output} is not a float tensor with raw data`);
-      // copy: the bytes are a view into the file and may not be 4-byte aligned
-      const data = new Float32Array(raw.length / 4);
-      for (let k = 0; k < data.length; k++) data[k] = raw.readFloatLE(k * 4);
-      return { dims, data };
+      return { dims, raw };
     }
   }
   throw new Error(`onnx: no node produces ${output}`);

@@ -39,6 +39,7 @@ import { TextDetector, clampRoi, defaultDetectorOptions } from './text-detector.
 import { TextRecognizer, defaultRecognizerOptions } from './text-recognizer.js';
 import { withGraphOutput } from './onnx-graph.js';
 import { FEATURE_OUTPUT, PlateHead } from './plate-head.js';
+import { neckModelFromFile } from './neck-model.js';
 import type { RecognizerOptions } from './text-recognizer.js';
 import { PlateOrNot } from './plate-or-not.js';
 
@@ -61,16 +62,24 @@ export interface ReadOptions {
   roi?: Rect;
 }
 
-/** which recogniser reads the text lines: the generic PP-OCRv4 output, or the head trained for plates */
-export type RecognizerKind = 'generic' | 'plate';
-export const recognizerKinds: readonly RecognizerKind[] = ['generic', 'plate'];
-/** the plate head: on the dev sets it reads at least as well as the generic output (models/plate-head.md) */
+/**
+ * which recogniser reads the text lines: `plate`, PP-OCRv4 with its last two
+ * convolutions and last layer trained for plates (models/plate-neck.json);
+ * `head`, only its last layer trained (models/plate-head.json); `generic`,
+ * PP-OCRv4's own output
+ */
+export type RecognizerKind = 'generic' | 'plate' | 'head';
+export const recognizerKinds: readonly RecognizerKind[] = ['generic', 'plate', 'head'];
+/** the neck and head trained for plates: on the dev sets it reads at least as well as the others (models/plate-neck.md) */
 export const defaultRecognizerKind: RecognizerKind = 'plate';
 
 export interface PlateReaderOptions {
   /** intra-op threads per ONNX session (default 2) */
   threads: number;
-  /** the recogniser (default `plate`: models/plate-head.json, see plate-head.ts; `generic`: PP-OCRv4's own output) */
+  /**
+   * the recogniser (default `plate`: models/plate-neck.json, see plate-neck.ts; `head`: models/plate-head.json,
+   * see plate-head.ts; `generic`: PP-OCRv4's own output)
+   */
   recognizerKind: RecognizerKind;
   detector: Partial<DetectorOptions>;
   /**
@@ -183,7 +192,6 @@ export class PlateReader {
     const dictionary = files.bytes('dict').toString('utf8').replace(/\r/g, '').split('\n');
     if (dictionary[dictionary.length - 1] === '') dictionary.pop();
     const alphabet = new PlateAlphabet(dictionary);
-    const plate = opts.recognizerKind === 'plate';
     if (!recognizerKinds.includes(opts.recognizerKind)) {
       throw new RangeError(
         `recognizer must be one of ${recognizerKinds.join(', ')}, got ${String(opts.recognizerKind)}`,
@@ -192,11 +200,15 @@ export class PlateReader {
     if (!(opts.plateOrNotWeight >= 0)) {
       throw new RangeError(`plateOrNotWeight must be a number >= 0, got ${String(opts.plateOrNotWeight)}`);
     }
-    const head = plate ? PlateHead.fromFile(JSON.parse(files.bytes('plate-head').toString('utf8')), alphabet) : null;
-    const plateOrNot =
-      opts.plateOrNotWeight > 0 ? PlateOrNot.fromFile(JSON.parse(files.bytes('plate-or-not').toString('utf8'))) : null;
+    const json = (name: string): unknown => JSON.parse(files.bytes(name).toString('utf8'));
+    // the plate recogniser's trained neck is written into the rec model's Constant nodes; its head runs here
+    const neck = opts.recognizerKind === 'plate' ? neckModelFromFile(json('plate-neck'), alphabet) : null;
+    const head =
+      neck?.head ?? (opts.recognizerKind === 'head' ? PlateHead.fromFile(json('plate-head'), alphabet) : null);
+    const plateOrNot = opts.plateOrNotWeight > 0 ? PlateOrNot.fromFile(json('plate-or-not')) : null;
+    const model = neck ? neck.neck.patch(files.bytes('rec')) : files.bytes('rec');
     // the sequence features are an extra output of the same run (the plate head and plate-or-not read them)
-    const recBytes = plate || plateOrNot ? withGraphOutput(files.bytes('rec'), FEATURE_OUTPUT) : files.bytes('rec');
+    const recBytes = head || plateOrNot ? withGraphOutput(model, FEATURE_OUTPUT) : model;
     const [cv, det, rec] = await Promise.all([
       loadOpenCv(),
       createSession(files.bytes('det'), { intraOp: opts.threads }),

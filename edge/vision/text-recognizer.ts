@@ -2,10 +2,11 @@
  * TextRecognizer: reads upright text strips with PP-OCRv4 rec and returns
  * the CTC probabilities folded into the plate alphabet.
  *
- * Two recognisers share this code: `generic` (the model's own 6,625-class
- * output, folded into the plate alphabet) and `plate` (a head trained for
- * plates, plate-head.ts, over the sequence features the model exposes when
- * its session was made with that extra output).
+ * The recognisers share this code: `generic` (the model's own 6,625-class
+ * output, folded into the plate alphabet), and `head` and `plate` (a head
+ * trained for plates, plate-head.ts, over the sequence features the model
+ * exposes when its session was made with that extra output; for `plate` the
+ * model's neck is the trained one, patched in by plate-neck.ts).
  *
  * Strips of similar width are batched into one run (padded on the right,
  * as PaddleOCR does), which costs less than one run per strip; strips of
@@ -16,6 +17,7 @@ import type { CtcMatrix, PlateAlphabet } from './ctc-decoder.js';
 import { ort } from './onnx-session.js';
 import type { PlateHead } from './plate-head.js';
 import { FEATURES, FEATURE_OUTPUT } from './plate-head.js';
+import { NECK_INPUT } from './plate-neck.js';
 import type { TextCrop } from './rectifier.js';
 import { REC_HEIGHT } from './rectifier.js';
 
@@ -61,6 +63,31 @@ export class TextRecognizer {
     return crops.map((crop, b) => {
       const own = Math.min(steps, Math.ceil(crop.width / STEP));
       return { features: tensors.slice(b * steps * FEATURES, (b * steps + own) * FEATURES), steps: own };
+    });
+  }
+
+  /**
+   * The neck's input (`p2o.Concat.8`, plate-neck.ts) of each crop,
+   * [channels][columns] channel-major, for training the neck: the crop's own
+   * steps plus, where the run had one, the padding column after them (the
+   * neck's convolution reads one step ahead). The session must have been
+   * made with that tensor as an extra output.
+   */
+  async neckInputs(
+    crops: readonly TextCrop[],
+  ): Promise<Array<{ input: Float32Array; columns: number; steps: number }>> {
+    const [{ tensors, dims }] = await this.run(crops, [NECK_INPUT]);
+    const channels = dims[1]!;
+    const steps = dims[dims.length - 1]!;
+    return crops.map((crop, b) => {
+      const own = Math.min(steps, Math.ceil(crop.width / STEP));
+      const columns = Math.min(steps, own + 1);
+      const input = new Float32Array(channels * columns);
+      for (let c = 0; c < channels; c++) {
+        const from = (b * channels + c) * steps;
+        input.set(tensors.subarray(from, from + columns), c * columns);
+      }
+      return { input, columns, steps: own };
     });
   }
 
@@ -142,11 +169,11 @@ export class TextRecognizer {
     return this.session.outputNames.includes(FEATURE_OUTPUT);
   }
 
-  /** One run of the model over `crops` (padded to one width); each named output [N, steps, width]. */
+  /** One run of the model over `crops` (padded to one width); each named output [N, steps, width] (`dims`: as it is). */
   private async run(
     crops: readonly TextCrop[],
     outputs: readonly string[],
-  ): Promise<Array<{ tensors: Float32Array; steps: number; width: number }>> {
+  ): Promise<Array<{ tensors: Float32Array; steps: number; width: number; dims: readonly number[] }>> {
     const width = Math.ceil(Math.max(this.options.minWidth, ...crops.map((c) => c.width)) / STEP) * STEP;
     const n = crops.length;
     const plane = REC_HEIGHT * width;
@@ -173,7 +200,7 @@ export class TextRecognizer {
       const tensor = out[name];
       if (!tensor) throw new Error(`rec model has no output ${name} (was the session made with the feature output?)`);
       const [, steps, last] = tensor.dims as [number, number, number];
-      return { tensors: tensor.data as Float32Array, steps, width: last };
+      return { tensors: tensor.data as Float32Array, steps, width: last, dims: tensor.dims };
     });
   }
 }

@@ -297,9 +297,12 @@ describe('platepay eval', () => {
     assert.match(text.stdout, /plate accuracy/);
     const bad = await platepay('eval', '--dataset', cropsDir, '--compare', 'generic,fancy');
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--compare must be one of generic, plate, got "fancy"/);
-    const one = await platepay('eval', '--dataset', cropsDir, '--recognizer', 'plate', '--json');
+    assert.match(bad.stderr, /--compare must be one of generic, plate, head, got "fancy"/);
+    const one = await platepay('eval', '--dataset', cropsDir, '--recognizer', 'head', '--json');
     assert.equal(one.code, 0, show(one));
+    const three = await platepay('eval', '--dataset', cropsDir, '--compare', 'generic,plate,head', '--json');
+    assert.equal(three.code, 0, show(three));
+    assert.equal((JSON.parse(three.stdout) as { compare: Report[] }).compare.length, 3);
   });
 
   it('--limit 1 evaluates one image', async () => {
