@@ -92,8 +92,11 @@ describe('look-alike folding never makes another valid plate of the same format'
     );
     fc.assert(
       fc.property(swapped, ({ f, plate, swaps }) => {
+        // each swap replaces an original character by a look-alike of it (letter <-> digit); swaps
+        // are not chained, which would turn Q into 0 and then into O, a letter/letter pair
+        const original = [...plate];
         const chars = [...plate];
-        for (const [at, c] of swaps) if (crossLookAlikes(chars[at % chars.length]!, c)) chars[at % chars.length] = c;
+        for (const [at, c] of swaps) if (crossLookAlikes(original[at % chars.length]!, c)) chars[at % chars.length] = c;
         const other = chars.join('');
         if (other === plate || !fitsFormat(other, f)) return;
         // a different valid plate of the same format: only where the format allows both characters
