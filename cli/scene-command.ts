@@ -4,8 +4,7 @@ import { parseCommandArgs, positiveInteger, UsageError } from './args.js';
 import { renderScene } from '../scenes/scene-renderer.js';
 import { randomSceneSpec } from '../scenes/random-scene.js';
 import type { PlateStyle } from '../scenes/plate-renderer.js';
-
-const styles: readonly PlateStyle[] = ['cn-blue', 'cn-green', 'us', 'eu'];
+import { plateStyles as styles } from '../scenes/plate-renderer.js';
 
 const help = `usage: platepay scene --out FILE.jpg [--style ${styles.join('|')}] [--seed N] [--easy] [--json]
 

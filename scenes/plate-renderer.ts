@@ -13,7 +13,37 @@
  */
 import sharp from 'sharp';
 
-export type PlateStyle = 'cn-blue' | 'cn-green' | 'us' | 'eu';
+export type PlateStyle =
+  | 'cn-blue'
+  | 'cn-green'
+  | 'cn-police'
+  | 'us'
+  | 'eu'
+  | 'br-old'
+  | 'br-mercosur'
+  | 'ar-old'
+  | 'ar-mercosur'
+  | 'uk'
+  | 'fr'
+  | 'de'
+  | 'es';
+
+/** Every plate style, in the order `platepay scene` lists them. */
+export const plateStyles: readonly PlateStyle[] = [
+  'cn-blue',
+  'cn-green',
+  'cn-police',
+  'us',
+  'eu',
+  'br-old',
+  'br-mercosur',
+  'ar-old',
+  'ar-mercosur',
+  'uk',
+  'fr',
+  'de',
+  'es',
+];
 
 export interface PlateSpec {
   /** the characters drawn; Chinese plates get their separator dot added after the second character */
@@ -25,6 +55,14 @@ export interface PlateSpec {
   state?: string;
   /** us only: slogan at the bottom, default 'DMV.CA.GOV' */
   slogan?: string;
+  /** br-old only: state and city on the top strip, default 'SP - SAO PAULO' */
+  city?: string;
+  /** uk only: the rear plate is yellow, the front one white (default rear) */
+  rear?: boolean;
+  /** uk only: the optional national band on the left, e.g. 'UK' (default none) */
+  band?: string;
+  /** fr only: department number in the right-hand band, default '75' */
+  department?: string;
 }
 
 export interface RenderedPlate {
@@ -37,8 +75,17 @@ export interface RenderedPlate {
 export const plateSizeMm: Record<PlateStyle, { width: number; height: number }> = {
   'cn-blue': { width: 440, height: 140 },
   'cn-green': { width: 480, height: 140 },
+  'cn-police': { width: 440, height: 140 },
   us: { width: 305, height: 152 },
   eu: { width: 520, height: 110 },
+  'br-old': { width: 400, height: 130 },
+  'br-mercosur': { width: 400, height: 130 },
+  'ar-old': { width: 294, height: 129 },
+  'ar-mercosur': { width: 400, height: 130 },
+  uk: { width: 520, height: 111 },
+  fr: { width: 520, height: 110 },
+  de: { width: 520, height: 110 },
+  es: { width: 520, height: 110 },
 };
 
 const LATIN_FONT = 'DejaVu Sans Condensed';
@@ -90,6 +137,33 @@ export function plateSvg(spec: PlateSpec, width: number, height: number): string
     case 'cn-green':
       body = chineseGreenPlate(spec.text);
       break;
+    case 'cn-police':
+      body = chinesePolicePlate(spec.text);
+      break;
+    case 'br-old':
+      body = brazilOldPlate(spec.text, spec.city ?? 'SP - SAO PAULO');
+      break;
+    case 'br-mercosur':
+      body = mercosurPlate(spec.text, 'BRASIL');
+      break;
+    case 'ar-old':
+      body = argentinaOldPlate(spec.text);
+      break;
+    case 'ar-mercosur':
+      body = mercosurPlate(spec.text, 'REPUBLICA ARGENTINA');
+      break;
+    case 'uk':
+      body = ukPlate(spec.text, spec.rear ?? true, spec.band);
+      break;
+    case 'fr':
+      body = euPlate(spec.text, 'F', spec.department ?? '75');
+      break;
+    case 'de':
+      body = euPlate(spec.text, 'D', undefined, true);
+      break;
+    case 'es':
+      body = euPlate(spec.text, 'E');
+      break;
     case 'us':
       body = usPlate(spec.text, spec.state ?? 'CALIFORNIA', spec.slogan ?? 'DMV.CA.GOV');
       break;
@@ -108,11 +182,6 @@ interface GlyphSlot {
   char: string;
   centreX: number;
   boxWidth: number;
-}
-
-/** A row of characters of one height whose ink tops sit on `top`. */
-function glyphRow(slots: GlyphSlot[], top: number, inkHeight: number, colour: string): string {
-  return slots.map((slot) => glyph(slot, top, inkHeight, colour)).join('');
 }
 
 function glyph(slot: GlyphSlot, top: number, inkHeight: number, colour: string): string {
@@ -148,6 +217,8 @@ interface ChineseLayout {
   /** between the second and third character, where the dot is */
   dotGap: number;
   colour: string;
+  /** colour of the special-series character at the end (the red 警 of a police plate), default `colour` */
+  seriesColour?: string;
 }
 
 /**
@@ -164,7 +235,12 @@ function chineseCharacters(text: string, layout: ChineseLayout): string {
     return { char, centreX: left + i * (charWidth + charGap) + afterDot + charWidth / 2, boxWidth: charWidth };
   });
   const dotX = left + 2 * charWidth + charGap + dotGap / 2;
-  return glyphRow(slots, 25, 90, colour) + `<circle cx="${num(dotX)}" cy="70" r="5" fill="${colour}"/>`;
+  const last = slots.length - 1;
+  const seriesColour = layout.seriesColour ?? colour;
+  const glyphs = slots
+    .map((slot, i) => glyph(slot, 25, 90, i === last && i >= 2 && isCjk(slot.char) ? seriesColour : colour))
+    .join('');
+  return glyphs + `<circle cx="${num(dotX)}" cy="70" r="5" fill="${colour}"/>`;
 }
 
 function chineseBluePlate(text: string): string {
@@ -187,10 +263,30 @@ function chineseGreenPlate(text: string): string {
   );
 }
 
+/** Chinese police plate: white, black characters, the closing 警 in red, a black border. */
+function chinesePolicePlate(text: string): string {
+  return (
+    `<rect width="440" height="140" rx="8" fill="#f7f7f5"/>` +
+    `<rect x="5" y="5" width="430" height="130" rx="6" fill="none" stroke="#111111" stroke-width="2.5"/>` +
+    chineseCharacters(text, {
+      plateWidth: 440,
+      charWidth: 45,
+      charGap: 12,
+      dotGap: 34,
+      colour: '#111111',
+      seriesColour: '#d0141c',
+    })
+  );
+}
+
+/** Stands, in a row's text, for the German registration and inspection seals (drawn, never read). */
+const SEALS = '\uE000';
+
 /** Width of a character position on US/EU plates, relative to a full character's pitch. */
 function pitchShare(char: string): number {
   if (char === ' ') return 0.55;
   if (char === '-' || char === '·') return 0.6;
+  if (char === SEALS) return 0.8;
   return 1;
 }
 
@@ -225,8 +321,24 @@ function latinRow(text: string, layout: LatinLayout): string {
     x += share * step;
   });
   return slots
-    .map((slot) => (slot.char === '-' ? dash(slot, top, inkHeight, colour) : glyph(slot, top, inkHeight, colour)))
+    .map((slot) =>
+      slot.char === '-'
+        ? dash(slot, top, inkHeight, colour)
+        : slot.char === SEALS
+          ? seals(slot, top, inkHeight)
+          : glyph(slot, top, inkHeight, colour),
+    )
     .join('');
+}
+
+/** The two round German seals stacked between district and letters: inspection (top) and registration. */
+function seals(slot: GlyphSlot, top: number, inkHeight: number): string {
+  const r = Math.min(slot.boxWidth * 0.42, inkHeight * 0.2);
+  const x = num(slot.centreX);
+  return (
+    `<circle cx="${x}" cy="${num(top + inkHeight * 0.27)}" r="${num(r)}" fill="#2a8fd6" stroke="#555" stroke-width="0.8"/>` +
+    `<circle cx="${x}" cy="${num(top + inkHeight * 0.73)}" r="${num(r)}" fill="#c9c9c9" stroke="#555" stroke-width="0.8"/>`
+  );
 }
 
 /** A dash drawn as a bar (the font's hyphen is too thin to survive a plate's scale). */
@@ -264,7 +376,7 @@ function usPlate(text: string, state: string, slogan: string): string {
 }
 
 /** EU plate, 520 x 110 mm: blue band with the ring of stars and the country code, black characters 75 mm tall. */
-function euPlate(text: string, country: string): string {
+function euPlate(text: string, country: string, department?: string, germanSeals = false): string {
   const stars: string[] = [];
   for (let i = 0; i < 12; i++) {
     const angle = (i * Math.PI) / 6;
@@ -279,7 +391,81 @@ function euPlate(text: string, country: string): string {
     stars.join('') +
     `<text x="23.5" y="93" text-anchor="middle" font-family="DejaVu Sans" font-weight="bold" font-size="24" ` +
     `fill="#ffffff">${escapeXml(country)}</text>` +
-    latinRow(text, { left: 52, right: 512, pitch: 57, charWidth: 44, top: 17.5, inkHeight: 75, colour: '#111111' })
+    (department === undefined
+      ? ''
+      : `<path d="M476 3 H512 a5 5 0 0 1 5 5 V102 a5 5 0 0 1 -5 5 H476 Z" fill="#003399"/>` +
+        `<text x="496.5" y="93" text-anchor="middle" font-family="DejaVu Sans" font-weight="bold" font-size="22" ` +
+        `fill="#ffffff">${escapeXml(department)}</text>`) +
+    latinRow(germanSeals ? text.replace(' ', SEALS) : text, {
+      left: 52,
+      right: department === undefined ? 512 : 470,
+      pitch: 57,
+      charWidth: 44,
+      top: 17.5,
+      inkHeight: 75,
+      colour: '#111111',
+    })
+  );
+}
+
+/** Old Brazilian plate (until 2018), 400 x 130 mm: grey, black characters with a dash, state and city on top. */
+function brazilOldPlate(text: string, city: string): string {
+  return (
+    `<rect width="400" height="130" rx="6" fill="#b9bcc0"/>` +
+    `<rect x="2" y="2" width="396" height="126" rx="5" fill="none" stroke="#222222" stroke-width="3"/>` +
+    `<line x1="4" y1="27" x2="396" y2="27" stroke="#222222" stroke-width="2"/>` +
+    `<text x="200" y="21" text-anchor="middle" font-family="DejaVu Sans" font-weight="bold" font-size="17" ` +
+    `fill="#222222">${escapeXml(city)}</text>` +
+    latinRow(text, { left: 12, right: 388, pitch: 50, charWidth: 42, top: 38, inkHeight: 75, colour: '#151515' })
+  );
+}
+
+/** Mercosur plate (Brazil since 2018, Argentina since 2016), 400 x 130 mm: white, a blue band naming the country. */
+function mercosurPlate(text: string, country: string): string {
+  return (
+    `<rect width="400" height="130" rx="6" fill="#fbfbfb"/>` +
+    `<path d="M3 9 a6 6 0 0 1 6 -6 H391 a6 6 0 0 1 6 6 V28 H3 Z" fill="#1e3f9a"/>` +
+    `<rect x="1.5" y="1.5" width="397" height="127" rx="6" fill="none" stroke="#111111" stroke-width="3"/>` +
+    `<text x="200" y="22" text-anchor="middle" font-family="DejaVu Sans" font-weight="bold" font-size="16" ` +
+    `fill="#ffffff">${escapeXml(country)}</text>` +
+    `<rect x="362" y="8" width="24" height="16" fill="#ffffff" stroke="#1e3f9a" stroke-width="1"/>` +
+    `<circle cx="374" cy="16" r="5" fill="#2f9e44"/>` +
+    latinRow(text, { left: 12, right: 388, pitch: 50, charWidth: 42, top: 40, inkHeight: 72, colour: '#111111' })
+  );
+}
+
+/** Old Argentine plate (1995-2016), 294 x 129 mm: black, white characters, ARGENTINA on top. */
+function argentinaOldPlate(text: string): string {
+  return (
+    `<rect width="294" height="129" rx="8" fill="#141414"/>` +
+    `<rect x="3" y="3" width="288" height="123" rx="6" fill="none" stroke="#e8e8e8" stroke-width="2.5"/>` +
+    `<text x="147" y="24" text-anchor="middle" font-family="DejaVu Sans" font-weight="bold" font-size="15" ` +
+    `fill="#e8e8e8">ARGENTINA</text>` +
+    latinRow(text, { left: 10, right: 284, pitch: 44, charWidth: 36, top: 36, inkHeight: 70, colour: '#f2f2f2' })
+  );
+}
+
+/** UK plate, 520 x 111 mm: yellow at the rear, white at the front, black characters 79 mm tall, an optional band. */
+function ukPlate(text: string, rear: boolean, band: string | undefined): string {
+  const bandSvg =
+    band === undefined
+      ? ''
+      : `<path d="M3 8 a5 5 0 0 1 5 -5 H44 V108 H8 a5 5 0 0 1 -5 -5 Z" fill="#00247d"/>` +
+        `<text x="23.5" y="94" text-anchor="middle" font-family="DejaVu Sans" font-weight="bold" font-size="22" ` +
+        `fill="#ffffff">${escapeXml(band)}</text>`;
+  return (
+    `<rect width="520" height="111" rx="6" fill="${rear ? '#f6c800' : '#fcfcfa'}"/>` +
+    `<rect x="1.5" y="1.5" width="517" height="108" rx="5" fill="none" stroke="#111111" stroke-width="3"/>` +
+    bandSvg +
+    latinRow(text, {
+      left: band === undefined ? 12 : 52,
+      right: 508,
+      pitch: 57,
+      charWidth: 44,
+      top: 16,
+      inkHeight: 79,
+      colour: '#111111',
+    })
   );
 }
 

@@ -1,7 +1,8 @@
 /**
  * Random scene specs, seeded and reproducible: a plate of a style with a
- * plausible number (Chinese provinces, US state series, Slovak districts,
- * Brazilian Mercosur), its place, size, tilt and lighting in a 1280x720
+ * plausible number (Chinese provinces and police series, US state series,
+ * Slovak districts, Brazilian and Argentine old and Mercosur series, British,
+ * French, German and Spanish series), its place, size, tilt and lighting in a 1280x720
  * frame, and text around it that is not the plate (dealer frames, badges,
  * stickers). `renderScene` (scene-renderer.ts) draws a spec.
  */
@@ -27,6 +28,21 @@ const CN_LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
 const US_LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ';
 
 const LATIN_LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** British series letters: never I or Q; Z only among the three random letters at the end. */
+const UK_LETTERS = 'ABCDEFGHJKLMNOPRSTUVWXY';
+
+/** French series skip I, O and U (and the SS, WW pairs, which this generator does not draw). */
+const FR_LETTERS = 'ABCDEFGHJKLMNPQRSTVWXYZ';
+
+/** Spanish series use consonants only, without Ñ and Q. */
+const ES_LETTERS = 'BCDFGHJKLMNPRSTVWXYZ';
+
+/** German district codes (Unterscheidungszeichen) of one to three letters. */
+const DE_DISTRICTS = ['B', 'M', 'K', 'F', 'S', 'HH', 'HB', 'DD', 'KA', 'MZ', 'WI', 'OF', 'BAR', 'LDS', 'MYK'];
+
+/** Brazilian state and city strips of the old grey plates. */
+const BR_CITIES = ['SP - SAO PAULO', 'RJ - RIO DE JANEIRO', 'MG - BELO HORIZONTE', 'PR - CURITIBA', 'SP - CAMPINAS'];
 
 /** Slovak district codes (the first two letters of a Slovak plate). */
 const SK_DISTRICTS = [
@@ -191,6 +207,53 @@ export function randomPlate(style: PlateStyle, random: SeededRandom): PlateSpec 
       for (let i = 0; i < 4; i++) serial += random.pick(DIGITS);
       return { style, text: province + issuer + energyMarker + serial };
     }
+    case 'cn-police': {
+      let serial = '';
+      for (let i = 0; i < 4; i++) serial += random.pick(DIGITS);
+      return { style, text: random.pick(CN_PROVINCES) + random.pick(CN_LETTERS) + serial + '警' };
+    }
+    case 'br-old': {
+      // LLL-NNNN, every letter issued
+      return { style, text: `${letters(random, LATIN_LETTERS, 3)}-${digits(random, 4)}`, city: random.pick(BR_CITIES) };
+    }
+    case 'br-mercosur': {
+      // LLL NLNN: the old number with its second digit turned into a letter
+      const text =
+        letters(random, LATIN_LETTERS, 3) + digits(random, 1) + letters(random, LATIN_LETTERS, 1) + digits(random, 2);
+      return { style, text };
+    }
+    case 'ar-old':
+      return { style, text: `${letters(random, LATIN_LETTERS, 3)} ${digits(random, 3)}` };
+    case 'ar-mercosur': {
+      // issued from AA 000 AA on: the first letter is still early in the alphabet
+      const text = `${random.pick('AB')}${random.pick(LATIN_LETTERS)} ${digits(random, 3)} ${letters(random, LATIN_LETTERS, 2)}`;
+      return { style, text };
+    }
+    case 'uk': {
+      // area code, age identifier (March: the year, September: the year + 50), three random letters
+      const year = random.int(2, 25);
+      const age = String(random.chance(0.5) ? year : year + 50).padStart(2, '0');
+      const text = `${letters(random, UK_LETTERS, 2)}${age} ${letters(random, UK_LETTERS + 'Z', 3)}`;
+      const band = random.chance(0.4) ? random.pick(['UK', 'GB']) : undefined;
+      return { style, text, rear: random.chance(0.6), ...(band ? { band } : {}) };
+    }
+    case 'fr': {
+      const text = `${letters(random, FR_LETTERS, 2)}-${digits(random, 3)}-${letters(random, FR_LETTERS, 2)}`;
+      const department = String(random.int(1, 95)).padStart(2, '0');
+      return { style, text, department };
+    }
+    case 'de': {
+      // district, one or two letters, one to four digits: four to eight characters (the reader's
+      // generic rule; three-character plates such as "F M 2" exist but are not drawn)
+      const district = random.pick(DE_DISTRICTS);
+      const letterCount = random.int(1, 2);
+      const minDigits = Math.max(1, 4 - district.length - letterCount);
+      const digitCount = random.int(minDigits, Math.min(4, 8 - district.length - letterCount));
+      const number = String(random.int(digitCount === 1 ? 1 : 10 ** (digitCount - 1), 10 ** digitCount - 1));
+      return { style, text: `${district} ${letters(random, LATIN_LETTERS, letterCount)} ${number}` };
+    }
+    case 'es':
+      return { style, text: `${digits(random, 4)} ${letters(random, ES_LETTERS, 3)}` };
     case 'us': {
       const { state, slogan, layout } = random.pick(US_STATES);
       const letters = (n: number) => Array.from({ length: n }, () => random.pick(US_LETTERS)).join('');
@@ -207,6 +270,14 @@ export function randomPlate(style: PlateStyle, random: SeededRandom): PlateSpec 
       return { style, text, country: 'SK' };
     }
   }
+}
+
+function letters(random: SeededRandom, alphabet: string, n: number): string {
+  return Array.from({ length: n }, () => random.pick(alphabet)).join('');
+}
+
+function digits(random: SeededRandom, n: number): string {
+  return Array.from({ length: n }, () => random.pick(DIGITS)).join('');
 }
 
 function round2(value: number): number {

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -254,6 +254,36 @@ function checkReport(
   assert.ok(ms.median <= ms.p95 && ms.p95 <= ms.p99, JSON.stringify(ms));
   return report;
 }
+
+describe('platepay scene', () => {
+  for (const style of [
+    'br-old',
+    'br-mercosur',
+    'ar-old',
+    'ar-mercosur',
+    'uk',
+    'fr',
+    'de',
+    'es',
+    'cn-police',
+  ] as const) {
+    it(`--style ${style} --json writes the scene of that seed and prints its plate text`, async () => {
+      const out = join(dir, `scene-${style}.jpg`);
+      const r = await platepay('scene', '--out', out, '--style', style, '--seed', '7', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const printed = JSON.parse(r.stdout) as { file: string; plate: string };
+      const expected = await renderScene(randomSceneSpec(style, 7, 'varied'));
+      assert.deepEqual([printed.file, printed.plate], [out, expected.text]);
+      assert.ok((await readFile(out)).equals(expected.jpeg), `${style}: the file is not the seed's scene`);
+    });
+  }
+
+  it('an unknown --style exits 2 listing the styles', async () => {
+    const r = await platepay('scene', '--out', join(dir, 'x.jpg'), '--style', 'br');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /br-old, br-mercosur, ar-old, ar-mercosur, uk, fr, de, es/);
+  });
+});
 
 describe('platepay eval', () => {
   let sceneReport: Report | undefined;

@@ -21,9 +21,11 @@ import type { ImageInput } from '../../edge/vision/image-input.js';
 import type { PlateRead } from '../../edge/vision/plate-reader.js';
 import { PlateReader, newReadTrace } from '../../edge/vision/plate-reader.js';
 
-const STYLES: readonly PlateStyle[] = ['cn-blue', 'cn-green', 'us', 'eu'];
+/** the first four styles; the plate families added since have their own tests (plate-families.test.ts) */
+type FirstStyle = Extract<PlateStyle, 'cn-blue' | 'cn-green' | 'us' | 'eu'>;
+const STYLES: readonly FirstStyle[] = ['cn-blue', 'cn-green', 'us', 'eu'];
 /** the country a read of each style must name (the eu style draws Slovak plates) */
-const COUNTRY_OF_STYLE: Record<PlateStyle, string> = {
+const COUNTRY_OF_STYLE: Record<FirstStyle, string> = {
   'cn-blue': 'CN',
   'cn-green': 'CN',
   us: 'US',
@@ -59,7 +61,7 @@ function quadBounds(quad: ReadonlyArray<{ x: number; y: number }>): {
 }
 
 /** The best read is the plate that was drawn: same text, a format of the style's country, and its box on the plate. */
-function assertReadsPlate(scene: RenderedScene, reads: PlateRead[], style: PlateStyle): void {
+function assertReadsPlate(scene: RenderedScene, reads: PlateRead[], style: FirstStyle): void {
   const best = reads[0];
   assert.ok(best, `expected ${scene.text}, got no reads`);
   assert.equal(best.text, scene.text, `expected ${scene.text}, got ${describeReads(reads)}`);
@@ -80,7 +82,7 @@ describe('PlateReader reads rendered scenes', () => {
     });
   }
 
-  const tilts: Record<PlateStyle, number> = { 'cn-blue': 10, 'cn-green': -12, us: 8, eu: -10 };
+  const tilts: Record<FirstStyle, number> = { 'cn-blue': 10, 'cn-green': -12, us: 8, eu: -10 };
   for (const style of STYLES) {
     it(`reads a ${style} plate tilted by ${tilts[style]} degrees`, async () => {
       const { scene, reads } = await readScene({ ...randomSceneSpec(style, 2, 'easy'), rotationDeg: tilts[style] });

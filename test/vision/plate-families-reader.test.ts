@@ -1,0 +1,73 @@
+/**
+ * PlateReader on easy rendered scenes of the plate families added for
+ * issue 20: a few scenes per family read right with every region on, and
+ * with only the family's country the read names that country. The Chinese
+ * police style is left out: the recogniser cannot output its 警 yet.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { PlateStyle } from '../../scenes/plate-renderer.js';
+import { renderScene } from '../../scenes/scene-renderer.js';
+import { randomSceneSpec } from '../../scenes/random-scene.js';
+import type { Country } from '../../proto/regions.js';
+import type { PlateRead } from '../../edge/vision/plate-reader.js';
+import { PlateReader } from '../../edge/vision/plate-reader.js';
+
+const FAMILIES: ReadonlyArray<{ style: PlateStyle; country: Country }> = [
+  { style: 'br-old', country: 'BR' },
+  { style: 'br-mercosur', country: 'BR' },
+  { style: 'ar-old', country: 'AR' },
+  { style: 'ar-mercosur', country: 'AR' },
+  { style: 'uk', country: 'GB' },
+  { style: 'fr', country: 'FR' },
+  { style: 'de', country: 'DE' },
+  { style: 'es', country: 'ES' },
+];
+
+const SEEDS = [1, 2, 3];
+
+let everywhere: PlateReader;
+const byCountry = new Map<Country, PlateReader>();
+
+before(async () => {
+  everywhere = await PlateReader.create({ threads: 2 });
+  for (const { country } of FAMILIES) {
+    if (!byCountry.has(country)) byCountry.set(country, await PlateReader.create({ threads: 2, regions: [country] }));
+  }
+});
+
+after(async () => {
+  await everywhere.close();
+  for (const reader of byCountry.values()) await reader.close();
+});
+
+function describeReads(reads: PlateRead[]): string {
+  return reads.length ? reads.map((r) => `${r.text} (${r.format}, ${r.region})`).join(', ') : 'no reads';
+}
+
+describe('PlateReader reads the new plate families', () => {
+  for (const { style, country } of FAMILIES) {
+    // the German seals, drawn between district and letters, are read as an 8 or a B (MZZ982 as DE only: MZ8Z982; WIT16
+    // with all regions: WIBT16): the recogniser has never seen them
+    const todo = style === 'de' ? 'the seals between district and letters are read as a character' : undefined;
+    it(
+      `reads easy ${style} scenes (seeds ${SEEDS.join(', ')}) with all regions, and as ${country} with ${country} only`,
+      { todo },
+      async () => {
+        for (const seed of SEEDS) {
+          const scene = await renderScene(randomSceneSpec(style, seed, 'easy'));
+          const reads = await everywhere.read(scene.jpeg);
+          assert.equal(reads[0]?.text, scene.text, `seed ${seed}: expected ${scene.text}, got ${describeReads(reads)}`);
+          if (seed !== SEEDS[0]) continue;
+          const mine = await byCountry.get(country)!.read(scene.jpeg);
+          assert.equal(
+            mine[0]?.text,
+            scene.text,
+            `${country} only: expected ${scene.text}, got ${describeReads(mine)}`,
+          );
+          assert.ok(mine[0]!.region.split('/').includes(country), `${scene.text} read as ${mine[0]!.region}`);
+        }
+      },
+    );
+  }
+});
