@@ -85,12 +85,96 @@ const view = {
 };
 const notice = h('p', { class: 'message', role: 'status', 'aria-live': 'polite', hidden: true, id: 'notice' });
 
+// The console's tabs: the live view is this module; each other tab is its own module, loaded when first
+// opened, exporting mount(panel, console) (see `consoleContext`). The open tab is kept in the URL's hash.
+const TABS = [
+  { id: 'live', label: 'Live' },
+  { id: 'manage', label: 'Manage', module: './operator-manage.js' },
+  { id: 'charts', label: 'Charts', module: './operator-charts.js' },
+  { id: 'find', label: 'Find a car', module: './operator-find.js' },
+  { id: 'export', label: 'Export', module: './operator-export.js' },
+];
+const mounted = new Set();
+
+/** what a tab module gets: the key of this tab's sign-in, and the way out when the key stops working */
+const consoleContext = {
+  key: () => key,
+  signOutWith: (message) => signOutWith(message),
+  refreshLive: () => refresh(),
+};
+
+function tabFromHash() {
+  const id = location.hash.replace(/^#/, '');
+  return TABS.some((t) => t.id === id) ? id : 'live';
+}
+
 function start() {
   signOutButton.hidden = false;
-  main.replaceChildren(
-    notice,
-    h('div', { class: 'dash' }, view.lots, h('div', { class: 'side' }, view.reviews, view.today, view.ledger)),
+  mounted.clear();
+  const panels = new Map(
+    TABS.map((tab) => [
+      tab.id,
+      h('section', {
+        id: `panel-${tab.id}`,
+        role: 'tabpanel',
+        'aria-labelledby': `tab-${tab.id}`,
+        class: 'panel',
+        hidden: true,
+      }),
+    ]),
   );
+  panels
+    .get('live')
+    .append(
+      notice,
+      h('div', { class: 'dash' }, view.lots, h('div', { class: 'side' }, view.reviews, view.today, view.ledger)),
+    );
+  const buttons = TABS.map((tab) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        role: 'tab',
+        id: `tab-${tab.id}`,
+        'aria-controls': `panel-${tab.id}`,
+        onclick: () => {
+          location.hash = tab.id;
+        },
+      },
+      tab.label,
+    ),
+  );
+  const tablist = h('nav', { class: 'tabs', role: 'tablist', 'aria-label': 'Console' }, buttons);
+  tablist.addEventListener('keydown', (event) => {
+    const i = buttons.indexOf(document.activeElement);
+    if (i < 0 || (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft')) return;
+    const next = buttons[(i + (event.key === 'ArrowRight' ? 1 : buttons.length - 1)) % buttons.length];
+    next.focus();
+    next.click();
+  });
+  const show = async () => {
+    const id = tabFromHash();
+    for (const [i, tab] of TABS.entries()) {
+      const selected = tab.id === id;
+      buttons[i].setAttribute('aria-selected', String(selected));
+      buttons[i].tabIndex = selected ? 0 : -1;
+      panels.get(tab.id).hidden = !selected;
+    }
+    const tab = TABS.find((t) => t.id === id);
+    if (tab.module && !mounted.has(id)) {
+      mounted.add(id);
+      try {
+        const mod = await import(tab.module);
+        await mod.mount(panels.get(id), consoleContext);
+      } catch (err) {
+        mounted.delete(id);
+        panels.get(id).replaceChildren(h('p', { class: 'message error', role: 'alert' }, String(err.message ?? err)));
+      }
+    }
+  };
+  window.onhashchange = () => void show();
+  main.replaceChildren(tablist, ...panels.values());
+  void show();
   void refresh();
   void listen();
 }

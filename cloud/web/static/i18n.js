@@ -1,0 +1,69 @@
+// The pages' languages: English and Simplified Chinese. Each page module registers its own messages
+// for both languages with `addMessages`, and writes every visible string as `t('key', {vars})`.
+// The language is the reader's choice (kept in localStorage) or else the browser's; `setLanguage`
+// stores a new choice and tells the page (a 'languagechange' event on window) so it can re-render.
+
+export const LANGUAGES = ['en', 'zh-CN'];
+const CHOICE = 'platepay.language';
+const catalogue = { en: new Map(), 'zh-CN': new Map() };
+
+/** 'zh', 'zh-CN', 'zh-Hans-*' -> 'zh-CN'; anything else -> 'en' */
+export function pickLanguage(preferred) {
+  for (const tag of preferred ?? []) {
+    const lower = String(tag).toLowerCase();
+    if (lower === 'en' || lower.startsWith('en-')) return 'en';
+    if (lower === 'zh' || lower === 'zh-cn' || lower.startsWith('zh-hans') || lower === 'zh-sg') return 'zh-CN';
+  }
+  return 'en';
+}
+
+function storedChoice() {
+  try {
+    const v = localStorage.getItem(CHOICE);
+    return LANGUAGES.includes(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+let current = storedChoice() ?? pickLanguage(navigator.languages?.length ? navigator.languages : [navigator.language]);
+document.documentElement.lang = current;
+
+export const language = () => current;
+
+export function setLanguage(lang) {
+  if (!LANGUAGES.includes(lang) || lang === current) return;
+  current = lang;
+  try {
+    localStorage.setItem(CHOICE, lang);
+  } catch {
+    // private mode: the choice lasts for this page only
+  }
+  document.documentElement.lang = lang;
+  window.dispatchEvent(new Event('languagechange'));
+}
+
+/** addMessages({ en: {key: 'text {n}'}, 'zh-CN': {key: '文本 {n}'} }); both languages must have the same keys */
+export function addMessages(messages) {
+  for (const lang of LANGUAGES) {
+    for (const [k, v] of Object.entries(messages[lang] ?? {})) catalogue[lang].set(k, v);
+  }
+}
+
+/** t('today.count', {n: 3}) -> the current language's text with {n} filled in; English if missing, else the key */
+export function t(key, vars = {}) {
+  const text = catalogue[current].get(key) ?? catalogue.en.get(key) ?? key;
+  return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
+
+/** keys present in one language and not the other (the tests check this is empty) */
+export function missingMessages() {
+  const missing = [];
+  for (const [a, b] of [
+    ['en', 'zh-CN'],
+    ['zh-CN', 'en'],
+  ]) {
+    for (const k of catalogue[a].keys()) if (!catalogue[b].has(k)) missing.push(`${b}: ${k}`);
+  }
+  return missing;
+}

@@ -1,0 +1,7 @@
+// The console's "find" tab. Placeholder while it is built; mount(panel, console) is its whole interface
+// (see TABS in operator.js).
+import { h } from './ui.js';
+
+export function mount(panel) {
+  panel.replaceChildren(h('h2', {}, 'find'));
+}
