@@ -7,13 +7,19 @@
  * plates it will meet are not).
  *
  * Deterministic: the same samples, seed and options give the same head
- * (the order of each epoch comes from a seeded shuffle; arithmetic is in
- * float64, in a fixed order). The state (parameters, Adam's moments, the
- * epoch, the history) is plain data, so a run can be saved and resumed.
+ * (the epoch loop is ctc-epoch.ts's seeded one; the optimiser is
+ * adam-parameters.ts, float64 in a fixed order). The state (parameters,
+ * Adam's moments, the epoch, the history) is plain data, so a run can be
+ * saved and resumed.
  */
 import { FEATURES, PlateHead } from '../edge/vision/plate-head.js';
-import { SeededRandom } from '../scenes/seeded-random.js';
-import { ctcLoss, greedyLabels } from './ctc-loss.js';
+import { AdamParameters } from './adam-parameters.js';
+import type { AdamState } from './adam-parameters.js';
+import { ctcLoss } from './ctc-loss.js';
+import type { EpochFigures } from './ctc-epoch.js';
+import { ctcFigures, trainOneEpoch } from './ctc-epoch.js';
+
+export type { EpochFigures } from './ctc-epoch.js';
 
 export interface Sample {
   /** [steps][FEATURES] */
@@ -31,30 +37,13 @@ export interface TrainerOptions {
   seed: number;
 }
 
-export interface EpochFigures {
+export interface TrainerState extends AdamState {
   epoch: number;
-  trainLoss: number;
-  validationLoss: number;
-  /** share of validation samples read exactly (greedy decode) */
-  validationAccuracy: number;
-}
-
-export interface TrainerState {
-  epoch: number;
-  params: number[];
-  start: number[];
-  m: number[];
-  v: number[];
-  step: number;
   history: EpochFigures[];
 }
 
 export class HeadTrainer {
-  private readonly params: Float64Array;
-  private readonly start: Float64Array;
-  private readonly m: Float64Array;
-  private readonly v: Float64Array;
-  private step = 0;
+  private readonly adam: AdamParameters;
   epoch = 0;
   readonly history: EpochFigures[] = [];
 
@@ -64,16 +53,9 @@ export class HeadTrainer {
     from: PlateHead | TrainerState,
   ) {
     if (from instanceof PlateHead) {
-      this.params = Float64Array.from([...from.weights, ...from.bias]);
-      this.start = Float64Array.from(this.params);
-      this.m = new Float64Array(this.params.length);
-      this.v = new Float64Array(this.params.length);
+      this.adam = AdamParameters.from([...from.weights, ...from.bias]);
     } else {
-      this.params = Float64Array.from(from.params);
-      this.start = Float64Array.from(from.start);
-      this.m = Float64Array.from(from.m);
-      this.v = Float64Array.from(from.v);
-      this.step = from.step;
+      this.adam = AdamParameters.restore(from);
       this.epoch = from.epoch;
       this.history.push(...from.history);
     }
@@ -81,6 +63,10 @@ export class HeadTrainer {
 
   get columns(): number {
     return this.symbols.length + 1;
+  }
+
+  private get params(): Float64Array {
+    return this.adam.values;
   }
 
   head(): PlateHead {
@@ -93,68 +79,30 @@ export class HeadTrainer {
   }
 
   state(): TrainerState {
-    return {
-      epoch: this.epoch,
-      params: [...this.params],
-      start: [...this.start],
-      m: [...this.m],
-      v: [...this.v],
-      step: this.step,
-      history: this.history.slice(),
-    };
+    return { epoch: this.epoch, ...this.adam.state(), history: this.history.slice() };
   }
 
   /** One pass over `train` in a seeded order; then the figures on `validation`. */
   runEpoch(train: readonly Sample[], validation: readonly Sample[]): EpochFigures {
     this.epoch++;
-    const random = new SeededRandom(this.options.seed * 1000 + this.epoch);
-    const order = train.map((_, i) => i);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = random.int(0, i);
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    const grad = new Float64Array(this.params.length);
-    let lossSum = 0;
-    let counted = 0;
-    for (let b = 0; b < order.length; b += this.options.batchSize) {
-      grad.fill(0);
-      const batch = order.slice(b, b + this.options.batchSize);
-      let used = 0;
-      for (const i of batch) {
-        const loss = this.accumulate(train[i]!, grad);
-        if (Number.isFinite(loss)) {
-          lossSum += loss;
-          counted++;
-          used++;
-        }
-      }
-      if (used > 0) this.update(grad, used);
-    }
-    const v = this.evaluate(validation);
-    const figures = { epoch: this.epoch, trainLoss: counted ? lossSum / counted : NaN, ...v };
+    const { learningRate, l2ToStart, batchSize, seed } = this.options;
+    const trainLoss = trainOneEpoch({
+      count: train.length,
+      seed,
+      epoch: this.epoch,
+      batchSize,
+      size: this.adam.length,
+      lossAndGradient: (i, grad) => this.accumulate(train[i]!, grad),
+      step: (grad, used) => this.adam.update(grad, used, l2ToStart, () => learningRate),
+    });
+    const figures = { epoch: this.epoch, trainLoss, ...this.evaluate(validation) };
     this.history.push(figures);
     return figures;
   }
 
   /** Mean CTC loss and exact-read share of `samples` with the current head. */
   evaluate(samples: readonly Sample[]): { validationLoss: number; validationAccuracy: number } {
-    let loss = 0;
-    let counted = 0;
-    let right = 0;
-    for (const s of samples) {
-      const logits = this.logits(s);
-      const l = ctcLoss(logits, s.steps, this.columns, s.labels).loss;
-      if (Number.isFinite(l)) {
-        loss += l;
-        counted++;
-      }
-      const read = greedyLabels(logits, s.steps, this.columns);
-      if (read.length === s.labels.length && read.every((k, i) => k === s.labels[i])) right++;
-    }
-    return {
-      validationLoss: counted ? loss / counted : NaN,
-      validationAccuracy: samples.length ? right / samples.length : NaN,
-    };
+    return ctcFigures(samples, this.columns, (s) => this.logits(s));
   }
 
   private logits(s: Sample): Float64Array {
@@ -189,21 +137,5 @@ export class HeadTrainer {
       }
     }
     return loss;
-  }
-
-  /** Adam (Kingma & Ba 2015) on the batch mean plus the pull towards the start. */
-  private update(grad: Float64Array, n: number): void {
-    const { learningRate: lr, l2ToStart } = this.options;
-    const b1 = 0.9;
-    const b2 = 0.999;
-    this.step++;
-    const c1 = 1 - b1 ** this.step;
-    const c2 = 1 - b2 ** this.step;
-    for (let i = 0; i < this.params.length; i++) {
-      const g = grad[i]! / n + l2ToStart * (this.params[i]! - this.start[i]!);
-      this.m[i] = b1 * this.m[i]! + (1 - b1) * g;
-      this.v[i] = b2 * this.v[i]! + (1 - b2) * g * g;
-      this.params[i]! -= (lr * (this.m[i]! / c1)) / (Math.sqrt(this.v[i]! / c2) + 1e-8);
-    }
   }
 }

@@ -6,7 +6,7 @@
  * accuracy), stated in the model card and the command's output.
  */
 import sharp from 'sharp';
-import type { EpochFigures } from './head-trainer.js';
+import type { EpochFigures } from './ctc-epoch.js';
 
 const W = 640;
 const H = 360;

@@ -8,21 +8,23 @@
  * = a2^T x W + b -> CTC loss (ctc-loss.ts) -> backward through the head,
  * the second convolution (1x1) and the first (width 3, one step of zero
  * padding on each side), each swish's derivative s(z) (1 + z (1 - s(z))).
- * Adam with its own learning rate for the neck and for the head, and an L2
- * pull of every parameter towards where it started (the generic model),
- * because the training data is small and narrow.
+ * Adam (adam-parameters.ts) with its own learning rate for the neck and for
+ * the head, and an L2 pull of every parameter towards where it started (the
+ * generic model), because the training data is small and narrow.
  *
  * Deterministic: the same samples, seed and options give the same weights
- * (seeded order, float64 arithmetic in a fixed order). The state is plain
- * data, so a run can be saved after an epoch and resumed.
+ * (ctc-epoch.ts's seeded order, float64 arithmetic in a fixed order). The
+ * state is plain data, so a run can be saved after an epoch and resumed.
  */
 import { FEATURES, PlateHead } from '../edge/vision/plate-head.js';
 import type { NeckModel } from '../edge/vision/neck-model.js';
 import type { NeckShape } from '../edge/vision/plate-neck.js';
 import { KERNEL, PlateNeck, neckForward } from '../edge/vision/plate-neck.js';
-import { SeededRandom } from '../scenes/seeded-random.js';
-import { ctcLoss, greedyLabels } from './ctc-loss.js';
-import type { EpochFigures } from './head-trainer.js';
+import { AdamParameters } from './adam-parameters.js';
+import type { AdamState } from './adam-parameters.js';
+import { ctcLoss } from './ctc-loss.js';
+import type { EpochFigures } from './ctc-epoch.js';
+import { ctcFigures, trainOneEpoch } from './ctc-epoch.js';
 
 export interface NeckSample {
   /** the neck's input [shape.input][columns], channel-major */
@@ -45,13 +47,8 @@ export interface NeckTrainerOptions {
   seed: number;
 }
 
-export interface NeckTrainerState {
+export interface NeckTrainerState extends AdamState {
   epoch: number;
-  params: number[];
-  start: number[];
-  m: number[];
-  v: number[];
-  step: number;
   history: EpochFigures[];
 }
 
@@ -69,11 +66,7 @@ interface Layout {
 
 export class NeckTrainer {
   private readonly layout: Layout;
-  private readonly params: Float64Array;
-  private readonly start: Float64Array;
-  private readonly m: Float64Array;
-  private readonly v: Float64Array;
-  private step = 0;
+  private readonly adam: AdamParameters;
   epoch = 0;
   readonly history: EpochFigures[] = [];
 
@@ -94,16 +87,9 @@ export class NeckTrainer {
     const hb = hw + FEATURES * K;
     this.layout = { w1, b1, w2, b2, hw, hb, total: hb + K };
     if ('neck' in from) {
-      this.params = Float64Array.from([...from.neck.parameters, ...from.head.weights, ...from.head.bias]);
-      this.start = Float64Array.from(this.params);
-      this.m = new Float64Array(this.params.length);
-      this.v = new Float64Array(this.params.length);
+      this.adam = AdamParameters.from([...from.neck.parameters, ...from.head.weights, ...from.head.bias]);
     } else {
-      this.params = Float64Array.from(from.params);
-      this.start = Float64Array.from(from.start);
-      this.m = Float64Array.from(from.m);
-      this.v = Float64Array.from(from.v);
-      this.step = from.step;
+      this.adam = AdamParameters.restore(from);
       this.epoch = from.epoch;
       this.history.push(...from.history);
     }
@@ -129,15 +115,7 @@ export class NeckTrainer {
   }
 
   state(): NeckTrainerState {
-    return {
-      epoch: this.epoch,
-      params: [...this.params],
-      start: [...this.start],
-      m: [...this.m],
-      v: [...this.v],
-      step: this.step,
-      history: this.history.slice(),
-    };
+    return { epoch: this.epoch, ...this.adam.state(), history: this.history.slice() };
   }
 
   /** One pass over `train` in a seeded order, then the figures on `validation`. */
@@ -147,58 +125,36 @@ export class NeckTrainer {
     progress?: (done: number, total: number) => void,
   ): EpochFigures {
     this.epoch++;
-    const random = new SeededRandom(this.options.seed * 1000 + this.epoch);
-    const order = train.map((_, i) => i);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = random.int(0, i);
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    const grad = new Float64Array(this.params.length);
-    let lossSum = 0;
-    let counted = 0;
-    for (let b = 0; b < order.length; b += this.options.batchSize) {
-      grad.fill(0);
-      let used = 0;
-      for (const i of order.slice(b, b + this.options.batchSize)) {
-        const loss = this.lossAndGradient(train[i]!, grad);
-        if (Number.isFinite(loss)) {
-          lossSum += loss;
-          counted++;
-          used++;
-        }
-      }
-      if (used > 0) this.update(grad, used);
-      progress?.(Math.min(b + this.options.batchSize, order.length), order.length);
-    }
-    const figures = { epoch: this.epoch, trainLoss: counted ? lossSum / counted : NaN, ...this.evaluate(validation) };
+    const { learningRate, neckLearningRate, l2ToStart, batchSize, seed } = this.options;
+    const headStart = this.layout.hw;
+    const trainLoss = trainOneEpoch({
+      count: train.length,
+      seed,
+      epoch: this.epoch,
+      batchSize,
+      size: this.adam.length,
+      lossAndGradient: (i, grad) => this.lossAndGradient(train[i]!, grad),
+      step: (grad, used) =>
+        this.adam.update(grad, used, l2ToStart, (i) => (i < headStart ? neckLearningRate : learningRate)),
+      progress,
+    });
+    const figures = { epoch: this.epoch, trainLoss, ...this.evaluate(validation) };
     this.history.push(figures);
     return figures;
   }
 
   /** Mean CTC loss and exact-read share of `samples` with the current neck and head. */
   evaluate(samples: readonly NeckSample[]): { validationLoss: number; validationAccuracy: number } {
-    let loss = 0;
-    let counted = 0;
-    let right = 0;
-    for (const s of samples) {
-      const { logits } = this.forward(s);
-      const l = ctcLoss(logits, s.steps, this.columns, s.labels).loss;
-      if (Number.isFinite(l)) {
-        loss += l;
-        counted++;
-      }
-      const read = greedyLabels(logits, s.steps, this.columns);
-      if (read.length === s.labels.length && read.every((k, i) => k === s.labels[i])) right++;
-    }
-    return {
-      validationLoss: counted ? loss / counted : NaN,
-      validationAccuracy: samples.length ? right / samples.length : NaN,
-    };
+    return ctcFigures(samples, this.columns, (s) => this.forward(s).logits);
   }
 
   /** The parameters as one flat array (w1, b1, w2, b2, head weights, head bias); for tests. */
   get parameters(): Float64Array {
-    return this.params;
+    return this.adam.values;
+  }
+
+  private get params(): Float64Array {
+    return this.adam.values;
   }
 
   private forward(s: NeckSample): { logits: Float64Array; act: ReturnType<typeof neckForward> } {
@@ -278,23 +234,6 @@ export class NeckTrainer {
       }
     }
     return loss;
-  }
-
-  /** Adam (Kingma & Ba 2015) on the batch mean plus the pull towards the start. */
-  private update(grad: Float64Array, n: number): void {
-    const { learningRate, neckLearningRate, l2ToStart } = this.options;
-    const b1 = 0.9;
-    const b2 = 0.999;
-    this.step++;
-    const c1 = 1 - b1 ** this.step;
-    const c2 = 1 - b2 ** this.step;
-    for (let i = 0; i < this.params.length; i++) {
-      const lr = i < this.layout.hw ? neckLearningRate : learningRate;
-      const g = grad[i]! / n + l2ToStart * (this.params[i]! - this.start[i]!);
-      this.m[i] = b1 * this.m[i]! + (1 - b1) * g;
-      this.v[i] = b2 * this.v[i]! + (1 - b2) * g * g;
-      this.params[i]! -= (lr * (this.m[i]! / c1)) / (Math.sqrt(this.v[i]! / c2) + 1e-8);
-    }
   }
 }
 

@@ -27,7 +27,7 @@ import { PlateHead } from '../edge/vision/plate-head.js';
 import { NECK_INPUT, NECK_SHAPE, PlateNeck } from '../edge/vision/plate-neck.js';
 import { TextRecognizer } from '../edge/vision/text-recognizer.js';
 import { sourceSummary } from './crop-dataset.js';
-import type { EpochFigures } from './head-trainer.js';
+import type { EpochFigures } from './ctc-epoch.js';
 import { writeLossPlot } from './loss-plot.js';
 import type { NeckSample, NeckTrainerState } from './neck-trainer.js';
 import { NeckTrainer } from './neck-trainer.js';
