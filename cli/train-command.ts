@@ -105,43 +105,13 @@ export const trainCommand = {
     const log = (line: string): void => {
       if (!values.json) process.stdout.write(line + '\n');
     };
-    if (values.train === 'neck') {
-      const out = values.out ?? 'models/plate-neck.json';
-      const result = await trainNeck({
-        data,
-        out,
-        plot: values.plot ?? out.replace(/\.json$/, '') + '.png',
-        epochs: count(values.epochs, '--epochs', 12),
-        patience: count(values.patience, '--patience', 3),
-        seed: count(values.seed, '--seed', 1),
-        renders: count(values.renders, '--renders', 150),
-        augment: count(values.augment, '--augment', 1),
-        learningRate: number(values['learning-rate'], '--learning-rate', 0.002),
-        neckLearningRate: number(values['neck-learning-rate'], '--neck-learning-rate', 0.00003),
-        l2ToStart: number(values.l2, '--l2', 0.001),
-        threads: positiveInteger(values.threads, '--threads') ?? 2,
-        resume: Boolean(values.resume),
-        cut: cutOption(values.cut),
-        blend: blendOption(values.blend),
-        progress: progressBars(),
-        log,
-      });
-      if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
-      else
-        process.stdout.write(
-          `kept epoch ${result.best.epoch}: validation ${(100 * result.best.validationAccuracy).toFixed(1)}% read exactly ` +
-            `(generic ${(100 * result.generic.validationAccuracy).toFixed(1)}%, plate head ` +
-            `${(100 * result.plateHead.validationAccuracy).toFixed(1)}%, shipped blend ` +
-            `${(100 * result.shipped.validationAccuracy).toFixed(1)}%); wrote ${out} in ${result.seconds} s\n`,
-        );
-      return 0;
-    }
-    const out = values.out ?? 'models/plate-head.json';
-    const result = await trainRecognizer({
+    const neck = values.train === 'neck';
+    const out = values.out ?? (neck ? 'models/plate-neck.json' : 'models/plate-head.json');
+    const common = {
       data,
       out,
       plot: values.plot ?? out.replace(/\.json$/, '') + '.png',
-      epochs: count(values.epochs, '--epochs', 25),
+      epochs: count(values.epochs, '--epochs', neck ? 12 : 25),
       seed: count(values.seed, '--seed', 1),
       renders: count(values.renders, '--renders', 150),
       augment: count(values.augment, '--augment', 1),
@@ -152,18 +122,30 @@ export const trainCommand = {
       cut: cutOption(values.cut),
       blend: blendOption(values.blend),
       progress: progressBars(),
-      log: (line) => {
-        if (!values.json) process.stdout.write(line + '\n');
-      },
-    });
-    if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
-    else {
-      process.stdout.write(
-        `kept epoch ${result.best.epoch}: validation ${(100 * result.best.validationAccuracy).toFixed(1)}% read exactly ` +
-          `(generic head ${(100 * result.generic.validationAccuracy).toFixed(1)}%, shipped blend ` +
-          `${(100 * result.shipped.validationAccuracy).toFixed(1)}%); wrote ${out} in ${result.seconds} s\n`,
-      );
+      log,
+    };
+    const pct = (figures: { validationAccuracy: number }) => `${(100 * figures.validationAccuracy).toFixed(1)}%`;
+    if (neck) {
+      const result = await trainNeck({
+        ...common,
+        patience: count(values.patience, '--patience', 3),
+        neckLearningRate: number(values['neck-learning-rate'], '--neck-learning-rate', 0.00003),
+      });
+      if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
+      else
+        process.stdout.write(
+          `kept epoch ${result.best.epoch}: validation ${pct(result.best)} read exactly (generic ${pct(result.generic)}, ` +
+            `plate head ${pct(result.plateHead)}, shipped blend ${pct(result.shipped)}); wrote ${out} in ${result.seconds} s\n`,
+        );
+      return 0;
     }
+    const result = await trainRecognizer(common);
+    if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
+    else
+      process.stdout.write(
+        `kept epoch ${result.best.epoch}: validation ${pct(result.best)} read exactly (generic head ${pct(result.generic)}, ` +
+          `shipped blend ${pct(result.shipped)}); wrote ${out} in ${result.seconds} s\n`,
+      );
     return 0;
   },
 };
