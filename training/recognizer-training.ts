@@ -23,21 +23,12 @@ import { withGraphOutput } from '../edge/vision/onnx-graph.js';
 import { createSession } from '../edge/vision/onnx-session.js';
 import { FEATURE_OUTPUT, PlateHead } from '../edge/vision/plate-head.js';
 import { TextRecognizer } from '../edge/vision/text-recognizer.js';
-import { SeededRandom } from '../scenes/seeded-random.js';
-import type { CropSource } from './crop-dataset.js';
-import {
-  augmentImage,
-  augmentationSeed,
-  isValidation,
-  renderedPlates,
-  sourceSummary,
-  toStrip,
-  trainingCrops,
-} from './crop-dataset.js';
+import { sourceSummary } from './crop-dataset.js';
 import type { EpochFigures, Sample, TrainerState } from './head-trainer.js';
 import { HeadTrainer } from './head-trainer.js';
 import { writeLossPlot } from './loss-plot.js';
-import { ReaderStrips } from './reader-strips.js';
+import type { LabelledStrip } from './training-strips.js';
+import { trainingStrips } from './training-strips.js';
 
 export interface TrainingOptions {
   data: string[];
@@ -86,42 +77,19 @@ export async function trainRecognizer(o: TrainingOptions): Promise<TrainingResul
   const recognizer = new TextRecognizer(session, alphabet);
   const generic = PlateHead.fromGeneric(files.bytes('rec'), dictionary, alphabet);
 
-  const sources = [...(await trainingCrops(o.data, alphabet)), ...renderedPlates(o.renders, o.seed)];
-  const train: Sample[] = [];
-  const validation: Sample[] = [];
-  const jobs: Array<{ source: CropSource; variant: number; into: Sample[] }> = [];
-  for (const source of sources) {
-    if (isValidation(source.plate, o.seed)) jobs.push({ source, variant: 0, into: validation });
-    else for (let v = 0; v <= o.augment; v++) jobs.push({ source, variant: v, into: train });
-  }
-  const strips = o.cut === 'reader' ? await ReaderStrips.create(o.threads, files) : null;
-  const batch = 16;
-  for (let i = 0; i < jobs.length; i += batch) {
-    const part = jobs.slice(i, i + batch);
-    const labelsOf = (plate: string): number[] => [...plate].map((ch) => alphabet.column(ch));
-    if (strips) {
-      for (const j of part) {
-        const bytes = await j.source.load();
-        const random = j.variant === 0 ? null : new SeededRandom(augmentationSeed(o.seed, j.source.id, j.variant));
-        const set = await strips.strips(random ? await augmentImage(bytes, random) : bytes, j.source.plate);
-        // the plate's own line, read right or nearly so; at most one per image (the reader's overlapping cuts agree)
-        const line = set.plates[0] ?? set.nearPlates[0];
-        if (line) j.into.push({ features: line.features, steps: line.steps, labels: labelsOf(j.source.plate) });
-      }
-    } else {
-      const crops = await Promise.all(
-        part.map(async (j) => {
-          const random = j.variant === 0 ? null : new SeededRandom(augmentationSeed(o.seed, j.source.id, j.variant));
-          return toStrip(await j.source.load(), random);
-        }),
-      );
-      const features = await recognizer.features(crops);
-      part.forEach((j, k) => {
-        j.into.push({ features: features[k]!.features, steps: features[k]!.steps, labels: labelsOf(j.source.plate) });
-      });
+  const strips = await trainingStrips(o, alphabet, files);
+  /** each strip's sequence features: the reader's when it cut the strip, else the recogniser's, 16 at a time */
+  const samplesOf = async (list: LabelledStrip[]): Promise<Sample[]> => {
+    const out: Sample[] = [];
+    for (let i = 0; i < list.length; i += 16) {
+      const part = list.slice(i, i + 16);
+      const computed = part.every((s) => s.read) ? [] : await recognizer.features(part.map((s) => s.crop));
+      part.forEach((s, k) => out.push({ ...(s.read ?? computed[k]!), labels: s.labels }));
     }
-    o.progress('features', Math.min(i + batch, jobs.length), jobs.length);
-  }
+    return out;
+  };
+  const train = await samplesOf(strips.train);
+  const validation = await samplesOf(strips.validation);
   o.log(
     `${train.length} training samples (${o.augment} augmented copies each), ${validation.length} validation samples`,
   );

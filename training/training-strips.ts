@@ -8,7 +8,8 @@
  * (within two edits) give no strip.
  *
  * Shared by the head's and the neck's training, which then compute what
- * each needs from the strips (the sequence features, or the neck's input).
+ * each needs from the strips (the sequence features, or the neck's input);
+ * a strip the reader cut keeps the sequence features the reader computed.
  */
 import type { PlateAlphabet } from '../edge/vision/ctc-decoder.js';
 import type { ModelFiles } from '../edge/vision/model-files.js';
@@ -41,6 +42,8 @@ export interface LabelledStrip {
   crop: TextCrop;
   /** plate alphabet columns of the plate's text */
   labels: number[];
+  /** the recogniser's sequence features [steps][120], when the reader cut the strip (it computed them) */
+  read?: { features: Float32Array; steps: number };
 }
 
 export async function trainingStrips(
@@ -66,7 +69,12 @@ export async function trainingStrips(
       const set = await strips.strips(random ? await augmentImage(bytes, random) : bytes, j.source.plate);
       // the plate's own line, read right or nearly so; at most one per image (the reader's overlapping cuts agree)
       const line = set.plates[0] ?? set.nearPlates[0];
-      if (line) j.into.push({ crop: line.crop, labels: labelsOf(j.source.plate) });
+      if (line)
+        j.into.push({
+          crop: line.crop,
+          labels: labelsOf(j.source.plate),
+          read: { features: line.features, steps: line.steps },
+        });
     } else {
       j.into.push({ crop: await toStrip(await j.source.load(), random), labels: labelsOf(j.source.plate) });
     }
