@@ -113,7 +113,7 @@ describe('operator console: find a car', { skip: skipBrowser, timeout: 300_000 }
     await page.getByRole('button', { name: 'Search' }).click();
     await page
       .locator('#find-status')
-      .filter({ hasText: `1 stays of ${PLATE} shown` })
+      .filter({ hasText: `1 stay of ${PLATE} found` })
       .waitFor();
     assert.equal(await hit(LOOK_ALIKE).count(), 0);
   });

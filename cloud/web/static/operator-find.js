@@ -125,7 +125,7 @@ export async function mount(panel, console) {
           status,
           n === 0
             ? t('find.none', { plate: r.plate })
-            : t(r.next ? 'find.count.more' : 'find.count', { n, plate: r.plate }),
+            : t(r.next ? 'find.count.more' : n === 1 ? 'find.count.one' : 'find.count', { n, plate: r.plate }),
         );
       }
       if (r.hits.length)
