@@ -35,6 +35,12 @@ export default tseslint.config(
           'setInterval',
           'clearInterval',
           'clearTimeout',
+          // the console (operator.js, i18n.js) and its find and export tabs
+          'location',
+          'navigator',
+          'Event',
+          'URLSearchParams',
+          'TransformStream',
         ].map((name) => [name, 'readonly']),
       ),
     },

@@ -24,6 +24,8 @@ import { checkLedgerSigner } from './ledger/ledger-signer.js';
 import { WitnessClient } from './ledger/witness-client.js';
 import { ledgerRoutes } from './api/ledger-routes.js';
 import { webRoutes } from './web/web-routes.js';
+import { exportRoutes } from './exports/export-routes.js';
+import { searchRoutes } from './search/search-routes.js';
 import { GateHub } from './gates/gate-hub.js';
 import { LotService } from './lots/lot-service.js';
 import { OperatorKeys } from './operators/operator-keys.js';
@@ -206,6 +208,8 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
   await app.register(operatorRoutes({ keys, lots, parking, drivers, metrics }));
   await app.register(ledgerRoutes(ledger, keys, config.witnessQuorum));
   await app.register(webRoutes({ config, clock, store, drivers, keys, ledger }));
+  await app.register(searchRoutes({ database: config.database, keys }));
+  await app.register(exportRoutes({ database: config.database, keys }));
   await app.ready();
   const gates = new GateHub(store, parking, cardCharges, clock, app.log.child({ component: 'gate-hub' }), {
     gateRefused: (code) => metrics.gateRefused(code),

@@ -109,6 +109,24 @@ const SESSION_KEYS = `
       CREATE INDEX session_keys_session ON session_keys(session_id);
     `;
 
+/**
+ * A plate with its look-alike characters folded (O, D, Q -> 0; I -> 1; B -> 8; S -> 5; Z -> 2; G -> 6),
+ * as SQL on both backends: `foldLookAlikes` of proto/look-alikes.ts, which a test holds it to. The
+ * plate search (cloud/search/) compares it in this exact form, so that the index of migration 7 serves it.
+ */
+export const FOLDED_PLATE_SQL =
+  "replace(replace(replace(replace(replace(replace(replace(replace(plate, 'O', '0'), 'D', '0'), 'Q', '0'), 'I', '1'), 'B', '8'), 'S', '5'), 'Z', '2'), 'G', '6')";
+
+/**
+ * Migration 7 (the same text on both backends): what the operator console's searches read.
+ * Stays by plate with look-alikes folded ("find a car"); settlements of a lot in the order they
+ * were settled (the accounting export reads them in pages of that order).
+ */
+const SEARCH_INDEXES = `
+      CREATE INDEX parking_sessions_plate_folded ON parking_sessions((${FOLDED_PLATE_SQL}));
+      CREATE INDEX settlements_lot_settled ON settlements(lot_id, created_at, id);
+    `;
+
 export const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -544,5 +562,11 @@ export const migrations: readonly Migration[] = [
     name: 'candidate keys of unclosed sessions',
     sql: SESSION_KEYS,
     postgres: SESSION_KEYS,
+  },
+  {
+    version: 7,
+    name: 'indexes of the operator console: stays by folded plate, settlements of a lot by time',
+    sql: SEARCH_INDEXES,
+    postgres: SEARCH_INDEXES,
   },
 ];
