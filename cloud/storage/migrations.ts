@@ -109,6 +109,31 @@ const SESSION_KEYS = `
       CREATE INDEX session_keys_session ON session_keys(session_id);
     `;
 
+/**
+ * Migration 7 (the same text on both backends): what the operator console's
+ * charts read (cloud/storage/stats-repository.ts). The trigger -> barrier
+ * time of each car a lane opened for, as its gate reported it (GateStatus
+ * `lastOpened`), one row per lane event; and indexes for the charts' range
+ * queries by lot and time.
+ */
+const CHART_TABLES = `
+      CREATE TABLE barrier_timings (
+        event_id TEXT PRIMARY KEY,
+        gate_id TEXT NOT NULL,
+        lot_id TEXT NOT NULL REFERENCES lots(id),
+        lane_id TEXT NOT NULL REFERENCES lanes(id),
+        triggered_at BIGINT NOT NULL,
+        trigger_to_barrier_ms BIGINT NOT NULL CHECK (trigger_to_barrier_ms >= 0),
+        received_at BIGINT NOT NULL
+      );
+      CREATE INDEX barrier_timings_lot ON barrier_timings(lot_id, triggered_at);
+      CREATE INDEX parking_sessions_lot_entry ON parking_sessions(lot_id, entry_at);
+      CREATE INDEX parking_sessions_lot_exit ON parking_sessions(lot_id, exit_at);
+      CREATE INDEX settlements_lot_exit ON settlements(lot_id, exit_at);
+      CREATE INDEX lane_events_lane_at ON lane_events(lane_id, at);
+      CREATE INDEX review_items_lot_at ON review_items(lot_id, at);
+    `;
+
 export const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -544,5 +569,11 @@ export const migrations: readonly Migration[] = [
     name: 'candidate keys of unclosed sessions',
     sql: SESSION_KEYS,
     postgres: SESSION_KEYS,
+  },
+  {
+    version: 7,
+    name: 'operator console charts: barrier timings, range indexes',
+    sql: CHART_TABLES,
+    postgres: CHART_TABLES,
   },
 ];

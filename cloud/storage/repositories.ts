@@ -7,6 +7,7 @@
  * All money-moving work runs inside `Store.transaction`, which is atomic and
  * durable when it resolves. Amounts are integers in minor units.
  */
+import type { StatsRepository } from './stats-repository.js';
 import type { Tariff } from '../tariffs/tariff.js';
 
 export interface Driver {
@@ -415,6 +416,8 @@ export interface Repositories {
   lots: LotRepository;
   sessions: SessionRepository;
   settlements: SettlementRepository;
+  /** the operator console's chart figures (cloud/storage/stats-repository.ts) */
+  stats: StatsRepository;
 }
 
 export interface Store {
