@@ -166,6 +166,19 @@ describe('operator console: charts', { skip: skipBrowser, timeout: 300_000 }, ()
     assert.match(await page.locator('figure[data-chart="latency"] table').innerText(), /North entry[\s\S]*North exit/);
     assert.deepEqual(await page.evaluate('globalThis.cspViolations'), []);
     assert.deepEqual(cspViolations, []);
+    // uPlot comes from the cloud, with the pages' headers
+    for (const [file, type] of [
+      ['uplot.js', /^text\/javascript/],
+      ['uplot.css', /^text\/css/],
+    ] as const) {
+      const res = await fetch(`${s.site.url}/web/vendor/${file}`);
+      assert.equal(res.status, 200, file);
+      assert.match(res.headers.get('content-type') ?? '', type);
+      assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.ok((await res.text()).length > 1000, `${file} has its content`);
+    }
+    assert.equal((await fetch(`${s.site.url}/web/vendor/uPlot.cjs.js`)).status, 404);
     await checkAccessibility(page, 'charts tab');
     await screenshot(page, 'operator-charts-en');
   });
