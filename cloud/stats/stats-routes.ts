@@ -23,8 +23,7 @@ import { requireRole } from '../api/auth.js';
 import { errorResponse } from '../api/http-errors.js';
 import { notFound } from '../errors.js';
 import type { OperatorKeys } from '../operators/operator-keys.js';
-import type { Lot, Store } from '../storage/repositories.js';
-import type { StatsBucket } from '../storage/stats-repository.js';
+import type { Lot, StatsBucket, Store } from '../storage/repositories.js';
 import type { DayRange } from './day-range.js';
 import { DAY_MS, HOUR_MS, MAX_RANGE_DAYS, dayRange, localDay } from './day-range.js';
 
