@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import type { CloudToGate, GateStatus } from '../../proto/v1/messages.js';
 import { authSigningBytes } from '../../proto/v1/codec.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
-import { ADMIN_KEY, T0, TEST_BACKEND, TestCloud, setUpLot } from './cloud-harness.js';
+import { ADMIN_KEY, T0, TEST_BACKEND, TestCloud, queryCloudDatabase, setUpLot } from './cloud-harness.js';
 
 type Lanes = GateStatus['lanes'];
 
@@ -130,6 +130,23 @@ describe(`barrier timings from gate statuses to the latency chart (${TEST_BACKEN
       ],
     );
   });
+
+  it(
+    "agrees with PostgreSQL's own percentile_disc",
+    { skip: TEST_BACKEND === 'postgres' ? false : 'PostgreSQL only (the suite runs on SQLite)' },
+    async () => {
+      const rows = await queryCloudDatabase<{ lane_id: string; p50: number; p99: number }>(
+        t.dbPath,
+        `SELECT lane_id,
+           percentile_disc(0.5) WITHIN GROUP (ORDER BY trigger_to_barrier_ms) AS p50,
+           percentile_disc(0.99) WITHIN GROUP (ORDER BY trigger_to_barrier_ms) AS p99
+         FROM barrier_timings WHERE lot_id = ? AND triggered_at >= ? GROUP BY lane_id`,
+        [lot.lotId, T0 - 8 * 3_600_000],
+      );
+      const byLane = new Map(rows.map((r) => [r.lane_id, [Number(r.p50), Number(r.p99)]]));
+      for (const l of (await latency()).lanes) assert.deepEqual([l.p50Ms, l.p99Ms], byLane.get(l.laneId), l.laneName);
+    },
+  );
 
   it('refuses a timing past the limit, naming the field', async () => {
     gate.status([idle(lot.entry, { eventId: 'in-stuck', triggeredAt: T0, triggerToBarrierMs: 600_001 })]);

@@ -191,6 +191,7 @@ describe('operator console: charts', { skip: skipBrowser, timeout: 300_000 }, ()
     const error = page.locator('#charts-to-error');
     await error.filter({ hasText: 'is before from' }).waitFor();
     assert.equal(await to.getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.evaluate('document.activeElement.id'), 'charts-to', 'the keyboard is on the day in error');
     assert.match((await to.getAttribute('aria-describedby')) ?? '', /charts-to-error/);
     await checkAccessibility(page, 'charts tab with a bad range');
     await page.getByLabel('To day').fill(before);

@@ -97,7 +97,10 @@ export async function mount(panel, console) {
   };
   const lotOf = (id) => state.lots.find((l) => l.id === id);
 
+  let asked = 0;
+  /** fetches the figures of the chosen lot and range; an answer to an older choice is dropped */
   const show = async () => {
+    const mine = ++asked;
     state.error = null;
     state.fieldError = null;
     const q = `from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}`;
@@ -108,8 +111,10 @@ export async function mount(panel, console) {
       const [hourly, daily, decisions, confidence, latency] = await Promise.all(
         ['hourly', 'daily', 'decisions', 'confidence', 'latency'].map(get),
       );
+      if (mine !== asked) return;
       state.figures = { hourly, daily, decisions, confidence, latency };
     } catch (err) {
+      if (mine !== asked) return;
       if (err.status === 401 || err.status === 403) return console.signOutWith(err.message);
       state.figures = null;
       // the API names the parameter at the start of its message ("from: ...", "to: ...")
@@ -117,7 +122,7 @@ export async function mount(panel, console) {
       if (field) state.fieldError = { field, message: err.message };
       else state.error = err.message;
     } finally {
-      panel.removeAttribute('aria-busy');
+      if (mine === asked) panel.removeAttribute('aria-busy');
     }
     render();
   };
@@ -138,7 +143,11 @@ export async function mount(panel, console) {
           charts.map((c) => c.figure),
         ),
       );
+    // the form is drawn anew: keep the keyboard where it was (or take it to the day in error)
+    const focused = panel.contains(document.activeElement) ? document.activeElement.id : null;
     panel.replaceChildren(...content);
+    const focus = state.fieldError ? `charts-${state.fieldError.field}` : focused;
+    if (focus) document.getElementById(focus)?.focus();
     if (state.error) say(status, state.error, 'error');
     for (const c of charts) c.draw();
     drawn = charts;
@@ -193,7 +202,11 @@ function rangeForm(state, { choose, show }) {
     field('lot', t('charts.lot'), lotSelect),
     field('from', t('charts.from'), from),
     field('to', t('charts.to'), to, t('charts.rangeHint', { max: MAX_DAYS })),
-    h('button', { type: 'submit', class: 'primary', disabled: state.lots.length === 0 }, t('charts.show')),
+    h(
+      'button',
+      { type: 'submit', id: 'charts-show', class: 'primary', disabled: state.lots.length === 0 },
+      t('charts.show'),
+    ),
   );
   lotSelect.addEventListener('change', () => {
     choose(lotSelect.value);
