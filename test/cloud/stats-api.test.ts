@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_KEY, ManualClock, T0, TEST_BACKEND, TestCloud, setUpLot } from './cloud-harness.js';
+import { ADMIN_KEY, ManualClock, T0, TEST_BACKEND, TestCloud, hourlyTariff, setUpLot } from './cloud-harness.js';
 import type { SeededCarPark, SeededRead } from './stats-seed.js';
 import { seedCarPark } from './stats-seed.js';
 
@@ -206,6 +206,57 @@ describe(`chart figures over HTTP (${TEST_BACKEND}, seed ${SEED})`, { timeout: 1
     assert.equal(r.status, 200);
     assert.equal(r.body.hours.length, 24);
     assert.ok(r.body.hours.every((h: { entries: number; inside: number }) => h.entries === 0 && h.inside === 0));
+  });
+
+  it("buckets by the lot's own local time: a lot at UTC-05:30, its midnight edges exact", async () => {
+    const offset = -330;
+    const lot = await t.call('POST', '/v1/lots', {
+      token: ADMIN_KEY,
+      body: { name: 'West lot', tariff: { ...hourlyTariff, utcOffsetMinutes: offset } },
+    });
+    assert.equal(lot.status, 201, JSON.stringify(lot.body));
+    const entry = await t.call('POST', `/v1/lots/${lot.body.id}/lanes`, {
+      token: ADMIN_KEY,
+      body: { name: 'in', direction: 'entry' },
+    });
+    // lot-local 2026-03-03 00:00 is 05:30 UTC
+    const midnight = Date.UTC(2026, 2, 3) - offset * 60_000;
+    const local = [-1, 0, 59 * 60_000 + 59_999, HOUR, DAY - 1, DAY];
+    for (const [i, dt] of local.entries()) {
+      const r = await t.call('POST', '/v1/events', {
+        token: ADMIN_KEY,
+        body: {
+          eventId: `west-${i}`,
+          laneId: entry.body.id,
+          plate: `WST${347 + i}`,
+          confidence: 0.9,
+          at: midnight + dt,
+        },
+      });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    }
+    const hourly = await t.call('GET', `/v1/lots/${lot.body.id}/stats/hourly?from=2026-03-03&to=2026-03-03`, {
+      token: auditor,
+    });
+    assert.equal(hourly.body.start, midnight);
+    assert.equal(hourly.body.insideAtStart, 1, 'the car a millisecond before midnight');
+    const entries = hourly.body.hours.map((h: { entries: number }) => h.entries);
+    assert.deepEqual(
+      entries,
+      Array.from({ length: 24 }, (_, h) => ({ 0: 2, 1: 1, 23: 1 })[h] ?? 0),
+    );
+    assert.deepEqual(hourly.body.hours.map((h: { inside: number }) => h.inside).slice(0, 2), [3, 4]);
+    const daily = await t.call('GET', `/v1/lots/${lot.body.id}/stats/daily?from=2026-03-02&to=2026-03-04`, {
+      token: auditor,
+    });
+    assert.deepEqual(
+      daily.body.days.map((d: { day: string; entries: number }) => [d.day, d.entries]),
+      [
+        ['2026-03-02', 1],
+        ['2026-03-03', 4],
+        ['2026-03-04', 1],
+      ],
+    );
   });
 
   it('refuses a bad range with a 400 that names the parameter', async () => {
