@@ -215,6 +215,13 @@ describe('operator console: charts', { skip: skipBrowser, timeout: 300_000 }, ()
       'every chart drawn',
     );
     assert.match(charts[0]!.caption, /场内车辆/);
+    // every message of the tab in both languages
+    assert.deepEqual(
+      await page.evaluate(
+        "import('/web/static/i18n.js').then((m) => m.missingMessages().filter((k) => k.includes('charts.')))",
+      ),
+      [],
+    );
     assert.deepEqual(cspViolations, []);
     await checkAccessibility(page, 'charts tab in Chinese');
     await screenshot(page, 'operator-charts-zh-CN');
