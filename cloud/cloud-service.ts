@@ -23,6 +23,7 @@ import { Ledger } from './ledger/ledger.js';
 import { checkLedgerSigner } from './ledger/ledger-signer.js';
 import { WitnessClient } from './ledger/witness-client.js';
 import { ledgerRoutes } from './api/ledger-routes.js';
+import { statsRoutes } from './stats/stats-routes.js';
 import { webRoutes } from './web/web-routes.js';
 import { exportRoutes } from './exports/export-routes.js';
 import { searchRoutes } from './search/search-routes.js';
@@ -210,6 +211,7 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
   await app.register(webRoutes({ config, clock, store, drivers, keys, ledger }));
   await app.register(searchRoutes({ database: config.database, keys }));
   await app.register(exportRoutes({ database: config.database, keys }));
+  await app.register(statsRoutes({ store, keys }));
   await app.ready();
   const gates = new GateHub(store, parking, cardCharges, clock, app.log.child({ component: 'gate-hub' }), {
     gateRefused: (code) => metrics.gateRefused(code),

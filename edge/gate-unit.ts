@@ -10,7 +10,8 @@
  * outcomes, barrier state and, for simulated barriers, the commands sent).
  *
  * Status: while connected, the unit tells the cloud (`gateStatus`, one way)
- * its outbox depth and each lane's state and confirmed barrier state: on
+ * its outbox depth and each lane's state and confirmed barrier state, with
+ * the last car it opened for and its trigger -> barrier-open time: on
  * connecting, after every lane outcome and barrier change, and every 5 s.
  */
 import { readFile } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/clock.js';
 import { GateKey } from '../proto/v1/gate-key.js';
+import { MAX_TRIGGER_TO_BARRIER_MS } from '../proto/v1/messages.js';
 import { ConfirmingBarrier } from './barrier/barrier-driver.js';
 import { createBarrierDriver } from './barrier/barrier-config.js';
 import { createCamera } from './camera/camera-config.js';
@@ -142,11 +144,15 @@ export async function startGateUnit(
         type: 'gateStatus',
         at: clock.now(),
         outboxDepth: journal.outboxSize,
-        lanes: [...lanes.values()].map((l, i) => ({
-          laneId: l.settings.laneId,
-          state: l.state,
-          barrier: barriers[i]!.state,
-        })),
+        lanes: [...lanes.values()].map((l, i) => {
+          const opened = lastOpened.get(l.settings.laneId);
+          return {
+            laneId: l.settings.laneId,
+            state: l.state,
+            barrier: barriers[i]!.state,
+            ...(opened ? { lastOpened: opened } : {}),
+          };
+        }),
       });
     } catch (err) {
       log.error({ err }, 'gate status report failed');
@@ -163,6 +169,8 @@ export async function startGateUnit(
   const cameras: FrameSource[] = [];
   const barriers: ConfirmingBarrier[] = [];
   const history = new Map<string, LaneOutcome[]>();
+  /** each lane's last car the barrier confirmed open for, with its trigger -> open time (in the status) */
+  const lastOpened = new Map<string, { eventId: string; triggeredAt: number; triggerToBarrierMs: number }>();
   const motionLoops: Array<{ stop: boolean }> = [];
   for (const lc of config.lanes) {
     const camera = createCamera(lc.camera, clock);
@@ -190,7 +198,15 @@ export async function startGateUnit(
       triggerToRead.observe(l, o.timings.triggerToReadMs / 1000);
       readToDecision.observe(l, o.timings.readToDecisionMs / 1000);
       if (o.timings.decisionToBarrierMs !== null) decisionToBarrier.observe(l, o.timings.decisionToBarrierMs / 1000);
-      if (o.action === 'open' && o.barrierAcked) triggerToOpen.observe(l, o.timings.totalMs / 1000);
+      if (o.action === 'open' && o.barrierAcked) {
+        triggerToOpen.observe(l, o.timings.totalMs / 1000);
+        if (o.eventId && o.timings.totalMs <= MAX_TRIGGER_TO_BARRIER_MS)
+          lastOpened.set(lc.laneId, {
+            eventId: o.eventId,
+            triggeredAt: o.triggeredAt,
+            triggerToBarrierMs: Math.max(0, Math.round(o.timings.totalMs)),
+          });
+      }
       reads.inc({ ...l, by: o.decidedBy, action: o.action });
       if (o.plate) confidence.observe(l, o.confidence);
       history.set(lc.laneId, [o, ...(history.get(lc.laneId) ?? [])].slice(0, 20));

@@ -104,6 +104,8 @@ interface Connection {
   laneIds: Set<string>;
   /** the foreign lanes last warned about, so a misconfigured gate is not logged every 5 s */
   foreignWarned: string;
+  /** per lane, the last opened car's event whose timing was stored (a status repeats it every few seconds) */
+  openedStored: Map<string, string>;
   /** lane events of one gate are handled one at a time, in order */
   queue: Promise<unknown>;
 }
@@ -212,6 +214,7 @@ export class GateHub {
       nonce: null,
       laneIds: new Set(),
       foreignWarned: '',
+      openedStored: new Map(),
       queue: Promise.resolve(),
     };
     this.connections.add(c);
@@ -415,6 +418,34 @@ export class GateHub {
       });
     } catch (err) {
       this.log.error({ err }, 'a gate activity watcher failed');
+    }
+    await this.storeBarrierTimings(c, gate, lanes);
+  }
+
+  /**
+   * Stores the trigger -> barrier-open time of each lane's last opened car (`lastOpened`), once per
+   * event: for the operator console's latency chart. A failure is logged, never answered (the
+   * status is one way), and the timing is tried again with the next status.
+   */
+  private async storeBarrierTimings(c: Connection, gate: Gate, lanes: GateStatus['lanes']): Promise<void> {
+    const fresh = lanes.filter((l) => l.lastOpened && c.openedStored.get(l.laneId) !== l.lastOpened.eventId);
+    if (!fresh.length) return;
+    try {
+      await this.store.transaction(async (repos) => {
+        for (const l of fresh)
+          await repos.stats.recordBarrierTiming({
+            eventId: l.lastOpened!.eventId,
+            gateId: gate.id,
+            lotId: gate.lotId,
+            laneId: l.laneId,
+            triggeredAt: l.lastOpened!.triggeredAt,
+            triggerToBarrierMs: l.lastOpened!.triggerToBarrierMs,
+            receivedAt: this.clock.now(),
+          });
+      });
+      for (const l of fresh) c.openedStored.set(l.laneId, l.lastOpened!.eventId);
+    } catch (err) {
+      this.log.warn({ err, gateId: gate.id }, 'could not store the barrier timings of a gate status');
     }
   }
 

@@ -127,6 +127,31 @@ const SEARCH_INDEXES = `
       CREATE INDEX settlements_lot_settled ON settlements(lot_id, created_at, id);
     `;
 
+/**
+ * Migration 8 (the same text on both backends): what the operator console's
+ * charts read (cloud/storage/stats-repository.ts). The trigger -> barrier
+ * time of each car a lane opened for, as its gate reported it (GateStatus
+ * `lastOpened`), one row per lane event; and indexes for the charts' range
+ * queries by lot and time.
+ */
+const CHART_TABLES = `
+      CREATE TABLE barrier_timings (
+        event_id TEXT PRIMARY KEY,
+        gate_id TEXT NOT NULL,
+        lot_id TEXT NOT NULL REFERENCES lots(id),
+        lane_id TEXT NOT NULL REFERENCES lanes(id),
+        triggered_at BIGINT NOT NULL,
+        trigger_to_barrier_ms BIGINT NOT NULL CHECK (trigger_to_barrier_ms >= 0),
+        received_at BIGINT NOT NULL
+      );
+      CREATE INDEX barrier_timings_lot ON barrier_timings(lot_id, triggered_at);
+      CREATE INDEX parking_sessions_lot_entry ON parking_sessions(lot_id, entry_at);
+      CREATE INDEX parking_sessions_lot_exit ON parking_sessions(lot_id, exit_at);
+      CREATE INDEX settlements_lot_exit ON settlements(lot_id, exit_at);
+      CREATE INDEX lane_events_lane_at ON lane_events(lane_id, at);
+      CREATE INDEX review_items_lot_at ON review_items(lot_id, at);
+    `;
+
 export const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -568,5 +593,11 @@ export const migrations: readonly Migration[] = [
     name: 'indexes of the operator console: stays by folded plate, settlements of a lot by time',
     sql: SEARCH_INDEXES,
     postgres: SEARCH_INDEXES,
+  },
+  {
+    version: 8,
+    name: 'operator console charts: barrier timings, range indexes',
+    sql: CHART_TABLES,
+    postgres: CHART_TABLES,
   },
 ];

@@ -406,6 +406,82 @@ export interface PaymentRepository {
   recordWebhookEvent(provider: string, eventId: string, at: number): Promise<boolean>;
 }
 
+/** The operator console's chart figures, counted in the database (implementation: stats-repository.ts). */
+/** a lot and a half-open time range [from, to) in ms since the epoch */
+export interface StatsRange {
+  lotId: string;
+  from: number;
+  to: number;
+}
+
+/** what happened in one time bucket; buckets where nothing happened are left out */
+export interface StatsBucket {
+  /** (t - from) / bucketMs, rounded down */
+  index: number;
+  /** stays that began (parking sessions by entry time) */
+  entries: number;
+  /** stays that ended (sessions by exit time) */
+  exits: number;
+  /** settlements in the lot's currency, by the stay's exit time */
+  settlements: number;
+  /** their amounts summed (minor units) */
+  revenue: number;
+  /** lane events the cloud decided (reads of entry and exit lanes) */
+  events: number;
+  /** review items queued */
+  reviews: number;
+}
+
+export interface DecisionCount {
+  action: string;
+  reason: string;
+  count: number;
+}
+
+export interface ReviewReasonCount {
+  reason: string;
+  count: number;
+}
+
+/** a reported trigger -> barrier-open time of one car (see proto/v1 GateStatus `lastOpened`) */
+export interface BarrierTiming {
+  eventId: string;
+  gateId: string;
+  lotId: string;
+  laneId: string;
+  /** when the car triggered the lane (gate clock) */
+  triggeredAt: number;
+  triggerToBarrierMs: number;
+  receivedAt: number;
+}
+
+export interface LaneLatency {
+  laneId: string;
+  laneName: string;
+  count: number;
+  /** nearest-rank percentiles (the value at rank ceil(p * count)), as PostgreSQL's percentile_disc */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface StatsRepository {
+  /** sessions inside the lot at `at` (entered before it and not yet read at an exit) */
+  insideAt(lotId: string, at: number): Promise<number>;
+  /** the range's buckets of `bucketMs` with anything in them; revenue only of settlements in `currency` */
+  buckets(range: StatsRange, bucketMs: number, currency: string): Promise<StatsBucket[]>;
+  /** the stored decisions of the range's lane events, by action and reason, most frequent first */
+  decisions(range: StatsRange): Promise<DecisionCount[]>;
+  /** review items queued in the range, by reason, most frequent first */
+  reviewReasons(range: StatsRange): Promise<ReviewReasonCount[]>;
+  /** lane events by read confidence in `buckets` equal slices of [0, 1] (1 itself in the last); index -> count */
+  confidence(range: StatsRange, buckets: number): Promise<Map<number, number>>;
+  /** per lane of the lot with timings in the range (by trigger time), ordered by lane name */
+  latency(range: StatsRange): Promise<LaneLatency[]>;
+  /** stores a reported timing; false when that event's timing was stored before (the first report stays) */
+  recordBarrierTiming(t: BarrierTiming): Promise<boolean>;
+}
+
 export interface Repositories {
   drivers: DriverRepository;
   payments: PaymentRepository;
@@ -415,6 +491,8 @@ export interface Repositories {
   lots: LotRepository;
   sessions: SessionRepository;
   settlements: SettlementRepository;
+  /** the operator console's chart figures (cloud/storage/stats-repository.ts) */
+  stats: StatsRepository;
 }
 
 export interface Store {

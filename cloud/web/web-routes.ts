@@ -4,7 +4,8 @@
  * in the browser) and `/operator` (lots and lanes live, the review queue,
  * today's settlements, the latest checkpoint). Plain ES modules from
  * `cloud/web/static/`, plus @noble/curves and @noble/hashes served from
- * node_modules for the in-browser receipt check; nothing from elsewhere.
+ * node_modules for the in-browser receipt check and uPlot for the operator
+ * console's charts (/web/vendor/uplot.js, uplot.css); nothing from elsewhere.
  *
  * The pages call the ordinary API with the caller's bearer token or API
  * key, and these few routes of their own:
@@ -77,6 +78,15 @@ function loadStatic(): Map<string, { type: string; body: Buffer }> {
   return files;
 }
 
+/** uPlot (charts on the operator console, MIT), served as /web/vendor/uplot.js and /web/vendor/uplot.css */
+function loadUplot(): Map<string, { type: string; body: Buffer }> {
+  const dist = dirname(fileURLToPath(import.meta.resolve('uplot')));
+  return new Map([
+    ['uplot.js', { type: TYPES['.js']!, body: readFileSync(join(dist, 'uPlot.esm.js')) }],
+    ['uplot.css', { type: TYPES['.css']!, body: readFileSync(join(dist, 'uPlot.min.css')) }],
+  ]);
+}
+
 /** @noble's ES modules, with their bare imports of each other turned into paths under /web/vendor/. */
 function nobleModule(pkg: 'curves' | 'hashes', file: string): Buffer | null {
   if (!/^(?:[a-z0-9_-]+\/)?[a-z0-9_-]+\.js$/.test(file)) return null;
@@ -141,6 +151,13 @@ export function webRoutes(d: WebDeps) {
       const f = files.get(request.params.file);
       if (!f) throw notFound('file', request.params.file);
       return secure(reply, f.type).send(f.body);
+    });
+
+    const uplot = loadUplot();
+    app.get<{ Params: { file: string } }>('/web/vendor/:file', { schema: page }, async (request, reply) => {
+      const f = uplot.get(request.params.file);
+      if (!f) throw notFound('file', request.params.file);
+      return secure(reply, f.type).header('cache-control', 'max-age=3600').send(f.body);
     });
 
     app.get<{ Params: { pkg: string; '*': string } }>(

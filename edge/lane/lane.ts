@@ -64,6 +64,8 @@ export interface LaneOutcome {
   decidedBy: 'cloud' | 'offline-policy' | 'no-read';
   fee: number | null;
   barrierAcked: boolean | null;
+  /** when the car triggered the lane (the clock's time) */
+  triggeredAt: number;
   timings: { triggerToReadMs: number; readToDecisionMs: number; decisionToBarrierMs: number | null; totalMs: number };
 }
 
@@ -221,7 +223,7 @@ export class Lane extends EventEmitter {
   }
 
   private async finish(
-    d: Omit<LaneOutcome, 'laneId' | 'barrierAcked' | 'timings'>,
+    d: Omit<LaneOutcome, 'laneId' | 'barrierAcked' | 'triggeredAt' | 'timings'>,
     triggeredAt: number,
     readAt: number,
   ): Promise<LaneOutcome> {
@@ -241,6 +243,7 @@ export class Lane extends EventEmitter {
       laneId: this.settings.laneId,
       ...d,
       barrierAcked,
+      triggeredAt,
       timings: {
         triggerToReadMs: readAt - triggeredAt,
         readToDecisionMs: decidedAt - readAt,

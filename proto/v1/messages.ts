@@ -27,6 +27,8 @@ export const MAX_POLICY_BYTES = 4 * 1024 * 1024;
 export const MAX_HANDSHAKE_BYTES = 1024;
 /** a policy's allowlist entries at most (67 bytes each in JSON: within MAX_POLICY_BYTES) */
 export const MAX_ALLOWLIST_ENTRIES = 50_000;
+/** a reported trigger -> barrier-open time at most (ms): longer is a lane stuck, not a timing */
+export const MAX_TRIGGER_TO_BARRIER_MS = 600_000;
 /** a lane event's plate crop (JPEG) at most; base64 it still fits in one message */
 export const MAX_CROP_BYTES = 32 * 1024;
 
@@ -199,6 +201,22 @@ export const GateStatus = Type.Object(
           ]),
           /** the barrier as its driver last confirmed it; 'unknown' after a failed or unanswered command */
           barrier: Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('unknown')]),
+          /**
+           * the last car this lane opened the barrier for (its driver confirmed it open): the lane
+           * event, when the car triggered the lane (gate clock) and the time from that trigger to
+           * the confirmed open. Optional (added in place; gates before it send none): the cloud
+           * keeps the first report of each event for the operator console's latency chart
+           */
+          lastOpened: Type.Optional(
+            Type.Object(
+              {
+                eventId: Id,
+                triggeredAt: Millis,
+                triggerToBarrierMs: Type.Integer({ minimum: 0, maximum: MAX_TRIGGER_TO_BARRIER_MS }),
+              },
+              { additionalProperties: false },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

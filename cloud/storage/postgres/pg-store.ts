@@ -54,6 +54,8 @@ import { PgAccounts, PgSettlements } from './pg-money.js';
 import { PgLots } from './pg-lots.js';
 import { PgSessions } from './pg-sessions.js';
 import { SqlPaymentRepository } from '../payment-repository.js';
+import type { SqlSeam } from '../payment-repository.js';
+import { SqlStatsRepository } from '../stats-repository.js';
 
 export interface PgStoreOptions {
   /** connections in the pool (each serves one transaction at a time); default 8 */
@@ -323,6 +325,12 @@ async function migrate(pool: pg.Pool): Promise<void> {
 }
 
 function repositories(q: Query): Repositories {
+  const seam: SqlSeam = {
+    all: (sql, params) => q(numberedPlaceholders(sql), params),
+    run: async (sql, params) => {
+      await q(numberedPlaceholders(sql), params);
+    },
+  };
   return {
     drivers: new PgDrivers(q),
     accounts: new PgAccounts(q),
@@ -331,12 +339,8 @@ function repositories(q: Query): Repositories {
     lots: new PgLots(q),
     sessions: new PgSessions(q),
     settlements: new PgSettlements(q),
-    payments: new SqlPaymentRepository({
-      all: (sql, params) => q(numberedPlaceholders(sql), params),
-      run: async (sql, params) => {
-        await q(numberedPlaceholders(sql), params);
-      },
-    }),
+    payments: new SqlPaymentRepository(seam),
+    stats: new SqlStatsRepository(seam, 'postgres'),
   };
 }
 

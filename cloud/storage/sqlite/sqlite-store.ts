@@ -46,6 +46,8 @@ import { SqliteAccounts, SqliteSettlements } from './sqlite-money.js';
 import { SqliteLots } from './sqlite-lots.js';
 import { SqliteSessions } from './sqlite-sessions.js';
 import { SqlPaymentRepository } from '../payment-repository.js';
+import type { SqlSeam } from '../payment-repository.js';
+import { SqlStatsRepository } from '../stats-repository.js';
 import type { Row } from '../rows.js';
 
 export interface SqliteStoreOptions {
@@ -125,6 +127,12 @@ export class SqliteStore implements Store {
     this.ledgerStore = new SqliteLedgerStore(db);
     const statements = new Statements(db);
     this.sessions = new SqliteSessions(statements);
+    const seam: SqlSeam = {
+      all: async (sql, params) => statements.prepare(sql).all(...params) as Row[],
+      run: async (sql, params) => {
+        statements.prepare(sql).run(...params);
+      },
+    };
     this.repos = {
       drivers: new SqliteDrivers(statements),
       accounts: new SqliteAccounts(statements),
@@ -133,12 +141,8 @@ export class SqliteStore implements Store {
       lots: new SqliteLots(statements),
       sessions: this.sessions,
       settlements: new SqliteSettlements(statements, this.ledgerStore),
-      payments: new SqlPaymentRepository({
-        all: async (sql, params) => statements.prepare(sql).all(...params) as Row[],
-        run: async (sql, params) => {
-          statements.prepare(sql).run(...params);
-        },
-      }),
+      payments: new SqlPaymentRepository(seam),
+      stats: new SqlStatsRepository(seam, 'sqlite'),
     };
   }
 
