@@ -11,7 +11,7 @@ addMessages({
 /** each language in its own words, whatever the page's language is */
 const NAMES = { en: 'English', 'zh-CN': '简体中文' };
 
-/** Puts the switcher into `container` (the header) and keeps its label in the page's language. */
+/** Puts the switcher first in `container` (the header's tools) and keeps its label in the page's language. */
 export function mountLanguageSwitcher(container) {
   const label = h('label', { for: 'language', class: 'language-label' }, t('language.label'));
   const select = h(
@@ -25,5 +25,5 @@ export function mountLanguageSwitcher(container) {
     label.textContent = t('language.label');
     select.value = language();
   });
-  container.append(h('div', { class: 'language' }, label, select));
+  container.prepend(h('div', { class: 'language' }, label, select));
 }

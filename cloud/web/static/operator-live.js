@@ -9,8 +9,8 @@ import './i18n-operator.js';
 
 /**
  * `key()` is the operator's API key, `refresh()` re-reads the dashboard. Returns the view's parts:
- * `parts` go into the live panel, `notice` takes messages, `render(data)` draws, `retranslate()` redraws
- * the last data in the page's language now.
+ * `parts` go into the live panel, `tell(() => text, kind)` shows a notice (its text made again after a
+ * change of language), `render(data)` draws, `retranslate()` redraws in the page's language now.
  */
 export function createLiveView({ key, refresh }) {
   const crops = new Map(); // eventId -> object URL
@@ -41,6 +41,12 @@ export function createLiveView({ key, refresh }) {
     h('div', { class: 'side' }, view.reviews, view.today, view.ledger),
   );
   let last = null;
+  /** the notice's text, made again in the page's language when it changes */
+  let noticeText = null;
+  function tell(make, kind) {
+    noticeText = { make, kind };
+    say(notice, make(), kind);
+  }
 
   function keep(section, ...children) {
     section.replaceChildren(
@@ -93,6 +99,7 @@ export function createLiveView({ key, refresh }) {
     view.reviews.firstElementChild.textContent = t('live.reviews');
     view.today.firstElementChild.textContent = t('live.today');
     view.ledger.firstElementChild.textContent = t('live.ledger');
+    if (noticeText && !notice.hidden) say(notice, noticeText.make(), noticeText.kind);
     if (last) render(last);
   }
 
@@ -272,16 +279,13 @@ export function createLiveView({ key, refresh }) {
       try {
         const out = await api('POST', `/v1/reviews/${r.id}/resolve`, { secret: key(), body });
         const dd = out.decision;
-        const reason = word('live.reason', dd.reason);
-        say(
-          notice,
-          action === 'dismiss'
-            ? t('live.dismissed', { plate: r.plate })
-            : dd.fee
-              ? t('live.resolvedFee', { plate: r.plate, reason, fee: money(dd.fee, dd.currency) })
-              : t('live.resolved', { plate: r.plate, reason }),
-          'ok',
-        );
+        tell(() => {
+          const reason = word('live.reason', dd.reason);
+          if (action === 'dismiss') return t('live.dismissed', { plate: r.plate });
+          return dd.fee
+            ? t('live.resolvedFee', { plate: r.plate, reason, fee: money(dd.fee, dd.currency) })
+            : t('live.resolved', { plate: r.plate, reason });
+        }, 'ok');
         await refresh();
       } catch (err) {
         say(message, err.message, 'error');
@@ -416,5 +420,5 @@ export function createLiveView({ key, refresh }) {
     );
   }
 
-  return { parts: [notice, main], notice, render, retranslate };
+  return { parts: [notice, main], tell, render, retranslate };
 }

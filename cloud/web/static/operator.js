@@ -177,7 +177,7 @@ async function refresh() {
       liveView.render(data);
     } catch (err) {
       if (err.status === 401 || err.status === 403) return signOutWith(err.message);
-      say(liveView.notice, t('live.refreshFailed', { message: err.message }), 'error');
+      liveView.tell(() => t('live.refreshFailed', { message: err.message }), 'error');
     }
   })();
   await refreshing;
