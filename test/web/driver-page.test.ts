@@ -180,6 +180,7 @@ describe('driver page', { skip: skipBrowser, timeout: 300_000 }, () => {
     await cheaper.locator('summary').click();
     assert.match(await cheaper.locator('.why').innerText(), /inclusion proof fails/);
     assert.equal(await page.locator('.receipt[data-verification="verified"]').count(), 0);
+    await checkAccessibility(page, 'driver tampered receipt, en');
     await screenshot(page, 'driver-receipt-tampered-phone');
 
     // the witness's cosignature dropped: below the quorum

@@ -105,6 +105,7 @@ describe('operator dashboard', { skip: skipBrowser, timeout: 300_000 }, () => {
     await checkAccessibility(page, 'operator live view with a review item, en');
     await screenshot(page, 'operator-review-desktop');
     await page.setViewportSize(PHONE);
+    await checkAccessibility(page, 'operator live view on a phone, en');
     await screenshot(page, 'operator-review-phone');
     await page.setViewportSize(DESKTOP);
   });

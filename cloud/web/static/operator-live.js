@@ -195,7 +195,14 @@ export function createLiveView({ key, refresh }) {
       lane.reads.length
         ? h(
             'div',
-            { class: 'table-wrap' },
+            // it scrolls sideways on a narrow screen: a named region the keyboard can reach and scroll
+            {
+              class: 'table-wrap',
+              id: `reads-${lane.id}`, // so a re-render gives the focus back
+              tabindex: 0,
+              role: 'region',
+              'aria-label': t('live.readsCaption', { lane: lane.name }),
+            },
             h(
               'table',
               { class: 'reads' },
