@@ -176,7 +176,8 @@ function keep(section, ...children) {
  */
 function keptForm(section, id, fresh) {
   const old = section.querySelector(`#${id}`);
-  const inUse = old && (old.contains(document.activeElement) || [...old.elements].some((e) => e.value));
+  const inUse =
+    old && (old.contains(document.activeElement) || [...old.querySelectorAll('input')].some((e) => e.value));
   if (!inUse) return fresh;
   if (old.dataset.lang === language()) return old;
   return carryOver(old, fresh);
