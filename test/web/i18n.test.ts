@@ -28,6 +28,8 @@ interface Ui {
   clock(ms: number | null, offsetMinutes?: number | null): string;
   duration(ms: number): string;
   offsetLabel(offsetMinutes: number): string;
+  errorText(err: { code: string; message: string }): string;
+  ApiError: new (status: number, code: string, message: string) => { code: string; message: string };
 }
 
 const i18n = (await import(new URL('i18n.js', STATIC).href)) as I18n;
@@ -186,6 +188,20 @@ describe('formatting', () => {
       /2026年12月4日.*04:30/,
     );
     assert.equal(ui.time(null, 480), '—');
+  });
+
+  it("an API error: the API's own message in English, the words for its code in Chinese when there are some", () => {
+    const bad = new ui.ApiError(401, 'UNAUTHORIZED', 'the API key is not valid');
+    const odd = new ui.ApiError(409, 'SOMETHING_NEW', 'a conflict the page has no words for');
+    assert.equal(ui.errorText(bad), 'the API key is not valid');
+    assert.equal(
+      inLanguage('zh-CN', () => ui.errorText(bad)),
+      '密钥或登录状态无效（或已失效）。',
+    );
+    assert.equal(
+      inLanguage('zh-CN', () => ui.errorText(odd)),
+      'a conflict the page has no words for',
+    );
   });
 
   it('durations in the page language', () => {

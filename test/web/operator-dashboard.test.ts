@@ -173,6 +173,10 @@ describe('operator dashboard', { skip: skipBrowser, timeout: 300_000 }, () => {
     await switchLanguage(page, 'zh-CN');
     assert.equal(await page.getByLabel('API 密钥').inputValue(), operatorKey.slice(0, 10));
     await checkAccessibility(page, 'operator sign-in, zh-CN');
+    // the API's refusal, in Chinese
+    await page.getByLabel('API 密钥').press('Enter');
+    await page.getByRole('alert').filter({ hasText: '密钥或登录状态无效' }).waitFor();
+    await checkAccessibility(page, 'operator sign-in with an error, zh-CN');
     await screenshot(page, 'operator-sign-in-zh-CN');
     await page.getByLabel('API 密钥').fill(operatorKey);
     await page.getByRole('button', { name: '打开控制台' }).click();

@@ -1,7 +1,7 @@
 // The driver's page: sign up or sign in, link and unlink plates, wallets, the current stay with its
 // running fee, and past stays with receipts that are checked in this browser against the ledger's keys.
 // Words in the page's language (the header's switcher); times in each car park's own UTC offset.
-import { api, carryOver, h, money, time, duration, say } from './ui.js';
+import { api, carryOver, errorText, h, money, time, duration, say } from './ui.js';
 import { language, t, translateStatic, word } from './i18n.js';
 import './i18n-driver.js';
 import { mountLanguageSwitcher } from './language-switcher.js';
@@ -90,7 +90,7 @@ function showSignIn(mode = 'in') {
       localStorage.setItem(TOKEN, token);
       await showHome();
     } catch (err) {
-      say(message, err.code === 'BAD_REQUEST' ? friendly(err.message) : err.message, 'error');
+      say(message, err.code === 'BAD_REQUEST' ? friendly(err.message) : errorText(err), 'error');
     }
   });
   // the same form again (in another language): what the driver typed stays, and the focus
@@ -264,7 +264,7 @@ function renderWallet(section, accounts, credit, refresh) {
         say(section.querySelector('.message'), t('driver.cardSaved', { card: m.label }), 'ok');
       }
     } catch (err) {
-      say(message, err.message, 'error');
+      say(message, errorText(err), 'error');
     }
   });
   const shown = keptForm(section, 'card-form', form);
@@ -293,7 +293,7 @@ function renderPlates(section, links, accounts, refresh) {
                     await api('DELETE', `/v1/me/links/${l.id}`, { secret: token });
                     await refresh();
                   } catch (err) {
-                    say(message, err.message, 'error');
+                    say(message, errorText(err), 'error');
                   }
                 },
               },
@@ -348,7 +348,7 @@ function renderPlates(section, links, accounts, refresh) {
       await refresh();
       say(section.querySelector('.message'), t('driver.linked', { plate: link.plate }), 'ok');
     } catch (err) {
-      say(message, err.code === 'BAD_REQUEST' ? friendly(err.message) : err.message, 'error');
+      say(message, err.code === 'BAD_REQUEST' ? friendly(err.message) : errorText(err), 'error');
     }
   });
   // keep what the driver is typing across refreshes

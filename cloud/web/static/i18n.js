@@ -75,10 +75,15 @@ export function tn(key, n, vars = {}) {
   return t(n === 1 ? `${key}.one` : `${key}.other`, { ...vars, n });
 }
 
+/** whether the current language, or English, has words for `key` */
+export function hasMessage(key) {
+  return catalogue[current].has(key) || catalogue.en.has(key);
+}
+
 /** the text of a value the API sends as a code (a decision reason, a lane state): `prefix.value`, or the code itself */
 export function word(prefix, value) {
   const key = `${prefix}.${value}`;
-  return catalogue[current].has(key) || catalogue.en.has(key) ? t(key) : String(value);
+  return hasMessage(key) ? t(key) : String(value);
 }
 
 /** keys present in one language and not the other (the tests check this is empty) */

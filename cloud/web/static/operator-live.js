@@ -3,7 +3,7 @@
 // buttons to resolve, today's settlements and the latest ledger checkpoint. It draws what
 // /web/api/operator/dashboard gives; operator.js fetches it and calls render() when something changed.
 // Times are each car park's own (its tariff's UTC offset); words are the page's language.
-import { api, h, money, time, clock, say } from './ui.js';
+import { api, errorText, h, money, time, clock, say } from './ui.js';
 import { t, tn, word } from './i18n.js';
 import './i18n-operator.js';
 
@@ -295,7 +295,7 @@ export function createLiveView({ key, refresh }) {
         }, 'ok');
         await refresh();
       } catch (err) {
-        say(message, err.message, 'error');
+        say(message, errorText(err), 'error');
       }
     };
     const button = (action, label, kind, needsStay) =>

@@ -2,7 +2,7 @@
 // tab its own module), and the live view's data: it listens to /web/api/operator/stream (server-sent
 // events over fetch, so the API key travels in the Authorization header) and re-reads the dashboard when
 // something changed. The header's language switcher re-translates everything in place.
-import { api, carryOver, h, say } from './ui.js';
+import { api, carryOver, errorText, h, say } from './ui.js';
 import { t, translateStatic } from './i18n.js';
 import './i18n-operator.js';
 import { mountLanguageSwitcher } from './language-switcher.js';
@@ -61,7 +61,7 @@ function showSignIn(problem = '') {
       sessionStorage.setItem(KEY, key);
       start();
     } catch (err) {
-      say(message, err.message, 'error');
+      say(message, errorText(err), 'error');
     }
   });
   const old = document.getElementById('key-form');
@@ -176,8 +176,8 @@ async function refresh() {
       const data = await api('GET', '/web/api/operator/dashboard', { secret: key });
       liveView.render(data);
     } catch (err) {
-      if (err.status === 401 || err.status === 403) return signOutWith(err.message);
-      liveView.tell(() => t('live.refreshFailed', { message: err.message }), 'error');
+      if (err.status === 401 || err.status === 403) return signOutWith(errorText(err));
+      liveView.tell(() => t('live.refreshFailed', { message: errorText(err) }), 'error');
     }
   })();
   await refreshing;

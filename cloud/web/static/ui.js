@@ -1,18 +1,41 @@
 // Small helpers shared by the driver page and the operator dashboard: DOM building (text only, never
 // HTML from data), API calls with a bearer secret, and formatting of money and times in the page's
 // language (i18n.js) and, for times, in a car park's fixed UTC offset (its tariff's utcOffsetMinutes).
-import { addMessages, language, t } from './i18n.js';
+import { addMessages, hasMessage, language, t } from './i18n.js';
 
 addMessages({
   en: {
     'ui.network': 'The service cannot be reached. Check your connection and try again.',
     'ui.duration.hours': '{h} h {m} min',
     'ui.duration.minutes': '{m} min',
+    // the API's errors by code, for the pages in Chinese (in English the API's own message is shown)
+    'api.error.UNAUTHORIZED': 'The key or sign-in is not valid (any more).',
+    'api.error.BAD_CREDENTIALS': 'The email or password is wrong.',
+    'api.error.TOKEN_EXPIRED': 'You were signed out: sign in again.',
+    'api.error.FORBIDDEN': 'Your role may not do this.',
+    'api.error.PAYMENT_METHOD_REFUSED': 'The payment provider refused this card.',
+    'api.error.PAYMENT_DECLINED': 'The payment was declined.',
+    'api.error.PROVIDER_UNAVAILABLE': 'The payment provider did not answer; try again.',
+    'api.error.STORAGE_FULL': 'The service cannot save right now; nothing was changed. Try again later.',
+    'api.error.STORAGE_READ_ONLY': 'The service cannot save right now; nothing was changed. Try again later.',
+    'api.error.STORAGE_IO_ERROR': 'The service cannot save right now; nothing was changed. Try again later.',
+    'api.error.INTERNAL': 'Something went wrong in the service. Try again.',
   },
   'zh-CN': {
     'ui.network': '无法连接服务，请检查网络后重试。',
     'ui.duration.hours': '{h} 小时 {m} 分钟',
     'ui.duration.minutes': '{m} 分钟',
+    'api.error.UNAUTHORIZED': '密钥或登录状态无效（或已失效）。',
+    'api.error.BAD_CREDENTIALS': '电子邮箱或密码错误。',
+    'api.error.TOKEN_EXPIRED': '登录已过期，请重新登录。',
+    'api.error.FORBIDDEN': '您的角色无权执行此操作。',
+    'api.error.PAYMENT_METHOD_REFUSED': '支付机构拒绝了这张卡。',
+    'api.error.PAYMENT_DECLINED': '支付被拒绝。',
+    'api.error.PROVIDER_UNAVAILABLE': '支付机构没有响应，请重试。',
+    'api.error.STORAGE_FULL': '服务暂时无法保存，未做任何更改，请稍后再试。',
+    'api.error.STORAGE_READ_ONLY': '服务暂时无法保存，未做任何更改，请稍后再试。',
+    'api.error.STORAGE_IO_ERROR': '服务暂时无法保存，未做任何更改，请稍后再试。',
+    'api.error.INTERNAL': '服务出现错误，请重试。',
   },
 });
 
@@ -63,6 +86,15 @@ export async function api(method, path, { secret, body } = {}) {
     throw new ApiError(res.status, e.code, e.message);
   }
   return data;
+}
+
+/**
+ * What to tell the reader about a failed call: in English the API's own message (the most precise);
+ * in another language the words for its code when the catalogue has them, else the API's message.
+ */
+export function errorText(err) {
+  const key = `api.error.${err.code}`;
+  return language() !== 'en' && err.code && hasMessage(key) ? t(key) : err.message;
 }
 
 const digitsCache = new Map();
