@@ -1,7 +1,9 @@
 // The pages' languages: English and Simplified Chinese. Each page module registers its own messages
 // for both languages with `addMessages`, and writes every visible string as `t('key', {vars})`.
 // The language is the reader's choice (kept in localStorage) or else the browser's; `setLanguage`
-// stores a new choice and tells the page (a 'languagechange' event on window) so it can re-render.
+// stores a new choice, re-translates the html's own text (elements with data-i18n="key") and tells the
+// page (a 'languagechange' event on window) so each module re-renders. `tn` picks a count's words,
+// `word` shows a code the API sends (a decision reason) in words when the catalogue has them.
 
 export const LANGUAGES = ['en', 'zh-CN'];
 const CHOICE = 'platepay.language';
