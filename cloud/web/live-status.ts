@@ -188,6 +188,8 @@ export class LiveStatus {
           id: lot.id,
           name: lot.name,
           currency: lot.tariff.currency,
+          /** the lot's local time is UTC + this (its tariff's fixed offset): the page shows its times in it */
+          utcOffsetMinutes: lot.tariff.utcOffsetMinutes,
           lanes: lanes.map((lane) => {
             const reads = laneReads.get(lane.id) ?? [];
             const last = reads[0];

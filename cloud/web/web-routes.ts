@@ -191,17 +191,37 @@ export function webRoutes(d: WebDeps) {
 
     app.get(
       '/web/api/me/parking',
-      { schema: { tags: ['web'], summary: 'My unclosed stays with the fee so far' }, preHandler: driver },
+      {
+        schema: {
+          tags: ['web'],
+          summary:
+            "My unclosed stays with the fee so far, and the car parks of all my stays (their currency and UTC offset, for the page's times)",
+        },
+        preHandler: driver,
+      },
       async (request) => {
         const now = d.clock.now();
-        const sessions = (await d.drivers.sessions(request.driver!)).filter((s) => s.status !== 'closed');
+        const all = await d.drivers.sessions(request.driver!);
+        const sessions = all.filter((s) => s.status !== 'closed');
         const lots = await d.store.transaction(async (repos) => {
           const out = new Map<string, Awaited<ReturnType<typeof repos.lots.lotById>>>();
-          for (const id of new Set(sessions.map((s) => s.lotId))) out.set(id, await repos.lots.lotById(id));
+          for (const id of new Set(all.map((s) => s.lotId))) out.set(id, await repos.lots.lotById(id));
           return out;
         });
         return {
           now,
+          lots: [...lots.values()].flatMap((lot) =>
+            lot
+              ? [
+                  {
+                    id: lot.id,
+                    name: lot.name,
+                    currency: lot.tariff.currency,
+                    utcOffsetMinutes: lot.tariff.utcOffsetMinutes,
+                  },
+                ]
+              : [],
+          ),
           sessions: sessions.map((s) => {
             const lot = lots.get(s.lotId) ?? null;
             const priceable = isPriceableStay(s.entryAt, now);
@@ -213,6 +233,8 @@ export function webRoutes(d: WebDeps) {
               status: s.status,
               fee: s.fee ?? (lot && priceable ? feeFor(lot.tariff, s.entryAt, Math.max(now, s.entryAt)) : null),
               currency: lot?.tariff.currency ?? null,
+              /** the lot's local time is UTC + this; null when the lot is gone */
+              utcOffsetMinutes: lot?.tariff.utcOffsetMinutes ?? null,
               note:
                 s.fee === null && !priceable
                   ? 'the entry time of this stay cannot be right; the car park will settle it with you'

@@ -7,11 +7,15 @@
  * and then the receipt, checked in the browser and marked verified. A
  * receipt tampered on the way (its record, or its checkpoint's
  * cosignature) shows as not verified. Signing out ends the token at the
- * cloud too.
+ * cloud too. The page switches to Simplified Chinese in place (what the
+ * driver typed kept), times are the car park's, and both languages pass the
+ * accessibility check, with screenshots of each.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { checkAccessibility } from './accessibility.js';
+import { missingMessages, switchLanguage } from './page-language.js';
 import type { Site } from './web-harness.js';
 import { DESKTOP, PHONE, launchBrowser, screenshot, skipBrowser, startSite } from './web-harness.js';
 
@@ -26,7 +30,15 @@ describe('driver page', { skip: skipBrowser, timeout: 300_000 }, () => {
   before(async () => {
     s = await startSite({ entry: [PLATE], exit: [PLATE] }, 7);
     browser = await launchBrowser();
-    context = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    // a driver in the car park's own time zone (UTC+8): the page's times carry no offset for them
+    context = await browser.newContext({
+      viewport: PHONE,
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      timezoneId: 'Asia/Shanghai',
+      locale: 'en-US',
+    });
     page = await context.newPage();
   });
 
@@ -37,13 +49,25 @@ describe('driver page', { skip: skipBrowser, timeout: 300_000 }, () => {
 
   it('signs a driver up and links a plate, with clear errors for a bad one', async () => {
     await page.goto(`${s.site.url}/driver`);
+    await checkAccessibility(page, 'driver sign-in, en');
     await screenshot(page, 'driver-sign-in-phone');
+    await screenshot(page, 'driver-sign-in-en');
     await page.getByRole('button', { name: 'Create an account' }).click();
     await page.getByLabel('Your name').fill('Mei Lin');
     await page.getByLabel('Email').fill('mei@example.com');
+    // in Chinese and back, in place: what was typed stays
+    await switchLanguage(page, 'zh-CN');
+    assert.equal(await page.getByLabel('姓名').inputValue(), 'Mei Lin');
+    assert.equal(await page.getByLabel('电子邮箱').inputValue(), 'mei@example.com');
+    assert.equal(await page.title(), 'platepay — 我的停车');
+    await checkAccessibility(page, 'driver sign-up, zh-CN');
+    await screenshot(page, 'driver-sign-in-zh-CN');
+    await switchLanguage(page, 'en');
+    assert.equal(await page.getByLabel('Your name').inputValue(), 'Mei Lin');
     await page.getByLabel('Password').fill('short');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('alert').filter({ hasText: 'at least 8 characters' }).waitFor();
+    await checkAccessibility(page, 'driver sign-up with an error, en');
     await page.getByLabel('Password').fill('a long enough password');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByText('Signed in as Mei Lin').waitFor();
@@ -75,6 +99,7 @@ describe('driver page', { skip: skipBrowser, timeout: 300_000 }, () => {
     await page.getByLabel('Plate number').press('Enter');
     await page.locator(`.plate-row[data-plate="${PLATE}"]`).waitFor();
     await page.getByText('Not parked anywhere.').waitFor();
+    await checkAccessibility(page, 'driver home, en');
     await screenshot(page, 'driver-signed-in-phone');
   });
 
@@ -85,6 +110,9 @@ describe('driver page', { skip: skipBrowser, timeout: 300_000 }, () => {
     await stay.waitFor(); // the page refreshes by itself
     assert.match(await stay.innerText(), new RegExp(`${PLATE}[\\s\\S]*Riverside car park`));
     assert.match(await stay.locator('.running-fee').innerText(), /5(\.00)?/);
+    // the entry time in the car park's zone, which is the reader's: no offset shown
+    assert.doesNotMatch(await stay.innerText(), /UTC/);
+    await checkAccessibility(page, 'driver parked, en');
     await screenshot(page, 'driver-parked-phone');
 
     const exit = await s.trigger('exit');
@@ -96,10 +124,35 @@ describe('driver page', { skip: skipBrowser, timeout: 300_000 }, () => {
     await receipt.locator('summary').click();
     assert.match(await receipt.innerText(), /Cosigned by\s+partner-bank/);
     assert.match(await page.locator('.account .balance').innerText(), /^\D*0\.00$/); // charged on the card
+    await checkAccessibility(page, 'driver receipt, en');
     await screenshot(page, 'driver-receipt-phone');
+    await screenshot(page, 'driver-en');
     await page.setViewportSize(DESKTOP);
     await screenshot(page, 'driver-receipt-desktop');
     await page.setViewportSize(PHONE);
+  });
+
+  it('switches to Simplified Chinese in place: words, money and what the driver is typing', async () => {
+    await page.getByLabel('Plate number').fill('皖A9');
+    await switchLanguage(page, 'zh-CN');
+    await page.locator('#now-h').filter({ hasText: '正在停车' }).waitFor();
+    await page.getByText('当前没有停车。').waitFor();
+    assert.equal(await page.getByLabel('车牌号码').inputValue(), '皖A9');
+    await page.getByRole('button', { name: '绑定车牌' }).waitFor();
+    const receipt = page.locator('.receipt[data-verification="verified"]');
+    assert.match(await receipt.innerText(), /✓ 已验证/);
+    assert.match(await receipt.locator('.amount').innerText(), /^¥5\.00$/);
+    assert.match(await receipt.innerText(), /银行卡扣款/);
+    await receipt.locator('summary').click();
+    assert.match(await receipt.innerText(), /联署方\s+partner-bank/);
+    assert.match(await page.locator('.greeting').innerText(), /^已登录：Mei Lin/);
+    // every module the page loaded (receipt checks included) has both languages' words
+    assert.deepEqual(await missingMessages(page), []);
+    await checkAccessibility(page, 'driver receipt, zh-CN');
+    await screenshot(page, 'driver-zh-CN');
+    await page.getByLabel('车牌号码').fill('');
+    await switchLanguage(page, 'en');
+    await page.locator('#now-h').filter({ hasText: 'Parking now' }).waitFor();
   });
 
   it('marks a tampered receipt as not verified', async () => {
@@ -127,6 +180,7 @@ describe('driver page', { skip: skipBrowser, timeout: 300_000 }, () => {
     await cheaper.locator('summary').click();
     assert.match(await cheaper.locator('.why').innerText(), /inclusion proof fails/);
     assert.equal(await page.locator('.receipt[data-verification="verified"]').count(), 0);
+    await checkAccessibility(page, 'driver tampered receipt, en');
     await screenshot(page, 'driver-receipt-tampered-phone');
 
     // the witness's cosignature dropped: below the quorum

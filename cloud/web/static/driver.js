@@ -1,6 +1,10 @@
 // The driver's page: sign up or sign in, link and unlink plates, wallets, the current stay with its
 // running fee, and past stays with receipts that are checked in this browser against the ledger's keys.
-import { api, h, money, time, duration, say } from './ui.js';
+// Words in the page's language (the header's switcher); times in each car park's own UTC offset.
+import { api, carryOver, errorText, h, money, time, duration, say } from './ui.js';
+import { language, t, translateStatic, word } from './i18n.js';
+import './i18n-driver.js';
+import { mountLanguageSwitcher } from './language-switcher.js';
 import { checkReceipt } from './receipt-check.js';
 
 const main = document.getElementById('main');
@@ -9,6 +13,11 @@ const TOKEN = 'platepay.driverToken';
 let token = localStorage.getItem(TOKEN);
 let keys = null;
 let refreshTimer = null;
+/** what the page shows now, to redraw in another language: a sign-in form, or the signed-in home */
+let showing = { mode: 'in' };
+
+translateStatic();
+mountLanguageSwitcher(document.getElementById('tools'));
 
 signOutButton.addEventListener('click', () => {
   const signedOut = token;
@@ -25,33 +34,47 @@ function field(id, label, attrs) {
 
 function showSignIn(mode = 'in') {
   clearInterval(refreshTimer);
+  showing = { mode };
   signOutButton.hidden = true;
-  const message = h('p', { class: 'message', role: 'alert', hidden: true });
+  const message = h('p', { class: 'message', role: 'alert', hidden: true, id: 'sign-in-message' });
   const up = mode === 'up';
+  const id = up ? 'sign-up-form' : 'sign-in-form';
   const form = h(
     'form',
-    { class: 'card', id: up ? 'sign-up-form' : 'sign-in-form', novalidate: true },
-    h('h2', {}, up ? 'Create an account' : 'Sign in'),
-    up ? field('name', 'Your name', { autocomplete: 'name', required: true, maxlength: 100 }) : null,
-    field('email', 'Email', { type: 'email', autocomplete: 'email', required: true }),
-    field('password', 'Password', {
+    { class: 'card', id, novalidate: true },
+    h('h2', {}, up ? t('driver.signUp.heading') : t('driver.signIn.heading')),
+    up
+      ? field('name', t('driver.name'), {
+          autocomplete: 'name',
+          required: true,
+          maxlength: 100,
+          'aria-describedby': message.id,
+        })
+      : null,
+    field('email', t('driver.email'), {
+      type: 'email',
+      autocomplete: 'email',
+      required: true,
+      'aria-describedby': message.id,
+    }),
+    field('password', t('driver.password'), {
       type: 'password',
       autocomplete: up ? 'new-password' : 'current-password',
       required: true,
       minlength: up ? 8 : 1,
-      'aria-describedby': up ? 'password-hint' : null,
+      'aria-describedby': up ? `password-hint ${message.id}` : message.id,
     }),
-    up ? h('p', { class: 'hint', id: 'password-hint' }, 'At least 8 characters.') : null,
+    up ? h('p', { class: 'hint', id: 'password-hint' }, t('driver.passwordHint')) : null,
     message,
-    h('button', { type: 'submit', class: 'primary' }, up ? 'Create account' : 'Sign in'),
+    h('button', { type: 'submit', class: 'primary' }, up ? t('driver.signUp.submit') : t('driver.signIn.submit')),
     h(
       'p',
       {},
-      up ? 'Already have an account? ' : 'New here? ',
+      up ? t('driver.haveAccount') : t('driver.newHere'),
       h(
         'button',
         { type: 'button', class: 'link', onclick: () => showSignIn(up ? 'in' : 'up') },
-        up ? 'Sign in' : 'Create an account',
+        up ? t('driver.toSignIn') : t('driver.toSignUp'),
       ),
     ),
   );
@@ -67,19 +90,21 @@ function showSignIn(mode = 'in') {
       localStorage.setItem(TOKEN, token);
       await showHome();
     } catch (err) {
-      say(message, err.code === 'BAD_REQUEST' ? friendly(err.message) : err.message, 'error');
+      say(message, err.code === 'BAD_REQUEST' ? friendly(err.message) : errorText(err), 'error');
     }
   });
-  main.replaceChildren(form);
-  form.querySelector('input').focus();
+  // the same form again (in another language): what the driver typed stays, and the focus
+  const old = document.getElementById(id);
+  main.replaceChildren(carryOver(old, form));
+  if (!old) form.querySelector('input').focus();
 }
 
 /** fastify's schema messages, in words a driver reads */
 function friendly(message) {
-  if (/email/.test(message)) return 'Enter a valid email address.';
-  if (/password/.test(message)) return 'The password must be at least 8 characters.';
-  if (/name/.test(message)) return 'Enter your name.';
-  if (/plate/.test(message)) return 'Enter a plate number.';
+  if (/email/.test(message)) return t('driver.bad.email');
+  if (/password/.test(message)) return t('driver.bad.password');
+  if (/name/.test(message)) return t('driver.bad.name');
+  if (/plate/.test(message)) return t('driver.bad.plate');
   return message;
 }
 
@@ -90,16 +115,17 @@ async function loadKeys() {
 
 async function showHome() {
   signOutButton.hidden = false;
+  const section = (id) => h('section', { class: 'card', 'aria-labelledby': `${id}-h` }, h('h2', { id: `${id}-h` }));
   const sections = {
-    wallet: h('section', { class: 'card', 'aria-labelledby': 'wallet-h' }, h('h2', { id: 'wallet-h' }, 'Wallet')),
-    plates: h('section', { class: 'card', 'aria-labelledby': 'plates-h' }, h('h2', { id: 'plates-h' }, 'My plates')),
-    now: h('section', { class: 'card', 'aria-labelledby': 'now-h' }, h('h2', { id: 'now-h' }, 'Parking now')),
-    history: h(
-      'section',
-      { class: 'card', 'aria-labelledby': 'history-h' },
-      h('h2', { id: 'history-h' }, 'History and receipts'),
-    ),
+    wallet: section('wallet'),
+    plates: section('plates'),
+    now: section('now'),
+    history: section('history'),
   };
+  const headings = () => {
+    for (const [id, s] of Object.entries(sections)) s.firstElementChild.textContent = t(`driver.${id}`);
+  };
+  headings();
   const greeting = h('p', { class: 'greeting' });
   main.replaceChildren(greeting, sections.now, sections.plates, sections.wallet, sections.history);
   const state = { me: null };
@@ -115,11 +141,12 @@ async function showHome() {
         api('GET', '/v1/me/credit', { secret: token }),
       ]);
       state.me = me;
-      greeting.textContent = `Signed in as ${me.driver.name} (${me.driver.email})`;
+      headings();
+      greeting.textContent = t('driver.greeting', { name: me.driver.name, email: me.driver.email });
       renderWallet(sections.wallet, me.accounts, credit, refresh);
       renderPlates(sections.plates, links.links, me.accounts, refresh);
       renderNow(sections.now, parking);
-      renderHistory(sections.history, receipts.receipts, sessions.sessions, k);
+      renderHistory(sections.history, receipts.receipts, sessions.sessions, k, parking.lots);
     } catch (err) {
       if (err.status === 401) {
         localStorage.removeItem(TOKEN);
@@ -128,6 +155,7 @@ async function showHome() {
       }
     }
   };
+  showing = { mode: 'home', refresh };
   await refresh();
   clearInterval(refreshTimer);
   refreshTimer = setInterval(() => {
@@ -142,8 +170,21 @@ function keep(section, ...children) {
   );
 }
 
+/**
+ * A form the driver is using (focused, or typed into) survives the 3-second refresh as it is, so typing
+ * is never interrupted; in another language it is rebuilt with what was typed carried over.
+ */
+function keptForm(section, id, fresh) {
+  const old = section.querySelector(`#${id}`);
+  const inUse =
+    old && (old.contains(document.activeElement) || [...old.querySelectorAll('input')].some((e) => e.value));
+  if (!inUse) return fresh;
+  if (old.dataset.lang === language()) return old;
+  return carryOver(old, fresh);
+}
+
 function renderWallet(section, accounts, credit, refresh) {
-  const message = h('p', { class: 'message', role: 'alert', hidden: true });
+  const message = h('p', { class: 'message', role: 'alert', hidden: true, id: 'card-message' });
   const list = h(
     'ul',
     { class: 'plain' },
@@ -155,17 +196,13 @@ function renderWallet(section, accounts, credit, refresh) {
         h(
           'dl',
           { class: 'pairs' },
-          h('dt', {}, 'Balance'),
+          h('dt', {}, t('driver.balance')),
           h('dd', { class: 'balance' }, money(a.balance, a.currency)),
-          h('dt', {}, 'Available incl. credit'),
+          h('dt', {}, t('driver.available')),
           h('dd', { class: 'available' }, money(a.available, a.currency)),
-          h('dt', {}, 'Card for parking'),
-          h(
-            'dd',
-            { class: 'payment-method' },
-            a.paymentMethod ? a.paymentMethod.label : 'none: exits are paid from the balance',
-          ),
-          a.pendingTopUps.length ? h('dt', {}, 'Top-ups waiting for the bank') : null,
+          h('dt', {}, t('driver.card')),
+          h('dd', { class: 'payment-method' }, a.paymentMethod ? a.paymentMethod.label : t('driver.noCard')),
+          a.pendingTopUps.length ? h('dt', {}, t('driver.pendingTopUps')) : null,
           a.pendingTopUps.length
             ? h('dd', { class: 'pending-top-ups' }, a.pendingTopUps.map((t) => money(t.amount, t.currency)).join(', '))
             : null,
@@ -177,23 +214,31 @@ function renderWallet(section, accounts, credit, refresh) {
     'p',
     { class: 'muted standing' },
     credit.goodStanding
-      ? `Good standing (score ${credit.score}): you may owe up to ${money(credit.creditLimit, credit.currency)}.`
-      : `Credit score ${credit.score}: exits are paid when you leave (save a card to park without a deposit).`,
+      ? t('driver.goodStanding', { score: credit.score, limit: money(credit.creditLimit, credit.currency) })
+      : t('driver.lowStanding', { score: credit.score }),
   );
   // a payment method token as the payment provider's card form gives it (the built-in test provider: test_card_ok)
   const first = accounts[0];
   const form = h(
     'form',
-    { id: 'card-form', novalidate: true },
-    h(
-      'label',
-      { for: 'card-token' },
-      first.paymentMethod ? 'Top up with the saved card (amount)' : 'Card token from the payment page',
-    ),
+    { id: 'card-form', novalidate: true, dataset: { lang: language() } },
+    h('label', { for: 'card-token' }, first.paymentMethod ? t('driver.topUpLabel') : t('driver.cardTokenLabel')),
     first.paymentMethod
-      ? h('input', { id: 'card-token', name: 'amount', inputmode: 'decimal', autocomplete: 'off' })
-      : h('input', { id: 'card-token', name: 'token', autocomplete: 'off', spellcheck: 'false' }),
-    h('button', { type: 'submit' }, first.paymentMethod ? 'Top up' : 'Save card'),
+      ? h('input', {
+          id: 'card-token',
+          name: 'amount',
+          inputmode: 'decimal',
+          autocomplete: 'off',
+          'aria-describedby': 'card-message',
+        })
+      : h('input', {
+          id: 'card-token',
+          name: 'token',
+          autocomplete: 'off',
+          spellcheck: 'false',
+          'aria-describedby': 'card-message',
+        }),
+    h('button', { type: 'submit' }, first.paymentMethod ? t('driver.topUp') : t('driver.saveCard')),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -201,41 +246,33 @@ function renderWallet(section, accounts, credit, refresh) {
     try {
       if (first.paymentMethod) {
         const amount = Math.round(Number(form.elements.amount.value) * 100);
-        if (!Number.isSafeInteger(amount) || amount < 1) return say(message, 'Enter an amount such as 50.', 'error');
+        if (!Number.isSafeInteger(amount) || amount < 1) return say(message, t('driver.badAmount'), 'error');
         const reference = `web-${Date.now()}`;
         await api('POST', `/v1/me/accounts/${first.id}/top-ups`, { secret: token, body: { amount, reference } });
         form.reset();
         await refresh();
-        say(
-          section.querySelector('.message'),
-          'Top-up sent to the bank; it shows in the balance once the bank confirms it.',
-          'ok',
-        );
+        say(section.querySelector('.message'), t('driver.topUpSent'), 'ok');
       } else {
         const paymentMethod = form.elements.token.value.trim();
-        if (!paymentMethod) return say(message, 'Enter the card token.', 'error');
+        if (!paymentMethod) return say(message, t('driver.noToken'), 'error');
         const m = await api('PUT', `/v1/me/accounts/${first.id}/payment-method`, {
           secret: token,
           body: { paymentMethod },
         });
         form.reset();
         await refresh();
-        say(section.querySelector('.message'), `${m.label} saved: your exits are charged on it.`, 'ok');
+        say(section.querySelector('.message'), t('driver.cardSaved', { card: m.label }), 'ok');
       }
     } catch (err) {
-      say(message, err.message, 'error');
+      say(message, errorText(err), 'error');
     }
   });
-  const old = section.querySelector('#card-form');
-  if (old && (old.contains(document.activeElement) || old.querySelector('input').value)) {
-    keep(section, list, standing, old, section.querySelector('.message') ?? message);
-    return;
-  }
-  keep(section, list, standing, form, message);
+  const shown = keptForm(section, 'card-form', form);
+  keep(section, list, standing, shown, shown === form ? message : section.querySelector('.message'));
 }
 
 function renderPlates(section, links, accounts, refresh) {
-  const message = h('p', { class: 'message', role: 'alert', hidden: true });
+  const message = h('p', { class: 'message', role: 'alert', hidden: true, id: 'plate-message' });
   const list = links.length
     ? h(
         'ul',
@@ -250,29 +287,29 @@ function renderPlates(section, links, accounts, refresh) {
               {
                 type: 'button',
                 class: 'secondary',
-                'aria-label': `Unlink ${l.plate}`,
+                'aria-label': t('driver.unlinkLabel', { plate: l.plate }),
                 onclick: async () => {
                   try {
                     await api('DELETE', `/v1/me/links/${l.id}`, { secret: token });
                     await refresh();
                   } catch (err) {
-                    say(message, err.message, 'error');
+                    say(message, errorText(err), 'error');
                   }
                 },
               },
-              'Unlink',
+              t('driver.unlink'),
             ),
           ),
         ),
       )
-    : h('p', { class: 'muted' }, 'No plates linked yet.');
+    : h('p', { class: 'muted' }, t('driver.noPlates'));
   const form = h(
     'form',
-    { class: 'inline', id: 'link-form', novalidate: true },
+    { class: 'inline', id: 'link-form', novalidate: true, dataset: { lang: language() } },
     h(
       'div',
       { class: 'field' },
-      h('label', { for: 'plate' }, 'Plate number'),
+      h('label', { for: 'plate' }, t('driver.plate')),
       h('input', {
         id: 'plate',
         name: 'plate',
@@ -281,15 +318,15 @@ function renderPlates(section, links, accounts, refresh) {
         autocomplete: 'off',
         autocapitalize: 'characters',
         spellcheck: 'false',
-        'aria-describedby': 'plate-hint',
+        'aria-describedby': 'plate-hint plate-message',
       }),
-      h('span', { class: 'hint', id: 'plate-hint' }, 'As on the plate, e.g. 皖A12345, 7ABC123 or BA123CD.'),
+      h('span', { class: 'hint', id: 'plate-hint' }, t('driver.plateHint')),
     ),
     accounts.length > 1
       ? h(
           'div',
           { class: 'field' },
-          h('label', { for: 'account' }, 'Pay from'),
+          h('label', { for: 'account' }, t('driver.payFrom')),
           h(
             'select',
             { id: 'account', name: 'account' },
@@ -297,79 +334,75 @@ function renderPlates(section, links, accounts, refresh) {
           ),
         )
       : null,
-    h('button', { type: 'submit', class: 'primary' }, 'Link plate'),
+    h('button', { type: 'submit', class: 'primary' }, t('driver.linkPlate')),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const plate = form.elements.plate.value.trim();
     say(message, '');
-    if (!plate) return say(message, 'Enter a plate number.', 'error');
+    if (!plate) return say(message, t('driver.bad.plate'), 'error');
     const accountId = form.elements.account ? form.elements.account.value : accounts[0].id;
     try {
       const link = await api('POST', '/v1/me/links', { secret: token, body: { plate, accountId } });
       form.reset();
       await refresh();
-      say(section.querySelector('.message'), `${link.plate} is linked.`, 'ok');
+      say(section.querySelector('.message'), t('driver.linked', { plate: link.plate }), 'ok');
     } catch (err) {
-      say(message, err.code === 'BAD_REQUEST' ? friendly(err.message) : err.message, 'error');
+      say(message, err.code === 'BAD_REQUEST' ? friendly(err.message) : errorText(err), 'error');
     }
   });
   // keep what the driver is typing across refreshes
-  const old = section.querySelector('#link-form');
-  if (old && (old.contains(document.activeElement) || old.elements.plate.value)) {
-    const oldMessage = section.querySelector('.message');
-    keep(section, list, old, oldMessage ?? message);
-    return;
-  }
-  keep(section, list, form, message);
+  const shown = keptForm(section, 'link-form', form);
+  keep(section, list, shown, shown === form ? message : section.querySelector('.message'));
 }
 
 function renderNow(section, parking) {
   if (!parking.sessions.length)
-    return keep(section, h('p', { class: 'muted', id: 'no-session' }, 'Not parked anywhere.'));
+    return keep(section, h('p', { class: 'muted', id: 'no-session' }, t('driver.notParked')));
   keep(
     section,
     parking.sessions.map((s) =>
       h(
         'div',
         { class: 'stay', dataset: { session: s.id } },
-        h('p', { class: 'big' }, h('span', { class: 'plate' }, s.plate), ' at ', s.lot ?? 'a car park'),
+        h(
+          'p',
+          { class: 'big' },
+          h('span', { class: 'plate' }, s.plate),
+          t('driver.parkedAt', { lot: s.lot ?? t('driver.someLot') }),
+        ),
         h(
           'dl',
           { class: 'pairs' },
-          h('dt', {}, 'Entered'),
-          h('dd', {}, time(s.entryAt)),
-          h('dt', {}, 'Parked for'),
+          h('dt', {}, t('driver.entered')),
+          h('dd', {}, time(s.entryAt, s.utcOffsetMinutes)),
+          h('dt', {}, t('driver.parkedFor')),
           h('dd', {}, duration(parking.now - s.entryAt)),
-          h('dt', {}, s.status === 'open' ? 'Fee so far' : 'Fee'),
-          h('dd', { class: 'running-fee' }, s.note ?? money(s.fee, s.currency)),
+          h('dt', {}, s.status === 'open' ? t('driver.feeSoFar') : t('driver.fee')),
+          // the only note the API gives: the stay's entry time cannot be right
+          h('dd', { class: 'running-fee' }, s.note ? t('driver.entryTimeWrong') : money(s.fee, s.currency)),
         ),
       ),
     ),
   );
 }
 
-const METHOD = {
-  wallet: 'charged to wallet',
-  'paid-before-exit': 'paid before exit',
-  free: 'free stay',
-  waived: 'waived',
-};
-
-function renderHistory(section, receipts, sessions, k) {
-  if (!receipts.length) return keep(section, h('p', { class: 'muted' }, 'No finished stays yet.'));
+function renderHistory(section, receipts, sessions, k, lots) {
+  if (!receipts.length) return keep(section, h('p', { class: 'muted' }, t('driver.noHistory')));
   const plateOf = new Map(sessions.map((s) => [s.id, s.plate]));
+  const offsetOf = new Map(lots.map((l) => [l.id, l.utcOffsetMinutes]));
   const items = [...receipts]
     .sort((a, b) => b.settlement.exitAt - a.settlement.exitAt)
     .map((r) => {
       const s = r.settlement;
       const check = checkReceipt(r, k);
+      const at = offsetOf.get(s.lotId);
       const badge =
         check.status === 'verified'
-          ? h('span', { class: 'badge ok', title: 'checked in this browser' }, '✓ verified')
+          ? h('span', { class: 'badge ok', title: t('driver.verifiedTitle') }, t('driver.verified'))
           : check.status === 'pending'
-            ? h('span', { class: 'badge wait' }, 'pending')
-            : h('span', { class: 'badge bad' }, '✗ not verified');
+            ? h('span', { class: 'badge wait' }, t('driver.pending'))
+            : h('span', { class: 'badge bad' }, t('driver.notVerified'));
       return h(
         'li',
         { class: 'receipt', dataset: { settlement: s.id, verification: check.status } },
@@ -383,32 +416,43 @@ function renderHistory(section, receipts, sessions, k) {
         h(
           'p',
           { class: 'muted' },
-          `${time(s.entryAt)} → ${time(s.exitAt)} · ${duration(s.exitAt - s.entryAt)} · ${METHOD[s.method] ?? s.method}`,
+          `${time(s.entryAt, at)} → ${time(s.exitAt, at)} · ${duration(s.exitAt - s.entryAt)} · ${word('driver.method', s.method)}`,
         ),
         h(
           'details',
           {},
-          h('summary', {}, 'Receipt details'),
+          h('summary', {}, t('driver.receiptDetails')),
           h(
             'dl',
             { class: 'pairs' },
-            h('dt', {}, 'Receipt'),
+            h('dt', {}, t('driver.receipt')),
             h('dd', { class: 'mono' }, s.id),
-            h('dt', {}, 'Ledger entry'),
+            h('dt', {}, t('driver.ledgerEntry')),
             h('dd', {}, r.ledgerIndex === null ? '—' : `#${r.ledgerIndex}`),
             check.status === 'verified'
-              ? [h('dt', {}, 'Checkpoint'), h('dd', {}, `tree of ${check.size} entries`)]
+              ? [h('dt', {}, t('driver.checkpoint')), h('dd', {}, t('driver.treeOf', { n: check.size }))]
               : null,
             check.status === 'verified'
-              ? [h('dt', {}, 'Cosigned by'), h('dd', {}, check.cosignedBy.join(', ') || 'no witnesses configured')]
+              ? [
+                  h('dt', {}, t('driver.cosignedBy')),
+                  h('dd', {}, check.cosignedBy.join(', ') || t('driver.noWitnesses')),
+                ]
               : null,
-            check.status !== 'verified' ? [h('dt', {}, 'Why'), h('dd', { class: 'why' }, check.problem)] : null,
+            check.status !== 'verified'
+              ? [h('dt', {}, t('driver.why')), h('dd', { class: 'why' }, check.problem)]
+              : null,
           ),
         ),
       );
     });
   keep(section, h('ul', { class: 'plain' }, items));
 }
+
+/** the page in the language just chosen: redrawn in place, what the driver typed stays */
+window.addEventListener('languagechange', () => {
+  if (showing.mode === 'home') void showing.refresh();
+  else showSignIn(showing.mode);
+});
 
 if (token) void showHome();
 else showSignIn();

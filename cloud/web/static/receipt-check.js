@@ -4,6 +4,33 @@
 // origin (C2SP signed note), and at least `quorum` witnesses must have cosigned it (cosignature/v1).
 import { ed25519 } from '/web/vendor/noble-curves/ed25519.js';
 import { sha256 } from '/web/vendor/noble-hashes/sha2.js';
+import { addMessages, t } from './i18n.js';
+
+// why a receipt is not verified, in the driver's language
+addMessages({
+  en: {
+    'receipt.pending': 'not in a signed checkpoint yet',
+    'receipt.fieldDiffers': "the ledger record's {field} differs",
+    'receipt.notSignedByLog': 'the checkpoint is not signed by the log',
+    'receipt.badLogSignature': "the log's checkpoint signature is invalid",
+    'receipt.otherLog': 'the checkpoint is for another log',
+    'receipt.badSize': 'bad checkpoint size',
+    'receipt.notInTree': 'the record is not in the signed tree (inclusion proof fails)',
+    'receipt.quorum': 'cosigned by {n} of the {quorum} witnesses needed',
+    'receipt.malformed': 'malformed receipt ({detail})',
+  },
+  'zh-CN': {
+    'receipt.pending': '尚未纳入已签名的检查点',
+    'receipt.fieldDiffers': '账本记录的 {field} 与显示的不一致',
+    'receipt.notSignedByLog': '检查点没有账本日志的签名',
+    'receipt.badLogSignature': '账本日志对检查点的签名无效',
+    'receipt.otherLog': '检查点属于另一个账本日志',
+    'receipt.badSize': '检查点大小有误',
+    'receipt.notInTree': '记录不在已签名的树中（包含证明未通过）',
+    'receipt.quorum': '只有 {n} 个见证方联署，需要 {quorum} 个',
+    'receipt.malformed': '收据格式有误（{detail}）',
+  },
+});
 
 const utf8 = new TextEncoder();
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -116,7 +143,7 @@ export function verifyInclusion(leaf, index, size, proof, root) {
  */
 export function checkReceipt(receipt, keys) {
   if (!receipt.record || receipt.ledgerIndex === null || !receipt.proof || !receipt.checkpoint) {
-    return { status: 'pending', problem: 'not in a signed checkpoint yet' };
+    return { status: 'pending', problem: t('receipt.pending') };
   }
   try {
     const s = receipt.settlement;
@@ -129,38 +156,37 @@ export function checkReceipt(receipt, keys) {
       ['exitAt', s.exitAt],
       ['accountId', s.accountId],
     ]) {
-      if (record[field] !== shown) return { status: 'failed', problem: `the ledger record's ${field} differs` };
+      if (record[field] !== shown) return { status: 'failed', problem: t('receipt.fieldDiffers', { field }) };
     }
     const log = parseVerifierKey(keys.logKey);
     const witnesses = keys.witnesses.map(parseVerifierKey);
     const { body, signatures } = parseNote(receipt.checkpoint);
     const logSigs = signatures.filter((sig) => sameKey(sig, log));
     if (log.type !== TYPE_ED25519 || logSigs.length === 0) {
-      return { status: 'failed', problem: 'the checkpoint is not signed by the log' };
+      return { status: 'failed', problem: t('receipt.notSignedByLog') };
     }
     if (
       !logSigs.every((sig) => sig.value.length === 64 && verifyEd25519(sig.value, utf8.encode(body), log.publicKey))
     ) {
-      return { status: 'failed', problem: "the log's checkpoint signature is invalid" };
+      return { status: 'failed', problem: t('receipt.badLogSignature') };
     }
     const lines = body.slice(0, -1).split('\n');
-    if (lines.length < 3 || lines[0] !== keys.origin)
-      return { status: 'failed', problem: 'the checkpoint is for another log' };
-    if (!/^(?:0|[1-9][0-9]*)$/.test(lines[1])) return { status: 'failed', problem: 'bad checkpoint size' };
+    if (lines.length < 3 || lines[0] !== keys.origin) return { status: 'failed', problem: t('receipt.otherLog') };
+    if (!/^(?:0|[1-9][0-9]*)$/.test(lines[1])) return { status: 'failed', problem: t('receipt.badSize') };
     const size = Number(lines[1]);
     const root = fromBase64(lines[2]);
     const proof = receipt.proof.map(fromBase64);
     if (root.length !== 32 || !verifyInclusion(leafHash(receipt.record), receipt.ledgerIndex, size, proof, root)) {
-      return { status: 'failed', problem: 'the record is not in the signed tree (inclusion proof fails)' };
+      return { status: 'failed', problem: t('receipt.notInTree') };
     }
     const cosignedBy = witnesses
       .filter((w) => signatures.some((sig) => validCosignature(body, sig, w)))
       .map((w) => w.name);
     if (cosignedBy.length < keys.quorum) {
-      return { status: 'failed', problem: `cosigned by ${cosignedBy.length} of the ${keys.quorum} witnesses needed` };
+      return { status: 'failed', problem: t('receipt.quorum', { n: cosignedBy.length, quorum: keys.quorum }) };
     }
     return { status: 'verified', index: receipt.ledgerIndex, size, cosignedBy };
   } catch (err) {
-    return { status: 'failed', problem: `malformed receipt (${err.message})` };
+    return { status: 'failed', problem: t('receipt.malformed', { detail: err.message }) };
   }
 }
