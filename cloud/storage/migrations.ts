@@ -99,6 +99,24 @@ const PAYMENT_TABLES = `
  * left unclosed by an older version get theirs when the store opens
  * (`fillSessionKeys` of each backend).
  */
+/** Migration 7 (SQLite text; the PostgreSQL text is derived from it). */
+const REFUNDS = `
+      -- money given back on a settlement by an operator, with the reason; at most what was charged,
+      -- once per request id; each is one journal entry (kind 'refund')
+      CREATE TABLE refunds (
+        id TEXT PRIMARY KEY,
+        settlement_id TEXT NOT NULL REFERENCES settlements(id),
+        request_id TEXT NOT NULL UNIQUE,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        currency TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        operator_key_id TEXT NOT NULL,
+        journal_entry_id TEXT NOT NULL UNIQUE REFERENCES journal_entries(id),
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX refunds_of_settlement ON refunds (settlement_id);
+`;
+
 const SESSION_KEYS = `
       CREATE TABLE session_keys (
         lot_id TEXT NOT NULL,
@@ -544,5 +562,12 @@ export const migrations: readonly Migration[] = [
     name: 'candidate keys of unclosed sessions',
     sql: SESSION_KEYS,
     postgres: SESSION_KEYS,
+  },
+  {
+    version: 7,
+    name: 'refunds of settlements, with their reasons',
+    sql: REFUNDS,
+    // the same table; times and amounts are BIGINT
+    postgres: REFUNDS.replaceAll('INTEGER', 'BIGINT'),
   },
 ];

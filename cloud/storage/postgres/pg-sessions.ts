@@ -131,6 +131,14 @@ export class PgSessions implements SessionRepository {
     );
     return rows.map((r) => toPending(r)!);
   }
+  async pendingPaymentsInLot(lotId: string) {
+    const rows = await this.q(
+      `SELECT p.* FROM pending_payments p JOIN parking_sessions s ON s.id = p.session_id
+       WHERE s.lot_id = $1 AND p.status = 'pending' ORDER BY p.created_at DESC, p.id COLLATE "C"`,
+      [lotId],
+    );
+    return rows.map((r) => toPending(r)!);
+  }
   async updatePendingPayment(p: PendingPayment) {
     await this.q('UPDATE pending_payments SET status = $1, paid_at = $2, paid_by_account_id = $3 WHERE id = $4', [
       p.status,

@@ -196,6 +196,15 @@ export class SqliteSessions implements SessionRepository {
         .all(...plates) as Row[]
     ).map((r) => toPending(r)!);
   }
+  async pendingPaymentsInLot(lotId: string) {
+    const rows = this.db
+      .prepare(
+        `SELECT p.* FROM pending_payments p JOIN parking_sessions s ON s.id = p.session_id
+         WHERE s.lot_id = ? AND p.status = 'pending' ORDER BY p.created_at DESC, p.id`,
+      )
+      .all(lotId) as Row[];
+    return rows.map((r) => toPending(r)!);
+  }
   async updatePendingPayment(p: PendingPayment) {
     this.db
       .prepare('UPDATE pending_payments SET status = ?, paid_at = ?, paid_by_account_id = ? WHERE id = ?')
