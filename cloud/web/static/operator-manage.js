@@ -132,7 +132,12 @@ export async function mount(panel, console) {
     if (focused) document.getElementById(focused)?.focus();
   }
 
-  window.addEventListener('languagechange', () => render());
+  const onLanguage = () => {
+    // a sign-out and a new sign-in mount the tab afresh in a new panel: this one then stops listening
+    if (!panel.isConnected) return window.removeEventListener('languagechange', onLanguage);
+    render();
+  };
+  window.addEventListener('languagechange', onLanguage);
   await load();
   render();
 }

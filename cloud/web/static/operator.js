@@ -181,18 +181,28 @@ function start() {
 
 let refreshing = null;
 let again = false;
+// a read that failed (a storage hiccup, a dropped connection) is tried again by itself, sooner than the next
+// change would come (which may be never): the page must not keep showing what changed
+let retry = null;
+let retryDelay = 1000;
 async function refresh() {
   if (refreshing) {
     again = true;
     return refreshing;
   }
+  clearTimeout(retry);
+  retry = null;
   refreshing = (async () => {
     try {
       const data = await api('GET', '/web/api/operator/dashboard', { secret: key });
+      retryDelay = 1000;
+      if (notice.classList.contains('error')) say(notice, '');
       render(data);
     } catch (err) {
       if (err.status === 401 || err.status === 403) return signOutWith(err.message);
       say(notice, `Could not refresh: ${err.message}`, 'error');
+      if (key) retry = setTimeout(() => key && void refresh(), retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 15000);
     }
   })();
   await refreshing;
