@@ -24,10 +24,7 @@ const UNLINKED = '皖B22222';
 const DISPUTED = '皖C33333';
 
 const newPublicKey = () =>
-  generateKeyPairSync('ed25519')
-    .publicKey.export({ format: 'der', type: 'spki' })
-    .subarray(-32)
-    .toString('base64');
+  generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
 
 interface Lot {
   id: string;
@@ -138,7 +135,9 @@ describe('operator console: Manage tab', { skip: skipBrowser, timeout: 300_000 }
     await keyError.filter({ hasText: 'publicKey' }).waitFor();
     assert.equal(await page.getByLabel('Public key').getAttribute('aria-invalid'), 'true');
     assert.equal(
-      await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id),
+      await page.evaluate(
+        () => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id,
+      ),
       'new-gate-key',
     );
     assert.equal((await lots()).find((l) => l.id === lotId)!.gates.length, 0);
@@ -225,7 +224,7 @@ describe('operator console: Manage tab', { skip: skipBrowser, timeout: 300_000 }
     assert.equal(disputes.disputes.find((d) => d.id === disputeId)!.status, 'transferred');
   });
 
-  it("refunds part of a settlement with the reason, and no more than it charged", async () => {
+  it('refunds part of a settlement with the reason, and no more than it charged', async () => {
     const before = await balance();
     const row = page.locator(`#manage-refunds tr[data-settlement="${settlementId}"]`);
     await row.getByRole('button', { name: /Refund/ }).click();
