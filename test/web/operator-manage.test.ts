@@ -124,6 +124,16 @@ describe('operator console: Manage tab', { skip: skipBrowser, timeout: 300_000 }
       [['East exit', 'exit']],
     );
     await checkAccessibility(page, 'manage tab after a new lot and lane');
+    // the live view shows them too, without a reload
+    await page.getByRole('tab', { name: 'Live' }).click();
+    await page
+      .locator('.lot')
+      .filter({ hasText: 'Airport P2' })
+      .locator('.lane')
+      .filter({ hasText: 'East exit' })
+      .waitFor();
+    await page.getByRole('tab', { name: 'Manage' }).click();
+    await page.locator('#manage-lots-h').waitFor();
   });
 
   it('refuses a bad gate key at its field, registers a gate by its public key and revokes it after asking', async () => {
@@ -202,6 +212,15 @@ describe('operator console: Manage tab', { skip: skipBrowser, timeout: 300_000 }
     const me = await s.site.api<{ role: string; label: string }>('GET', '/v1/keys/me', undefined, secret);
     assert.deepEqual([me.role, me.label], ['operator', 'night desk']);
     await checkAccessibility(page, 'manage tab showing a new secret');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: s.site.url });
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.locator('#new-key-copied').filter({ hasText: 'Copied.' }).waitFor();
+    const copied = await page.evaluate(() =>
+      (
+        globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+      ).navigator.clipboard.readText(),
+    );
+    assert.equal(copied, secret);
     await page.getByRole('button', { name: 'I have saved it' }).click();
     await secretInput.waitFor({ state: 'detached' });
     assert.ok(!(await page.content()).includes(secret), 'the secret is gone from the page');
