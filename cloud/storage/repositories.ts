@@ -315,6 +315,12 @@ export interface SessionRepository {
   reviewById(id: string): Promise<ReviewItem | null>;
   reviews(status?: ReviewItem['status']): Promise<ReviewItem[]>;
   openReviewCount(): Promise<number>;
+  /**
+   * how many review items were ever queued, and how many of them are resolved: items are never
+   * deleted nor reopened, so the pair changes with every change of the queue (the open queue alone
+   * looks the same after an item was queued and resolved)
+   */
+  reviewQueueCounts(): Promise<{ queued: number; resolved: number }>;
   updateReview(r: ReviewItem): Promise<void>;
 }
 

@@ -180,6 +180,12 @@ export class PgSessions implements SessionRepository {
   async openReviewCount() {
     return (await one(this.q("SELECT COUNT(*) AS n FROM review_items WHERE status = 'open'")))!.n as number;
   }
+  async reviewQueueCounts() {
+    const r = (await one(
+      this.q("SELECT COUNT(*) AS queued, COUNT(*) FILTER (WHERE status != 'open') AS resolved FROM review_items"),
+    ))!;
+    return { queued: Number(r.queued), resolved: Number(r.resolved) };
+  }
   async updateReview(r: ReviewItem) {
     await this.q('UPDATE review_items SET status = $1, resolution = $2, resolved_at = $3 WHERE id = $4', [
       r.status,

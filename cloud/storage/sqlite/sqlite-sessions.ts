@@ -246,6 +246,12 @@ export class SqliteSessions implements SessionRepository {
   async openReviewCount() {
     return num((this.db.prepare("SELECT COUNT(*) AS n FROM review_items WHERE status = 'open'").get() as Row).n);
   }
+  async reviewQueueCounts() {
+    const r = this.db
+      .prepare("SELECT COUNT(*) AS queued, COUNT(*) FILTER (WHERE status != 'open') AS resolved FROM review_items")
+      .get() as Row;
+    return { queued: num(r.queued), resolved: num(r.resolved) };
+  }
   async updateReview(r: ReviewItem) {
     this.db
       .prepare('UPDATE review_items SET status = ?, resolution = ?, resolved_at = ? WHERE id = ?')
