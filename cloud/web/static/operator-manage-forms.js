@@ -57,7 +57,8 @@ export function select(id, options, value) {
  */
 export function form({ id, fields, submitLabel, onSubmit, before = [], after = [] }) {
   const alert = h('p', { class: 'message', id: `${id}-alert`, role: 'alert', hidden: true });
-  const submit = h('button', { type: 'submit', class: 'primary' }, submitLabel);
+  // an id, so that the focus stays on it across the re-render that follows a change
+  const submit = h('button', { type: 'submit', class: 'primary', id: `${id}-submit` }, submitLabel);
   const el = h(
     'form',
     { id, class: 'manage-form', novalidate: true },

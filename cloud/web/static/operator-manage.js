@@ -138,6 +138,14 @@ export async function mount(panel, console) {
     render();
   };
   window.addEventListener('languagechange', onLanguage);
+  // coming back to the tab shows what changed meanwhile (a gate came online, a dispute was opened)
+  const onTab = async () => {
+    if (!panel.isConnected) return window.removeEventListener('hashchange', onTab);
+    if (location.hash !== '#manage') return;
+    await load();
+    render();
+  };
+  window.addEventListener('hashchange', onTab);
   await load();
   render();
 }
