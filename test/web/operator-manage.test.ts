@@ -132,8 +132,10 @@ describe('operator console: Manage tab', { skip: skipBrowser, timeout: 300_000 }
       .locator('.lane')
       .filter({ hasText: 'East exit' })
       .waitFor();
+    // coming back, the tab reads everything again: wait for that before typing into it
+    const loads = Number(await page.locator('#panel-manage').getAttribute('data-loads'));
     await page.getByRole('tab', { name: 'Manage' }).click();
-    await page.locator('#manage-lots-h').waitFor();
+    await page.locator(`#panel-manage[data-loads="${loads + 1}"]`).waitFor();
   });
 
   it('refuses a bad gate key at its field, registers a gate by its public key and revokes it after asking', async () => {

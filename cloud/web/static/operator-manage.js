@@ -41,14 +41,20 @@ export async function mount(panel, console) {
     liveLot: () => state.dashboard?.lots.find((l) => l.id === state.lotId) ?? null,
     /** after a change: say what happened, re-read, re-render, refresh the live view */
     async changed(message) {
-      await load();
-      render();
+      await reload();
       say(notice, message, 'ok');
       void console.refreshLive();
     },
     render: () => render(),
-    load: () => load(),
   };
+
+  /** reads everything again and shows it; the panel's data-loads counts these (the tests wait on it) */
+  let loads = 0;
+  async function reload() {
+    await load();
+    render();
+    panel.dataset.loads = String(++loads);
+  }
 
   async function load() {
     try {
@@ -88,8 +94,7 @@ export async function mount(panel, console) {
               onchange: async (event) => {
                 state.lotId = event.target.value;
                 state.refund = null;
-                await load();
-                render();
+                await reload();
               },
             },
             state.lots.map((l) => h('option', { value: l.id, selected: l.id === state.lotId }, l.name)),
@@ -142,10 +147,8 @@ export async function mount(panel, console) {
   const onTab = async () => {
     if (!panel.isConnected) return window.removeEventListener('hashchange', onTab);
     if (location.hash !== '#manage') return;
-    await load();
-    render();
+    await reload();
   };
   window.addEventListener('hashchange', onTab);
-  await load();
-  render();
+  await reload();
 }
