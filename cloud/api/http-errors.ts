@@ -1,7 +1,8 @@
 /**
  * One shape for every error the API returns: `{"error": {"code", "message"}}`
  * with the right status, plus `field` (e.g. "name", "tariff.bands[1].from")
- * when the error is about one input field, so a form can show it there. Typed `ApiError`s carry their own (a 429
+ * when the error is about one input field, so a form can show it there.
+ * Typed `ApiError`s carry their own (a 429
  * `RateLimitedError` also sets `Retry-After`); fastify's
  * validation, body-size and JSON errors become 400/413/415; anything else is
  * a 500 whose details go to the log, not to the caller.

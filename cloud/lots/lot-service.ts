@@ -132,7 +132,7 @@ export function previewFee(input: unknown, entryAt: number, exitAt: number): { f
 }
 
 /** `input` as a Tariff, or 400 INVALID_TARIFF naming the field (e.g. "tariff.bands[1].from") */
-export function checkedTariff(input: unknown): Tariff {
+function checkedTariff(input: unknown): Tariff {
   try {
     return parseTariff(input);
   } catch (err) {
