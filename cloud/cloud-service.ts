@@ -15,6 +15,8 @@ import { CloudMetrics } from './api/metrics.js';
 import { MetricsListener } from './api/metrics-listener.js';
 import { requireRole } from './api/auth.js';
 import { operatorRoutes } from './api/operator-routes.js';
+import { operatorMoneyRoutes } from './api/operator-money-routes.js';
+import { Refunds } from './settlement/refunds.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/clock.js';
 import type { CloudConfig } from './cloud-config.js';
@@ -207,6 +209,7 @@ export async function buildCloud(config: CloudConfig, deps: CloudDeps = {}): Pro
   await app.register(driverRoutes(drivers, ledger));
   await app.register(paymentRoutes({ drivers, paymentMethods, webhooks }));
   await app.register(operatorRoutes({ keys, lots, parking, drivers, metrics }));
+  await app.register(operatorMoneyRoutes({ keys, parking, refunds: new Refunds(store, clock, wallet) }));
   await app.register(ledgerRoutes(ledger, keys, config.witnessQuorum));
   await app.register(webRoutes({ config, clock, store, drivers, keys, ledger }));
   await app.register(searchRoutes({ database: config.database, keys }));

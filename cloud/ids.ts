@@ -17,7 +17,8 @@ export type IdPrefix =
   | 'jrn'
   | 'top'
   | 'pmt'
-  | 'chg';
+  | 'chg'
+  | 'rfd';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBytes(16).toString('hex')}`;

@@ -14,12 +14,12 @@ const FORBIDDEN = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 /** `value` trimmed, or 400 INVALID_NAME naming `field` (e.g. "name", "label"). */
 export function checkedName(value: string, field: string): string {
   const name = value.trim();
-  if (name.length === 0) throw badRequest('INVALID_NAME', `${field}: must not be blank`);
+  if (name.length === 0) throw badRequest('INVALID_NAME', `${field}: must not be blank`, field);
   if ([...name].length > MAX_NAME_LENGTH) {
-    throw badRequest('INVALID_NAME', `${field}: at most ${MAX_NAME_LENGTH} characters`);
+    throw badRequest('INVALID_NAME', `${field}: at most ${MAX_NAME_LENGTH} characters`, field);
   }
   if (FORBIDDEN.test(name)) {
-    throw badRequest('INVALID_NAME', `${field}: must not hold control or text-direction characters`);
+    throw badRequest('INVALID_NAME', `${field}: must not hold control or text-direction characters`, field);
   }
   return name;
 }

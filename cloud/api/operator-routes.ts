@@ -1,11 +1,13 @@
 /**
  * Routes operators use (API keys with roles): lots, lanes, gates and
- * tariffs; lane events (the path the gate hub uses, also for simulated or
- * manual events); the manual review queue; plate disputes; API keys.
+ * tariffs (with a fee preview for a tariff being edited); lane events (the
+ * path the gate hub uses, also for simulated or manual events); the manual
+ * review queue; plate disputes; API keys (and which key is calling).
  */
 import type { FastifyInstance } from 'fastify';
 import type { DriverService } from '../accounts/driver-service.js';
 import type { LotService } from '../lots/lot-service.js';
+import { previewFee } from '../lots/lot-service.js';
 import type { OperatorKeys } from '../operators/operator-keys.js';
 import type { ParkingService, ReviewResolution } from '../sessions/parking-service.js';
 import type { LaneDirection, OperatorRole } from '../storage/repositories.js';
@@ -67,6 +69,29 @@ export function operatorRoutes(s: OperatorServices) {
       '/v1/lots/:lotId/tariff',
       { schema: { tags: ['operators'], params: idParams('lotId'), body: tariffSchema }, preHandler: writer },
       async (request) => s.lots.setTariff(request.params.lotId, request.body),
+    );
+
+    app.post<{ Body: { tariff: unknown; entryAt: number; exitAt: number } }>(
+      '/v1/tariffs/preview',
+      {
+        schema: {
+          tags: ['operators'],
+          summary:
+            'The fee a tariff charges for a stay (entry and exit in ms since the epoch), computed as at an exit; nothing is stored',
+          body: {
+            type: 'object',
+            properties: {
+              tariff: tariffSchema,
+              entryAt: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000_000 },
+              exitAt: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000_000 },
+            },
+            required: ['tariff', 'entryAt', 'exitAt'],
+            additionalProperties: false,
+          },
+        },
+        preHandler: anyRole,
+      },
+      async (request) => previewFee(request.body.tariff, request.body.entryAt, request.body.exitAt),
     );
 
     app.post<{ Params: { lotId: string }; Body: { name: string; direction: LaneDirection } }>(
@@ -261,6 +286,18 @@ export function operatorRoutes(s: OperatorServices) {
       async (request, reply) => {
         const { key, secret } = await s.keys.create(request.body.role, request.body.label);
         return reply.status(201).send({ key: publicKey(key), secret });
+      },
+    );
+
+    app.get(
+      '/v1/keys/me',
+      {
+        schema: { tags: ['operators'], summary: 'The API key making the call: its id, role and label' },
+        preHandler: anyRole,
+      },
+      async (request) => {
+        const k = request.operatorKey!;
+        return { id: k.id, role: k.role, label: k.label };
       },
     );
 

@@ -8,7 +8,7 @@ import { badRequest, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { checkedName } from '../names.js';
 import type { Gate, Lane, LaneDirection, Lot, Store } from '../storage/repositories.js';
-import { parseTariff, TariffError } from '../tariffs/tariff.js';
+import { feeFor, MAX_STAY_MS, parseTariff, TariffError } from '../tariffs/tariff.js';
 import type { Tariff } from '../tariffs/tariff.js';
 
 export interface LotView extends Lot {
@@ -87,7 +87,7 @@ export class LotService {
     const name = checkedName(input.name, 'name');
     const key = Buffer.from(input.publicKey, 'base64');
     if (key.length !== 32 || key.toString('base64') !== input.publicKey) {
-      throw badRequest('INVALID_PUBLIC_KEY', 'publicKey must be a 32-byte Ed25519 public key in base64');
+      throw badRequest('INVALID_PUBLIC_KEY', 'publicKey: must be a 32-byte Ed25519 public key in base64', 'publicKey');
     }
     return this.store.transaction(async (repos) => {
       if (!(await repos.lots.lotById(lotId))) throw notFound('lot', lotId);
@@ -118,11 +118,25 @@ export class LotService {
   }
 }
 
+/**
+ * What `tariff` (untrusted: validated here) charges for a stay from `entryAt` to `exitAt`, by the
+ * same `feeFor` the settlement uses; 400 naming the field for a bad tariff or stay.
+ */
+export function previewFee(input: unknown, entryAt: number, exitAt: number): { fee: number; currency: string } {
+  const tariff = checkedTariff(input);
+  if (exitAt < entryAt) throw badRequest('INVALID_STAY', 'exitAt: the exit is before the entry', 'exitAt');
+  if (exitAt - entryAt > MAX_STAY_MS) {
+    throw badRequest('INVALID_STAY', `exitAt: a stay is at most ${MAX_STAY_MS / 86_400_000} days`, 'exitAt');
+  }
+  return { fee: feeFor(tariff, entryAt, exitAt), currency: tariff.currency };
+}
+
+/** `input` as a Tariff, or 400 INVALID_TARIFF naming the field (e.g. "tariff.bands[1].from") */
 function checkedTariff(input: unknown): Tariff {
   try {
     return parseTariff(input);
   } catch (err) {
-    if (err instanceof TariffError) throw badRequest('INVALID_TARIFF', err.message);
+    if (err instanceof TariffError) throw badRequest('INVALID_TARIFF', err.message, err.field);
     throw err;
   }
 }

@@ -13,6 +13,8 @@
  * - card charge (an exit charged on a saved payment method): `card:<provider>`
  *   (money the provider owes us) -x, `revenue` +x
  * - refund: the charge reversed, in whole or part, at most once per charge
+ *   (`refund`); or an operator's refund of part of a wallet charge, one of
+ *   several whose sum the caller keeps within the charge (`refundPart`)
  * A wallet's balance is the sum of its postings; the sum over all accounts
  * is always zero. Each entry has a unique reference, so a replayed top-up or
  * charge returns the first result instead of moving money twice.
@@ -195,5 +197,37 @@ export class Wallet {
       ],
     );
     return { status: 'succeeded', entryId };
+  }
+
+  /**
+   * Gives `amount` of the wallet charge `chargeEntryId` back to the wallet it came from (wallet +x,
+   * `revenue` -x), as the entry `reference`; the caller keeps the sum of a charge's refunds within it.
+   * Null when the entry is not a charge on a wallet (a card charge is refunded through its provider).
+   */
+  async refundPart(
+    repos: Repositories,
+    request: { chargeEntryId: string; amount: number; reference: string },
+  ): Promise<string | null> {
+    const legs = await repos.accounts.postingsOfEntry(request.chargeEntryId);
+    const walletLeg = legs.find((p) => p.amount < 0);
+    const account = walletLeg ? await repos.accounts.byId(walletLeg.accountId) : null;
+    if (!account || account.kind !== 'wallet') return null;
+    const revenue = await this.systemAccount(repos, REVENUE_ACCOUNT, account.currency);
+    const entryId = newId('jrn');
+    await repos.accounts.insertEntry(
+      {
+        id: entryId,
+        kind: 'refund',
+        reference: request.reference,
+        currency: account.currency,
+        amount: request.amount,
+        createdAt: this.clock.now(),
+      },
+      [
+        { entryId, accountId: account.id, amount: request.amount },
+        { entryId, accountId: revenue.id, amount: -request.amount },
+      ],
+    );
+    return entryId;
   }
 }

@@ -24,7 +24,15 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../../time/clock.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Lane, Lot, ParkingSession, Repositories, ReviewItem, Store } from '../storage/repositories.js';
+import type {
+  Lane,
+  Lot,
+  ParkingSession,
+  PendingPayment,
+  Repositories,
+  ReviewItem,
+  Store,
+} from '../storage/repositories.js';
 import type { CardCharges } from '../settlement/card-charges.js';
 import type { Decision, Settler } from '../settlement/settler.js';
 import { normalisePlate } from '../../proto/plate-syntax.js';
@@ -264,6 +272,14 @@ export class ParkingService {
 
   async reviews(status?: ReviewItem['status']): Promise<ReviewItem[]> {
     return this.store.transaction((repos) => repos.sessions.reviews(status));
+  }
+
+  /** The unpaid stays of a lot (exits that left on a pending payment), newest first. */
+  async pendingPaymentsInLot(lotId: string): Promise<PendingPayment[]> {
+    return this.store.transaction(async (repos) => {
+      if (!(await repos.lots.lotById(lotId))) throw notFound('lot', lotId);
+      return repos.sessions.pendingPaymentsInLot(lotId);
+    });
   }
 
   async openReviewCount(): Promise<number> {

@@ -109,6 +109,24 @@ const SESSION_KEYS = `
       CREATE INDEX session_keys_session ON session_keys(session_id);
     `;
 
+/** Migration 9 (SQLite text; the PostgreSQL text is derived from it). */
+const REFUNDS = `
+      -- money given back on a settlement by an operator, with the reason; at most what was charged,
+      -- once per request id; each is one journal entry (kind 'refund')
+      CREATE TABLE refunds (
+        id TEXT PRIMARY KEY,
+        settlement_id TEXT NOT NULL REFERENCES settlements(id),
+        request_id TEXT NOT NULL UNIQUE,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        currency TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        operator_key_id TEXT NOT NULL,
+        journal_entry_id TEXT NOT NULL UNIQUE REFERENCES journal_entries(id),
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX refunds_of_settlement ON refunds (settlement_id);
+`;
+
 /**
  * A plate with its look-alike characters folded (O, D, Q -> 0; I -> 1; B -> 8; S -> 5; Z -> 2; G -> 6),
  * as SQL on both backends: `foldLookAlikes` of proto/look-alikes.ts, which a test holds it to. The
@@ -599,5 +617,12 @@ export const migrations: readonly Migration[] = [
     name: 'operator console charts: barrier timings, range indexes',
     sql: CHART_TABLES,
     postgres: CHART_TABLES,
+  },
+  {
+    version: 9,
+    name: 'refunds of settlements, with their reasons',
+    sql: REFUNDS,
+    // the same table; times and amounts are BIGINT
+    postgres: REFUNDS.replaceAll('INTEGER', 'BIGINT'),
   },
 ];

@@ -195,6 +195,22 @@ export interface Settlement {
   createdAt: number;
 }
 
+/** Money given back on a settlement by an operator: one journal entry of kind 'refund', with the reason. */
+export interface Refund {
+  id: string;
+  settlementId: string;
+  /** the operator's idempotency key: a repeated request returns the first refund */
+  requestId: string;
+  /** minor units, > 0; the refunds of a settlement never sum to more than its amount */
+  amount: number;
+  currency: string;
+  reason: string;
+  /** the API key that asked for it */
+  operatorKeyId: string;
+  journalEntryId: string;
+  createdAt: number;
+}
+
 /** The ledger seam: settlement records in log order (the signed Merkle log builds on it). */
 export interface LedgerRecordRow {
   index: number;
@@ -293,10 +309,18 @@ export interface SessionRepository {
   pendingPaymentById(id: string): Promise<PendingPayment | null>;
   pendingPaymentsOfPlates(plates: string[]): Promise<PendingPayment[]>;
   updatePendingPayment(p: PendingPayment): Promise<void>;
+  /** the pending (unpaid) payments of stays in a lot, newest first */
+  pendingPaymentsInLot(lotId: string): Promise<PendingPayment[]>;
   insertReview(r: ReviewItem): Promise<void>;
   reviewById(id: string): Promise<ReviewItem | null>;
   reviews(status?: ReviewItem['status']): Promise<ReviewItem[]>;
   openReviewCount(): Promise<number>;
+  /**
+   * how many review items were ever queued, and how many of them are resolved: items are never
+   * deleted nor reopened, so the pair changes with every change of the queue (the open queue alone
+   * looks the same after an item was queued and resolved)
+   */
+  reviewQueueCounts(): Promise<{ queued: number; resolved: number }>;
   updateReview(r: ReviewItem): Promise<void>;
 }
 
@@ -314,6 +338,10 @@ export interface SettlementRepository {
   /** the settlement's record once it has its place in the log */
   ledgerRecordOf(settlementId: string): Promise<LedgerRecordRow | null>;
   ledgerSize(): Promise<number>;
+  insertRefund(r: Refund): Promise<void>;
+  refundByRequest(requestId: string): Promise<Refund | null>;
+  /** the refunds of a settlement, oldest first */
+  refundsOf(settlementId: string): Promise<Refund[]>;
 }
 
 /**

@@ -16,6 +16,7 @@ import type {
   PendingPayment,
   PlateDispute,
   PlateLink,
+  Refund,
   ReviewItem,
   Settlement,
 } from './repositories.js';
@@ -229,6 +230,21 @@ export function toSettlement(r: Row | undefined): Settlement | null {
     exitAt: num(r.exit_at),
     method: str(r.method) as Settlement['method'],
     journalEntryId: strOrNull(r.journal_entry_id),
+    createdAt: num(r.created_at),
+  };
+}
+
+export function toRefund(r: Row | undefined): Refund | null {
+  if (!r) return null;
+  return {
+    id: str(r.id),
+    settlementId: str(r.settlement_id),
+    requestId: str(r.request_id),
+    amount: num(r.amount),
+    currency: str(r.currency),
+    reason: str(r.reason),
+    operatorKeyId: str(r.operator_key_id),
+    journalEntryId: str(r.journal_entry_id),
     createdAt: num(r.created_at),
   };
 }

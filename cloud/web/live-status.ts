@@ -14,7 +14,9 @@
  * report time stays fresh without a refresh every 5 s per gate), and within
  * a second for what the API and other instances change (review queue,
  * ledger, and on PostgreSQL other instances' reads and gates), by polling a
- * cheap fingerprint while anyone watches. Every lane event the gates send
+ * cheap fingerprint while anyone watches. The fingerprint counts what
+ * happened, not only what is: a review item queued and resolved between
+ * two polls changes it (a page may have shown the item meanwhile). Every lane event the gates send
  * is written to the read log here, whether anyone watches or not.
  */
 import type { Clock } from '../../time/clock.js';
@@ -122,15 +124,19 @@ export class LiveStatus {
   }
 
   private async computeFingerprint(): Promise<Fingerprint> {
-    const [open, read, gate] = await Promise.all([
-      this.d.store.transaction((repos) => repos.sessions.reviews('open')),
+    const [queue, read, gate] = await Promise.all([
+      this.d.store.transaction(async (repos) => ({
+        open: await repos.sessions.reviews('open'),
+        counts: await repos.sessions.reviewQueueCounts(),
+      })),
       this.d.reads.changes(),
       this.d.gates.changes(),
     ]);
     const latest = this.d.ledger.latest();
     const cosigs = latest ? parseNote(latest.note).signatures.length : 0;
     return {
-      reviews: open.map((r) => r.id).join(','),
+      // with the counts: an item queued and resolved between two checks is a change too
+      reviews: `${queue.counts.queued}/${queue.counts.resolved}/${queue.open.map((r) => r.id).join(',')}`,
       ledger: `${latest?.checkpoint.size ?? 0}|${cosigs}`,
       read,
       gate,

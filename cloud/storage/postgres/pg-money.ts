@@ -4,11 +4,12 @@ import type {
   JournalEntry,
   PaymentAccount,
   Posting,
+  Refund,
   Settlement,
   SettlementRepository,
 } from '../repositories.js';
 import { StorageError } from '../storage-errors.js';
-import { toAccount, toEntry, toSettlement } from '../rows.js';
+import { toAccount, toEntry, toRefund, toSettlement } from '../rows.js';
 import type { Query } from './pg-connection.js';
 import { one } from './pg-connection.js';
 
@@ -141,5 +142,31 @@ export class PgSettlements implements SettlementRepository {
   }
   async ledgerSize() {
     return (await one(this.q('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM ledger_records')))!.n as number;
+  }
+  async insertRefund(r: Refund) {
+    await this.q(
+      `INSERT INTO refunds (id, settlement_id, request_id, amount, currency, reason, operator_key_id, journal_entry_id, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        r.id,
+        r.settlementId,
+        r.requestId,
+        r.amount,
+        r.currency,
+        r.reason,
+        r.operatorKeyId,
+        r.journalEntryId,
+        r.createdAt,
+      ],
+    );
+  }
+  async refundByRequest(requestId: string) {
+    return toRefund(await one(this.q('SELECT * FROM refunds WHERE request_id = $1', [requestId])));
+  }
+  async refundsOf(settlementId: string) {
+    const rows = await this.q('SELECT * FROM refunds WHERE settlement_id = $1 ORDER BY created_at, id COLLATE "C"', [
+      settlementId,
+    ]);
+    return rows.map((r) => toRefund(r)!);
   }
 }

@@ -131,6 +131,14 @@ export class PgSessions implements SessionRepository {
     );
     return rows.map((r) => toPending(r)!);
   }
+  async pendingPaymentsInLot(lotId: string) {
+    const rows = await this.q(
+      `SELECT p.* FROM pending_payments p JOIN parking_sessions s ON s.id = p.session_id
+       WHERE s.lot_id = $1 AND p.status = 'pending' ORDER BY p.created_at DESC, p.id COLLATE "C"`,
+      [lotId],
+    );
+    return rows.map((r) => toPending(r)!);
+  }
   async updatePendingPayment(p: PendingPayment) {
     await this.q('UPDATE pending_payments SET status = $1, paid_at = $2, paid_by_account_id = $3 WHERE id = $4', [
       p.status,
@@ -171,6 +179,12 @@ export class PgSessions implements SessionRepository {
   }
   async openReviewCount() {
     return (await one(this.q("SELECT COUNT(*) AS n FROM review_items WHERE status = 'open'")))!.n as number;
+  }
+  async reviewQueueCounts() {
+    const r = (await one(
+      this.q("SELECT COUNT(*) AS queued, COUNT(*) FILTER (WHERE status != 'open') AS resolved FROM review_items"),
+    ))!;
+    return { queued: Number(r.queued), resolved: Number(r.resolved) };
   }
   async updateReview(r: ReviewItem) {
     await this.q('UPDATE review_items SET status = $1, resolution = $2, resolved_at = $3 WHERE id = $4', [

@@ -5,12 +5,13 @@ import type {
   JournalEntry,
   PaymentAccount,
   Posting,
+  Refund,
   Settlement,
   SettlementRepository,
 } from '../repositories.js';
 import { StorageError } from '../storage-errors.js';
 import type { Row } from '../rows.js';
-import { str, num, toAccount, toEntry, toSettlement } from '../rows.js';
+import { str, num, toAccount, toEntry, toRefund, toSettlement } from '../rows.js';
 import { Statements } from './sqlite-statements.js';
 
 export class SqliteAccounts implements AccountRepository {
@@ -134,5 +135,32 @@ export class SqliteSettlements implements SettlementRepository {
   }
   async ledgerSize() {
     return this.ledger.recordCount();
+  }
+  async insertRefund(r: Refund) {
+    this.db
+      .prepare(
+        `INSERT INTO refunds (id, settlement_id, request_id, amount, currency, reason, operator_key_id, journal_entry_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        r.id,
+        r.settlementId,
+        r.requestId,
+        r.amount,
+        r.currency,
+        r.reason,
+        r.operatorKeyId,
+        r.journalEntryId,
+        r.createdAt,
+      );
+  }
+  async refundByRequest(requestId: string) {
+    return toRefund(this.db.prepare('SELECT * FROM refunds WHERE request_id = ?').get(requestId) as Row | undefined);
+  }
+  async refundsOf(settlementId: string) {
+    const rows = this.db
+      .prepare('SELECT * FROM refunds WHERE settlement_id = ? ORDER BY created_at, id')
+      .all(settlementId) as Row[];
+    return rows.map((r) => toRefund(r)!);
   }
 }

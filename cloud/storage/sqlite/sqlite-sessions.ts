@@ -196,6 +196,15 @@ export class SqliteSessions implements SessionRepository {
         .all(...plates) as Row[]
     ).map((r) => toPending(r)!);
   }
+  async pendingPaymentsInLot(lotId: string) {
+    const rows = this.db
+      .prepare(
+        `SELECT p.* FROM pending_payments p JOIN parking_sessions s ON s.id = p.session_id
+         WHERE s.lot_id = ? AND p.status = 'pending' ORDER BY p.created_at DESC, p.id`,
+      )
+      .all(lotId) as Row[];
+    return rows.map((r) => toPending(r)!);
+  }
   async updatePendingPayment(p: PendingPayment) {
     this.db
       .prepare('UPDATE pending_payments SET status = ?, paid_at = ?, paid_by_account_id = ? WHERE id = ?')
@@ -236,6 +245,12 @@ export class SqliteSessions implements SessionRepository {
   }
   async openReviewCount() {
     return num((this.db.prepare("SELECT COUNT(*) AS n FROM review_items WHERE status = 'open'").get() as Row).n);
+  }
+  async reviewQueueCounts() {
+    const r = this.db
+      .prepare("SELECT COUNT(*) AS queued, COUNT(*) FILTER (WHERE status != 'open') AS resolved FROM review_items")
+      .get() as Row;
+    return { queued: num(r.queued), resolved: num(r.resolved) };
   }
   async updateReview(r: ReviewItem) {
     this.db

@@ -47,6 +47,12 @@ export function createLiveView({ key, refresh }) {
     noticeText = { make, kind };
     say(notice, make(), kind);
   }
+  /** hides the notice if it is an error (a later read went through) */
+  function clearError() {
+    if (noticeText?.kind !== 'error') return;
+    noticeText = null;
+    say(notice, '');
+  }
 
   function keep(section, ...children) {
     section.replaceChildren(
@@ -427,5 +433,5 @@ export function createLiveView({ key, refresh }) {
     );
   }
 
-  return { parts: [notice, main], tell, render, retranslate };
+  return { parts: [notice, main], tell, clearError, render, retranslate };
 }

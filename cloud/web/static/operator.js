@@ -166,18 +166,28 @@ function start() {
 
 let refreshing = null;
 let again = false;
+// a read that failed (a storage hiccup, a dropped connection) is tried again by itself, sooner than the next
+// change would come (which may be never): the page must not keep showing what changed
+let retry = null;
+let retryDelay = 1000;
 async function refresh() {
   if (refreshing) {
     again = true;
     return refreshing;
   }
+  clearTimeout(retry);
+  retry = null;
   refreshing = (async () => {
     try {
       const data = await api('GET', '/web/api/operator/dashboard', { secret: key });
+      retryDelay = 1000;
+      liveView.clearError();
       liveView.render(data);
     } catch (err) {
       if (err.status === 401 || err.status === 403) return signOutWith(errorText(err));
       liveView.tell(() => t('live.refreshFailed', { message: errorText(err) }), 'error');
+      if (key) retry = setTimeout(() => key && void refresh(), retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 15000);
     }
   })();
   await refreshing;

@@ -56,10 +56,12 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, field = null) {
     super(message);
     this.status = status;
     this.code = code;
+    /** the input field the API named (e.g. "name", "tariff.bands[1].from"), or null */
+    this.field = field;
   }
 }
 
@@ -83,7 +85,7 @@ export async function api(method, path, { secret, body } = {}) {
   }
   if (!res.ok) {
     const e = data && data.error ? data.error : { code: 'HTTP_' + res.status, message: res.statusText };
-    throw new ApiError(res.status, e.code, e.message);
+    throw new ApiError(res.status, e.code, e.message, e.field ?? null);
   }
   return data;
 }
