@@ -249,6 +249,7 @@ export interface LinkRepository {
   activeParkedAt(lotId: string, since: number): Promise<PlateLink[]>;
   remove(id: string, at: number): Promise<void>;
   insertDispute(d: PlateDispute): Promise<void>;
+  /** held for the rest of the transaction (PostgreSQL: a row lock), as it may be updated from what this returns */
   disputeById(id: string): Promise<PlateDispute | null>;
   disputes(status?: DisputeStatus): Promise<PlateDispute[]>;
   resolveDispute(id: string, status: DisputeStatus, at: number): Promise<void>;
@@ -279,6 +280,7 @@ export interface LotRepository {
 
 export interface SessionRepository {
   insert(s: ParkingSession): Promise<void>;
+  /** the session, held for the rest of the transaction (PostgreSQL: a row lock; it is updated from what this returns) */
   byId(id: string): Promise<ParkingSession | null>;
   /** sessions in a lot that an exit may still close (open, awaiting payment, paid) */
   unclosedInLot(lotId: string): Promise<ParkingSession[]>;
@@ -300,6 +302,10 @@ export interface SessionRepository {
    * plate at once never open two sessions
    */
   unclosedOfPlate(lotId: string, plate: string): Promise<ParkingSession[]>;
+  /**
+   * writes every field of `s`: read it in this transaction from `byId`, `lockUnclosed` or
+   * `unclosedOfPlate`, which hold the row (PostgreSQL), so no concurrent change is overwritten
+   */
   update(s: ParkingSession): Promise<void>;
   ofPlates(plates: string[]): Promise<ParkingSession[]>;
   eventById(id: string): Promise<StoredLaneEvent | null>;
@@ -307,10 +313,12 @@ export interface SessionRepository {
   /** replaces an event's stored decision (a card charge decided after the event was first applied) */
   updateEventDecision(id: string, decision: string): Promise<void>;
   insertPendingPayment(p: PendingPayment): Promise<void>;
+  /** held for the rest of the transaction (PostgreSQL: a row lock), as it may be updated from what this returns */
   pendingPaymentById(id: string): Promise<PendingPayment | null>;
   pendingPaymentsOfPlates(plates: string[]): Promise<PendingPayment[]>;
   updatePendingPayment(p: PendingPayment): Promise<void>;
   insertReview(r: ReviewItem): Promise<void>;
+  /** held for the rest of the transaction (PostgreSQL: a row lock), as it may be updated from what this returns */
   reviewById(id: string): Promise<ReviewItem | null>;
   reviews(status?: ReviewItem['status']): Promise<ReviewItem[]>;
   openReviewCount(): Promise<number>;
@@ -401,7 +409,9 @@ export interface CardCharge {
 
 export interface PaymentRepository {
   insertTopUp(t: TopUp): Promise<void>;
+  /** held for the rest of the transaction (PostgreSQL: a row lock), as it may be updated from what this returns */
   topUpById(id: string): Promise<TopUp | null>;
+  /** held for the rest of the transaction (PostgreSQL: a row lock), as it may be updated from what this returns */
   topUpByReference(driverId: string, reference: string): Promise<TopUp | null>;
   topUpsOfAccount(accountId: string): Promise<TopUp[]>;
   updateTopUp(t: TopUp): Promise<void>;
@@ -412,7 +422,9 @@ export interface PaymentRepository {
   methodsOfDriver(driverId: string): Promise<SavedPaymentMethod[]>;
   removeMethod(id: string, at: number): Promise<void>;
   insertCharge(c: CardCharge): Promise<void>;
+  /** held for the rest of the transaction (PostgreSQL: a row lock), as it may be updated from what this returns */
   chargeById(id: string): Promise<CardCharge | null>;
+  /** held for the rest of the transaction (PostgreSQL: a row lock), as it may be updated from what this returns */
   chargeByExitEvent(exitEventId: string): Promise<CardCharge | null>;
   /** charges still waiting for the provider's final answer, oldest first */
   startedCharges(limit: number): Promise<CardCharge[]>;

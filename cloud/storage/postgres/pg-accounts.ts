@@ -109,7 +109,7 @@ export class PgLinks implements LinkRepository {
     );
   }
   async disputeById(id: string) {
-    return toDispute(await one(this.q('SELECT * FROM plate_disputes WHERE id = $1', [id])));
+    return toDispute(await one(this.q('SELECT * FROM plate_disputes WHERE id = $1 FOR NO KEY UPDATE', [id])));
   }
   async disputes(status?: PlateDispute['status']) {
     const rows = status

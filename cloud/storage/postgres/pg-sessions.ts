@@ -71,18 +71,21 @@ export class PgSessions implements SessionRepository {
       ),
     );
   }
-  /** the plate in the lot is locked first (a transaction-scoped advisory lock), then read with a fresh snapshot */
+  /**
+   * the plate in the lot is locked first (a transaction-scoped advisory lock: no session of it may exist
+   * yet), then its unclosed sessions are read with a fresh snapshot and locked (an entry may flag one)
+   */
   async unclosedOfPlate(lotId: string, plate: string) {
     await this.q('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PLATE_LOCK_CLASS, `${lotId}/${plate}`]);
     const rows = await this.q(
       `SELECT ${SESSION_COLUMNS} FROM parking_sessions WHERE plate = $1 AND lot_id = $2 AND status != 'closed'
-       ORDER BY entry_at, id COLLATE "C"`,
+       ORDER BY entry_at, id COLLATE "C" FOR NO KEY UPDATE`,
       [plate, lotId],
     );
     return rows.map((r) => toSession(r)!);
   }
   async byId(id: string) {
-    return toSession(await one(this.q('SELECT * FROM parking_sessions WHERE id = $1', [id])));
+    return toSession(await one(this.q('SELECT * FROM parking_sessions WHERE id = $1 FOR NO KEY UPDATE', [id])));
   }
   async unclosedInLot(lotId: string) {
     const rows = await this.q(
@@ -140,7 +143,7 @@ export class PgSessions implements SessionRepository {
     );
   }
   async pendingPaymentById(id: string) {
-    return toPending(await one(this.q('SELECT * FROM pending_payments WHERE id = $1', [id])));
+    return toPending(await one(this.q('SELECT * FROM pending_payments WHERE id = $1 FOR NO KEY UPDATE', [id])));
   }
   async pendingPaymentsOfPlates(plates: string[]) {
     if (plates.length === 0) return [];
@@ -180,7 +183,7 @@ export class PgSessions implements SessionRepository {
     );
   }
   async reviewById(id: string) {
-    return toReview(await one(this.q('SELECT * FROM review_items WHERE id = $1', [id])));
+    return toReview(await one(this.q('SELECT * FROM review_items WHERE id = $1 FOR NO KEY UPDATE', [id])));
   }
   async reviews(status?: ReviewItem['status']) {
     const rows = status

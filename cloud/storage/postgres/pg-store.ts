@@ -314,6 +314,7 @@ function repositories(q: Query, w: Write): Repositories {
     payments: new SqlPaymentRepository({
       all: (sql, params) => q(numberedPlaceholders(sql), params),
       run: (sql, params) => w(numberedPlaceholders(sql), params),
+      rowLock: ' FOR NO KEY UPDATE',
     }),
   };
 }

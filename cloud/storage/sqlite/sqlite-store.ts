@@ -135,6 +135,7 @@ export class SqliteStore implements Store {
       settlements: new SqliteSettlements(statements, this.ledgerStore),
       payments: new SqlPaymentRepository({
         all: async (sql, params) => statements.prepare(sql).all(...params) as Row[],
+        rowLock: '',
         run: async (sql, params) => {
           statements.prepare(sql).run(...params);
         },
