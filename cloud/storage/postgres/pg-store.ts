@@ -6,14 +6,18 @@
  * decisions that read something and then write on the strength of it take
  * explicit locks, always in one order (session, then the driver's money,
  * then the gate):
- * - an exit locks the sessions its read's candidate keys find (`FOR NO KEY
- *   UPDATE`, in (entry_at, id) order); one that waited finds a session the
- *   other exit closed left out, and is answered as the same car seen again;
+ * - an exit locks the session it matched (`lockUnclosed`, `FOR NO KEY
+ *   UPDATE`); one that waited for another exit of the same car finds the
+ *   session closed, matches again without it, and is answered as the same
+ *   car seen again;
  * - an entry locks its plate in the lot (a transaction-scoped advisory
  *   lock) before it looks for an unclosed session of it (anti-passback);
  * - a wallet charge, and a card charge let out on credit, lock the driver
  *   (`holdDriverMoney`) before the balance and the credit are read: credit
  *   is the driver's across all their wallets;
+ * - every row read to be changed (a session, a pending payment, a review,
+ *   a dispute, a top-up, a card charge) is read `FOR NO KEY UPDATE`, so a
+ *   read-modify-write never overwrites a change committed in between;
  * - the gate's counter is raised with `GREATEST`, so it never goes down.
  * Everything else that must happen once has a UNIQUE constraint (an event
  * id, a settlement per session and per exit event, a journal entry per
