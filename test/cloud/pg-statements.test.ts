@@ -6,8 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { joinWrites } from '../../cloud/storage/postgres/pg-statements.js';
-import { T0, TEST_BACKEND, openTestStore, tariff } from './cloud-harness.js';
+import pg from 'pg';
+import { TransactionStatements, joinWrites } from '../../cloud/storage/postgres/pg-statements.js';
+import {
+  T0,
+  TEST_BACKEND,
+  TEST_POSTGRES,
+  createTestDatabase,
+  dropTestDatabase,
+  openTestStore,
+  tariff,
+} from './cloud-harness.js';
 
 describe('joining held writes', () => {
   it('leaves one write as it is', () => {
@@ -75,3 +84,40 @@ describe(`a transaction's held writes (${TEST_BACKEND})`, () => {
     }
   });
 });
+
+describe(
+  'which held writes go together (PostgreSQL)',
+  { skip: TEST_POSTGRES ? false : 'needs PLATEPAY_TEST_DATABASE' },
+  () => {
+    it('joins inserts, sends a write to a table an update of it came before apart, and one that reads a table after the rest', async () => {
+      const url = await createTestDatabase();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query('CREATE TABLE a (id INT PRIMARY KEY, v INT); CREATE TABLE b (id INT PRIMARY KEY, v INT)');
+        await client.query('BEGIN');
+        const s = new TransactionStatements(client as unknown as pg.PoolClient);
+        await s.write('INSERT INTO a (id, v) VALUES ($1, $2)', [1, 10]);
+        await s.write('INSERT INTO a (id, v) VALUES ($1, $2)', [2, 20]);
+        await s.write('INSERT INTO b (id, v) VALUES ($1, $2)', [1, 0]);
+        assert.equal(s.roundTrips, 0, 'nothing sent before a read');
+        await s.write('UPDATE a SET v = v + 1 WHERE id = $1', [1]); // a has held inserts: they go first
+        assert.equal(s.roundTrips, 1);
+        await s.write('INSERT INTO b (id, v) SELECT 2, SUM(v)::int FROM a', []); // reads a: the update goes first
+        assert.equal(s.roundTrips, 2);
+        const rows = await s.read('SELECT id, v FROM b ORDER BY id');
+        assert.equal(s.roundTrips, 4, 'the held INSERT ... SELECT, then the read');
+        assert.deepEqual(rows, [
+          { id: 1, v: 0 },
+          { id: 2, v: 31 },
+        ]);
+        await s.settle();
+        await s.end();
+        await client.query('COMMIT');
+      } finally {
+        await client.end();
+        await dropTestDatabase(url);
+      }
+    });
+  },
+);

@@ -11,7 +11,8 @@
  * event, gate counter) cost one round trip instead of nine. Reads always
  * see every write issued before them. Two writes are not joined when the
  * second touches a table the first updates or deletes from (the parts of
- * one statement share a snapshot and must not change one row twice).
+ * one statement share a snapshot and must not change one row twice), nor
+ * when the second reads a table (it would not see the first's rows).
  *
  * A write's promise resolves when it is queued; its error, if any, is the
  * error of the next read or of `finish` (a failed statement aborts the
@@ -28,7 +29,7 @@ interface HeldWrite {
   sql: string;
   params: unknown[];
   table: string;
-  /** an UPDATE or DELETE (an INSERT adds rows of its own) */
+  /** an UPDATE, a DELETE or an upsert (a plain INSERT adds rows of its own) */
   changesRows: boolean;
 }
 
@@ -68,7 +69,7 @@ export class TransactionStatements {
   /** the chain of statements sent so far: each waits for the one before */
   private sent: Promise<unknown> = Promise.resolve();
   private held: HeldWrite[] = [];
-  /** round trips to the server (statements sent), for the store's figures */
+  /** round trips to the server (statements sent, or queued to be sent), for the store's figures */
   roundTrips = 0;
 
   constructor(private readonly client: pg.PoolClient) {}
@@ -91,8 +92,11 @@ export class TransactionStatements {
       return;
     }
     const table = target[2]!.toLowerCase();
-    const changesRows = !/^\s*INSERT/i.test(target[1]!);
-    if (this.held.some((h) => h.table === table && (h.changesRows || changesRows))) this.sendHeld();
+    // an upsert may change a row another part of the statement wrote: it is joined like an UPDATE
+    const changesRows = !/^\s*INSERT/i.test(target[1]!) || /\bDO\s+UPDATE\b/i.test(sql);
+    // a write that reads a table (INSERT ... SELECT) must see the writes before it: they are sent first
+    const readsTables = /\bSELECT\b[\s\S]*\bFROM\s+(?!unnest\()/i.test(sql);
+    if (readsTables || this.held.some((h) => h.table === table && (h.changesRows || changesRows))) this.sendHeld();
     this.held.push({ sql, params, table, changesRows });
   };
 
@@ -122,7 +126,6 @@ export class TransactionStatements {
       if (this.finished) throw new StorageError('a statement after its transaction ended');
       if (this.firstErrorSeen !== null) throw this.firstErrorSeen; // the transaction is aborted
       try {
-        this.roundTrips++;
         const name = statementName(sql);
         const result = await this.client.query(
           name ? { name, text: sql, values: params } : { text: sql, values: params },
@@ -133,6 +136,7 @@ export class TransactionStatements {
         throw err;
       }
     };
+    this.roundTrips++;
     const result = this.sent.then(run, run);
     this.sent = result.catch(() => undefined);
     return result;
