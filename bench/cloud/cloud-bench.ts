@@ -36,13 +36,17 @@
  * alternating between them: 100 gates, group commit not applying. The
  * checks are the same, through `pg` queries, once `ledger_queue` has
  * drained into the signed log; the commit figures are PgStore's
- * (transactions committed, retried after a serialization failure, failed).
+ * (transactions committed, run again after a serialization failure, a
+ * deadlock or a duplicate, failed; statements sent), and the server's WAL
+ * and CPU per exit come from pg-costs.ts. SQLite with group commit at 100
+ * gates runs first in the same invocation, for the ratio.
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { PgStore, PgStoreStats } from '../../cloud/storage/postgres/pg-store.js';
 import type { CommitStats, SqliteStore } from '../../cloud/storage/sqlite/sqlite-store.js';
 import { plateOf } from './gate-fleet.js';
+import { postgresCpuMs, walPosition } from './pg-costs.js';
 import { BenchSite, CARS_PER_LOT, PgBench, linkPlates, startSite } from './bench-site.js';
 import {
   LEDGER_DRAIN_TIMEOUT_MS,
@@ -75,9 +79,13 @@ export interface CloudBenchRun {
   unitsPerCommit: number;
   /** share of the exit phase's wall time spent in COMMIT (fsync) on the cloud's thread (null on PostgreSQL) */
   commitShare: number | null;
-  /** PostgreSQL only: transaction attempts aborted (serialization failure) and run again, and failures */
+  /** PostgreSQL only: transaction attempts aborted (serialization failure, deadlock, duplicate) and run again, and failures */
   retries?: number;
   failed?: number;
+  /** PostgreSQL only, per exit: statements sent (round trips, BEGIN and COMMIT included), WAL bytes, server CPU ms */
+  roundTripsPerExit?: number;
+  walBytesPerExit?: number;
+  databaseCpuMsPerExit?: number | null;
   /**
    * CPU time of the cloud's thread per exit (Linux: from /proc; null elsewhere), and its share of
    * the exit phase's wall time: on a machine shared with other work the cloud gets less than a
@@ -193,11 +201,16 @@ async function postgresRun(
         commits: a.commits + b.commits,
         retries: a.retries + b.retries,
         failed: a.failed + b.failed,
+        roundTrips: a.roundTrips + b.roundTrips,
       }));
   const before = stats();
+  const walBefore = await walPosition(site.database);
+  const dbCpuBefore = postgresCpuMs();
   const cpuBefore = mainThreadCpuMs();
   const exits = await site.fleet.ask({ cmd: 'run', kind: 'exit', plates, tag, spacingMs: exitSpacingMs });
   const cpuAfter = mainThreadCpuMs();
+  const dbCpuAfter = postgresCpuMs();
+  const walAfter = await walPosition(site.database);
   const after = stats();
   if (exits.ev !== 'done') throw new Error('no exit results');
   const expected = gateCount * exitsPerGate;
@@ -229,6 +242,10 @@ async function postgresRun(
     commitShare: null,
     retries: after.retries - before.retries,
     failed: after.failed - before.failed,
+    roundTripsPerExit: round((after.roundTrips - before.roundTrips) / expected, 1),
+    walBytesPerExit: Math.round((walAfter - walBefore) / expected),
+    databaseCpuMsPerExit:
+      dbCpuAfter === null || dbCpuBefore === null ? null : round((dbCpuAfter - dbCpuBefore) / expected, 3),
     cloudCpuMsPerExit: cpuAfter === null || cpuBefore === null ? null : round((cpuAfter - cpuBefore) / expected, 3),
     cloudCpuShare:
       cpuAfter === null || cpuBefore === null ? null : round((cpuAfter - cpuBefore) / 1000 / figures.seconds, 2),
@@ -299,12 +316,17 @@ async function runCloudPostgresBench(
   const exitsPerGate = quick ? 6 : 20;
   const counts: Array<1 | 2> = instances ? [instances] : [1, 2];
   const loadBefore = loadavg()[0]!;
+  // SQLite with group commit in the same run: the machine is as busy for both, so the ratio carries
+  const sqlite = await runOnce(100, exitsPerGate, true, progress);
+  progress(`SQLite, 100 gates: ${sqlite.exitsPerSecond} exits/s, decision p99 ${sqlite.decisionP99Ms} ms`);
   const byInstances: CloudBenchRun[] = [];
   for (const n of counts) {
     const r = await runOnce(100, exitsPerGate, false, progress, 0, { server, instances: n });
     progress(
-      `PostgreSQL, ${n} instance${n > 1 ? 's' : ''}, 100 gates: ${r.exitsPerSecond} exits/s, ` +
-        `decision p50 ${r.decisionP50Ms} ms, p99 ${r.decisionP99Ms} ms, ${r.retries} retries`,
+      `PostgreSQL, ${n} instance${n > 1 ? 's' : ''}, 100 gates: ${r.exitsPerSecond} exits/s ` +
+        `(${round(r.exitsPerSecond / sqlite.exitsPerSecond, 2)}x SQLite), ` +
+        `decision p50 ${r.decisionP50Ms} ms, p99 ${r.decisionP99Ms} ms, ${r.retries} retries, ` +
+        `${r.roundTripsPerExit} round trips, ${r.walBytesPerExit} WAL bytes and ${r.databaseCpuMsPerExit} ms server CPU per exit`,
     );
     byInstances.push(r);
   }
@@ -325,6 +347,7 @@ async function runCloudPostgresBench(
           byInstances: byInstances.map((r) => ({
             instances: r.instances,
             exitsPerSecond: r.exitsPerSecond,
+            ratioToSqlite: round(r.exitsPerSecond / sqlite.exitsPerSecond, 2),
             decisionP50Ms: r.decisionP50Ms,
             decisionP99Ms: r.decisionP99Ms,
             retries: r.retries,
@@ -332,6 +355,15 @@ async function runCloudPostgresBench(
           })),
         }
       : { run: head }),
+    ratioToSqlite: round(head.exitsPerSecond / sqlite.exitsPerSecond, 2),
+    /** SQLite with group commit, 100 gates, in the same run (the comparison the targets are stated against) */
+    sqlite: {
+      exitsPerSecond: sqlite.exitsPerSecond,
+      decisionP50Ms: sqlite.decisionP50Ms,
+      decisionP99Ms: sqlite.decisionP99Ms,
+      cloudCpuMsPerExit: sqlite.cloudCpuMsPerExit,
+      run: sqlite,
+    },
     loadAverage: [round(loadBefore, 2), round(loadavg()[0]!, 2)],
   };
 }

@@ -368,7 +368,7 @@ export class GateHub {
       const now = this.clock.now();
       if (e.at > now + this.options.maxClockSkewMs) throw new Refusal('STALE', 'the event is from the future');
       if (e.at < now - this.options.maxEventAgeMs) throw new Refusal('STALE', 'the event is too old to apply');
-      const decision = previous ?? (await this.parking.applyEvent(repos, input));
+      const decision = previous ?? (await this.parking.applyEvent(repos, input, { lane, idIsNew: true }));
       await repos.lots.raiseGateCounter(gate.id, e.counter);
       return { gate, decision, duplicate: previous !== null };
     });

@@ -140,6 +140,10 @@ export class Wallet {
     const account = await repos.accounts.byId(request.accountId);
     if (!account || account.kind !== 'wallet') return { status: 'declined', reason: 'unknown_account' };
     if (account.currency !== request.currency) return { status: 'declined', reason: 'currency_mismatch' };
+    // the driver's money is held from here to the commit: no other charge of theirs reads the balance or
+    // the credit until this one is committed (a charge with this reference committed meanwhile makes the
+    // insert below fail on the UNIQUE reference; the store runs the transaction again, which finds it)
+    if (account.driverId) await repos.accounts.holdDriverMoney(account.driverId);
     const balance = await repos.accounts.balance(account.id);
     // the debt this charge adds (beyond what the wallet already owes) must fit the driver's unused credit
     const addedDebt = Math.max(0, request.amount - balance) - Math.max(0, -balance);

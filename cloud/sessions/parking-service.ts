@@ -36,7 +36,7 @@ import type {
 import type { CardCharges } from '../settlement/card-charges.js';
 import type { Decision, Settler } from '../settlement/settler.js';
 import { normalisePlate } from '../../proto/plate-syntax.js';
-import type { MatchOptions } from './plate-matching.js';
+import type { MatchOptions, MatchResult } from './plate-matching.js';
 import { defaultMatchOptions, matchExit } from './plate-matching.js';
 import { readKeys } from './plate-keys.js';
 import { isPriceableStay, MAX_STAY_MS } from '../tariffs/tariff.js';
@@ -58,6 +58,16 @@ const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 export const MAX_EVENT_AGE_MS = 7 * 24 * 3_600_000;
 /** an exit of a plate whose session closed this recently is the same car seen again */
 const RECENT_EXIT_MS = 10 * 60_000;
+
+/**
+ * What a caller has already read in the same transaction (the gate hub): the event's lane, and that no
+ * event with its id was applied before (`resentDecision` returned null), so applyEvent need not read
+ * them again.
+ */
+export interface CheckedEvent {
+  lane: Lane;
+  idIsNew: true;
+}
 
 export type ReviewResolution =
   { action: 'match'; sessionId: string } | { action: 'waive'; sessionId: string } | { action: 'dismiss' };
@@ -81,13 +91,15 @@ export class ParkingService {
    * its own checks and the gate's counter in the same one), idempotent by
    * event id: a resend returns the first decision.
    */
-  async applyEvent(repos: Repositories, input: LaneEventInput): Promise<Decision> {
+  async applyEvent(repos: Repositories, input: LaneEventInput, checked?: CheckedEvent): Promise<Decision> {
     const plate = normalisePlate(input.plate);
     if (!plate) throw badRequest('INVALID_PLATE', 'plate must hold only letters, digits and a province character');
     const requestHash = eventContentHash(input, plate);
-    const previous = await this.firstDecision(repos, input.eventId, requestHash);
-    if (previous) return previous;
-    const lane = await repos.lots.laneById(input.laneId);
+    if (!checked) {
+      const previous = await this.firstDecision(repos, input.eventId, requestHash);
+      if (previous) return previous;
+    }
+    const lane = checked?.lane ?? (await repos.lots.laneById(input.laneId));
     if (!lane) throw notFound('lane', input.laneId);
     const lot = (await repos.lots.lotById(lane.lotId))!;
     this.checkEventTime(input.at);
@@ -188,15 +200,23 @@ export class ParkingService {
   }
 
   private async exit(repos: Repositories, lot: Lot, lane: Lane, event: LaneEventInput): Promise<Decision> {
-    // only the sessions the read's candidate keys find: all that can fit it, however many cars the lot holds
-    const unclosed = await repos.sessions.unclosedByKeys(lot.id, readKeys(event.plate));
-    const match = matchExit(
-      { plate: event.plate, confidence: event.confidence },
-      unclosed.map((s) => ({ id: s.id, plate: s.plate })),
-      this.matchOptions,
-    );
+    let unclosed: ParkingSession[];
+    let match: MatchResult;
+    let session: ParkingSession | null = null;
+    do {
+      // only the sessions the read's candidate keys find: all that can fit it, however many cars the lot holds
+      unclosed = await repos.sessions.unclosedByKeys(lot.id, readKeys(event.plate));
+      match = matchExit(
+        { plate: event.plate, confidence: event.confidence },
+        unclosed.map((s) => ({ id: s.id, plate: s.plate })),
+        this.matchOptions,
+      );
+      if (match.kind !== 'exact' && match.kind !== 'tolerant') break;
+      // held from here on, as it is now; closed meanwhile by another exit (of this car): match again without it
+      session = await repos.sessions.lockUnclosed(match.sessionId);
+    } while (!session);
     if (match.kind === 'exact' || match.kind === 'tolerant') {
-      const session = unclosed.find((s) => s.id === match.sessionId)!;
+      session = session!; // the loop ends on a match only once the matched session is held
       if (session.status === 'open' && !isPriceableStay(session.entryAt, event.at)) {
         // an entry time stored wrong before times were checked: an operator settles it, the lane is not failed
         const review = await this.queueReview(repos, lot, lane, event, 'stay-too-long', [session.id]);

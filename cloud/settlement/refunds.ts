@@ -12,8 +12,10 @@
  *   id and the same settlement, amount and reason returns the first refund
  *   and moves no money; the same id with anything else is refused.
  *
- * The check and the write run in one transaction (serialisable on both
- * backends), so two refunds at once cannot together pass the limit.
+ * The check and the write run in one transaction that holds the
+ * settlement (`holdForRefund`: a row lock on PostgreSQL, the single writer
+ * on SQLite), so two refunds at once cannot together pass the limit; the
+ * request id's UNIQUE constraint is the backstop for two copies of one.
  */
 import type { Clock } from '../../time/clock.js';
 import { ApiError, badRequest, conflict, notFound } from '../errors.js';
@@ -79,7 +81,7 @@ export class Refunds {
         }
         return { refund: earlier, replayed: true };
       }
-      const settlement = await repos.settlements.byId(settlementId);
+      const settlement = await repos.settlements.holdForRefund(settlementId);
       if (!settlement) throw notFound('settlement', settlementId);
       if (settlement.method === 'card') {
         throw conflict('REFUND_THROUGH_PROVIDER', 'this stay was charged on a card: refund it through the provider');

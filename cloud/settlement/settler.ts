@@ -419,6 +419,7 @@ export class Settler {
     const event = await repos.sessions.eventById(charge.exitEventId);
     const stored = event ? (JSON.parse(event.decision) as Decision) : null;
     if (stored && (charge.status !== 'started' || charge.gateAnswer !== 'none')) return stored;
+    if (mode === 'credit') await repos.accounts.holdDriverMoney(charge.driverId); // as a wallet charge does
     const release =
       mode === 'credit' && (await this.credit.available(repos, charge.driverId, charge.currency)) >= charge.amount;
     await repos.payments.updateCharge({ ...charge, gateAnswer: release ? 'released' : 'held' });

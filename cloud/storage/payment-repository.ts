@@ -13,6 +13,12 @@ export interface SqlSeam {
   all(sql: string, params: unknown[]): Promise<Row[]>;
   /** runs a write that returns no rows */
   run(sql: string, params: unknown[]): Promise<void>;
+  /**
+   * what ends a SELECT of a row the caller may change: on PostgreSQL `FOR NO KEY UPDATE` (the row, as it
+   * is now, is held until the transaction ends, so a read-modify-write never loses a concurrent one's
+   * change); on SQLite nothing (one writer at a time)
+   */
+  rowLock: string;
 }
 
 const TOP_UP = `id, driver_id, account_id, amount, currency, reference, provider, provider_payment_id, status,
@@ -41,11 +47,16 @@ export class SqlPaymentRepository implements PaymentRepository {
     ]);
   }
   async topUpById(id: string) {
-    return toTopUp((await this.db.all('SELECT * FROM top_ups WHERE id = ?', [id]))[0]);
+    return toTopUp((await this.db.all(`SELECT * FROM top_ups WHERE id = ?${this.db.rowLock}`, [id]))[0]);
   }
   async topUpByReference(driverId: string, reference: string) {
     return toTopUp(
-      (await this.db.all('SELECT * FROM top_ups WHERE driver_id = ? AND reference = ?', [driverId, reference]))[0],
+      (
+        await this.db.all(`SELECT * FROM top_ups WHERE driver_id = ? AND reference = ?${this.db.rowLock}`, [
+          driverId,
+          reference,
+        ])
+      )[0],
     );
   }
   async topUpsOfAccount(accountId: string) {
@@ -113,10 +124,12 @@ export class SqlPaymentRepository implements PaymentRepository {
     );
   }
   async chargeById(id: string) {
-    return toCharge((await this.db.all('SELECT * FROM card_charges WHERE id = ?', [id]))[0]);
+    return toCharge((await this.db.all(`SELECT * FROM card_charges WHERE id = ?${this.db.rowLock}`, [id]))[0]);
   }
   async chargeByExitEvent(exitEventId: string) {
-    return toCharge((await this.db.all('SELECT * FROM card_charges WHERE exit_event_id = ?', [exitEventId]))[0]);
+    return toCharge(
+      (await this.db.all(`SELECT * FROM card_charges WHERE exit_event_id = ?${this.db.rowLock}`, [exitEventId]))[0],
+    );
   }
   async startedCharges(limit: number) {
     const rows = await this.db.all(

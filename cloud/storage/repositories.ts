@@ -238,6 +238,13 @@ export interface AccountRepository {
   ofDriver(driverId: string): Promise<PaymentAccount[]>;
   systemAccount(label: string, currency: string): Promise<PaymentAccount | null>;
   balance(accountId: string): Promise<number>;
+  /**
+   * Holds the driver's money for the rest of the transaction: any other transaction that holds it
+   * waits until this one ends. Taken before a balance or the driver's credit is read to decide a
+   * charge, so that two charges of one driver (two cars, two wallets) never both spend the same
+   * credit. SQLite: nothing to do (one writer at a time).
+   */
+  holdDriverMoney(driverId: string): Promise<void>;
   entryByReference(reference: string): Promise<JournalEntry | null>;
   /** inserts the entry and its postings; the postings must sum to zero */
   insertEntry(e: JournalEntry, postings: Posting[]): Promise<void>;
@@ -258,6 +265,7 @@ export interface LinkRepository {
   activeParkedAt(lotId: string, since: number): Promise<PlateLink[]>;
   remove(id: string, at: number): Promise<void>;
   insertDispute(d: PlateDispute): Promise<void>;
+  /** held for the rest of the transaction (PostgreSQL: a row lock), as it may be updated from what this returns */
   disputeById(id: string): Promise<PlateDispute | null>;
   disputes(status?: DisputeStatus): Promise<PlateDispute[]>;
   resolveDispute(id: string, status: DisputeStatus, at: number): Promise<void>;
@@ -288,6 +296,7 @@ export interface LotRepository {
 
 export interface SessionRepository {
   insert(s: ParkingSession): Promise<void>;
+  /** the session, held for the rest of the transaction (PostgreSQL: a row lock; it is updated from what this returns) */
   byId(id: string): Promise<ParkingSession | null>;
   /** sessions in a lot that an exit may still close (open, awaiting payment, paid) */
   unclosedInLot(lotId: string): Promise<ParkingSession[]>;
@@ -297,8 +306,22 @@ export interface SessionRepository {
    * is among those found by `readKeys(read)`
    */
   unclosedByKeys(lotId: string, keys: readonly string[]): Promise<ParkingSession[]>;
-  /** the unclosed sessions of exactly this plate in a lot */
+  /**
+   * the session as it is now, held for the rest of the transaction (PostgreSQL: a row lock, waiting for
+   * a transaction that holds it), or null when it is closed by now: an exit decides on what this returns,
+   * so that two exits never both settle one stay
+   */
+  lockUnclosed(id: string): Promise<ParkingSession | null>;
+  /**
+   * the unclosed sessions of exactly this plate in a lot; the plate in this lot is held for the rest
+   * of the transaction (PostgreSQL: an advisory lock taken before the read), so that two entries of one
+   * plate at once never open two sessions
+   */
   unclosedOfPlate(lotId: string, plate: string): Promise<ParkingSession[]>;
+  /**
+   * writes every field of `s`: read it in this transaction from `byId`, `lockUnclosed` or
+   * `unclosedOfPlate`, which hold the row (PostgreSQL), so no concurrent change is overwritten
+   */
   update(s: ParkingSession): Promise<void>;
   ofPlates(plates: string[]): Promise<ParkingSession[]>;
   eventById(id: string): Promise<StoredLaneEvent | null>;
@@ -306,12 +329,14 @@ export interface SessionRepository {
   /** replaces an event's stored decision (a card charge decided after the event was first applied) */
   updateEventDecision(id: string, decision: string): Promise<void>;
   insertPendingPayment(p: PendingPayment): Promise<void>;
+  /** held for the rest of the transaction (PostgreSQL: a row lock), as it may be updated from what this returns */
   pendingPaymentById(id: string): Promise<PendingPayment | null>;
   pendingPaymentsOfPlates(plates: string[]): Promise<PendingPayment[]>;
   updatePendingPayment(p: PendingPayment): Promise<void>;
   /** the pending (unpaid) payments of stays in a lot, newest first */
   pendingPaymentsInLot(lotId: string): Promise<PendingPayment[]>;
   insertReview(r: ReviewItem): Promise<void>;
+  /** held for the rest of the transaction (PostgreSQL: a row lock), as it may be updated from what this returns */
   reviewById(id: string): Promise<ReviewItem | null>;
   reviews(status?: ReviewItem['status']): Promise<ReviewItem[]>;
   openReviewCount(): Promise<number>;
@@ -338,6 +363,11 @@ export interface SettlementRepository {
   /** the settlement's record once it has its place in the log */
   ledgerRecordOf(settlementId: string): Promise<LedgerRecordRow | null>;
   ledgerSize(): Promise<number>;
+  /**
+   * the settlement, held for the rest of the transaction (PostgreSQL: `FOR NO KEY UPDATE`), so that
+   * two refunds of one settlement are decided one after the other; SQLite: `byId` (one writer at a time)
+   */
+  holdForRefund(id: string): Promise<Settlement | null>;
   insertRefund(r: Refund): Promise<void>;
   refundByRequest(requestId: string): Promise<Refund | null>;
   /** the refunds of a settlement, oldest first */
@@ -412,7 +442,9 @@ export interface CardCharge {
 
 export interface PaymentRepository {
   insertTopUp(t: TopUp): Promise<void>;
+  /** held for the rest of the transaction (PostgreSQL: a row lock), as it may be updated from what this returns */
   topUpById(id: string): Promise<TopUp | null>;
+  /** held for the rest of the transaction (PostgreSQL: a row lock), as it may be updated from what this returns */
   topUpByReference(driverId: string, reference: string): Promise<TopUp | null>;
   topUpsOfAccount(accountId: string): Promise<TopUp[]>;
   updateTopUp(t: TopUp): Promise<void>;
@@ -423,7 +455,9 @@ export interface PaymentRepository {
   methodsOfDriver(driverId: string): Promise<SavedPaymentMethod[]>;
   removeMethod(id: string, at: number): Promise<void>;
   insertCharge(c: CardCharge): Promise<void>;
+  /** held for the rest of the transaction (PostgreSQL: a row lock), as it may be updated from what this returns */
   chargeById(id: string): Promise<CardCharge | null>;
+  /** held for the rest of the transaction (PostgreSQL: a row lock), as it may be updated from what this returns */
   chargeByExitEvent(exitEventId: string): Promise<CardCharge | null>;
   /** charges still waiting for the provider's final answer, oldest first */
   startedCharges(limit: number): Promise<CardCharge[]>;

@@ -372,6 +372,11 @@ export const eventId = (): string => `evt-${process.pid}-${++eventCounter}`;
 export interface ParkedCars {
   driver: { token: string; accountId: string };
   plates: string[];
+  lotId: string;
+  /** the lot's exit lane */
+  exitLane: string;
+  /** when the cars are at the exit (the clock was moved on to it) */
+  exitAt: number;
   /** sends car i's exit (event id `out-i`; the same event every time, so a resend is a resend) */
   exitEvent(i: number): Promise<Reply>;
   /** the driver's wallet balance */
@@ -384,11 +389,20 @@ export interface ParkedCars {
  */
 export async function parkCars(
   t: TestCloud,
-  o: { email: string; topUp: number; lotName: string; platePrefix: string; cars: number; stayMinutes: number },
+  o: {
+    email: string;
+    topUp: number;
+    lotName: string;
+    platePrefix: string;
+    cars: number;
+    stayMinutes: number;
+    /** before the event ids (`in-i`, `out-i`), for several lots of cars in one cloud */
+    eventPrefix?: string;
+  },
 ): Promise<ParkedCars> {
   const driver = await signUp(t, o.email);
   await topUpAndWait(t.driverCall(driver.token), driver.accountId, o.topUp, 'r');
-  const { entry, exit } = await setUpLot(t, o.lotName);
+  const { lotId, entry, exit } = await setUpLot(t, o.lotName);
   const plates = Array.from({ length: o.cars }, (_, i) => `${o.platePrefix}${String(1000 + i)}`);
   for (const plate of plates) {
     const l = await t.call('POST', '/v1/me/links', {
@@ -401,7 +415,7 @@ export async function parkCars(
   for (const [i, plate] of plates.entries()) {
     const r = await t.call('POST', '/v1/events', {
       token: ADMIN_KEY,
-      body: { eventId: `in-${i}`, laneId: entry, plate, confidence: 0.99, at },
+      body: { eventId: `${o.eventPrefix ?? ''}in-${i}`, laneId: entry, plate, confidence: 0.99, at },
     });
     if (r.status !== 200) throw new Error(`entry ${plate}: ${JSON.stringify(r.body)}`);
   }
@@ -410,10 +424,19 @@ export async function parkCars(
   return {
     driver,
     plates,
+    lotId,
+    exitLane: exit,
+    exitAt,
     exitEvent: (i) =>
       t.call('POST', '/v1/events', {
         token: ADMIN_KEY,
-        body: { eventId: `out-${i}`, laneId: exit, plate: plates[i], confidence: 0.99, at: exitAt },
+        body: {
+          eventId: `${o.eventPrefix ?? ''}out-${i}`,
+          laneId: exit,
+          plate: plates[i],
+          confidence: 0.99,
+          at: exitAt,
+        },
       }),
     balance: async () =>
       (await t.call('GET', '/v1/me/accounts', { token: driver.token })).body.accounts[0].balance as number,

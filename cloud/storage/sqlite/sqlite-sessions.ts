@@ -69,6 +69,11 @@ export class SqliteSessions implements SessionRepository {
   async byId(id: string) {
     return toSession(this.db.prepare('SELECT * FROM parking_sessions WHERE id = ?').get(id) as Row | undefined);
   }
+  /** one writer at a time: the session cannot change before this transaction ends */
+  async lockUnclosed(id: string) {
+    const s = await this.byId(id);
+    return s && s.status !== 'closed' ? s : null;
+  }
   /** on every lane event, over every car in the lot: rows come as arrays, the cheapest form to read */
   async unclosedInLot(lotId: string) {
     const version = (this.db.prepareRaw('PRAGMA data_version').get() as unknown[])[0];

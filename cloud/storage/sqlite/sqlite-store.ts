@@ -129,6 +129,7 @@ export class SqliteStore implements Store {
     this.sessions = new SqliteSessions(statements);
     const seam: SqlSeam = {
       all: async (sql, params) => statements.prepare(sql).all(...params) as Row[],
+      rowLock: '',
       run: async (sql, params) => {
         statements.prepare(sql).run(...params);
       },
