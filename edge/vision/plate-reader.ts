@@ -203,8 +203,13 @@ export class PlateReader {
     const json = (name: string): unknown => JSON.parse(files.bytes(name).toString('utf8'));
     // the plate recogniser's trained neck is written into the rec model's Constant nodes; its head runs here
     const neck = opts.recognizerKind === 'plate' ? neckModelFromFile(json('plate-neck'), alphabet) : null;
-    const head =
+    const shippedHead =
       neck?.head ?? (opts.recognizerKind === 'head' ? PlateHead.fromFile(json('plate-head'), alphabet) : null);
+    // a head trained before the special series' characters joined the alphabet reads them with the generic columns
+    const head =
+      shippedHead && shippedHead.columns < alphabet.columns
+        ? shippedHead.completedFrom(PlateHead.fromGeneric(files.bytes('rec'), dictionary, alphabet))
+        : shippedHead;
     const plateOrNot = opts.plateOrNotWeight > 0 ? PlateOrNot.fromFile(json('plate-or-not')) : null;
     const model = neck ? neck.neck.patch(files.bytes('rec')) : files.bytes('rec');
     // the sequence features are an extra output of the same run (the plate head and plate-or-not read them)
@@ -214,7 +219,7 @@ export class PlateReader {
       createSession(files.bytes('det'), { intraOp: opts.threads }),
       createSession(recBytes, { intraOp: opts.threads }),
     ]);
-    // formats with a character the recogniser cannot output (the special series' 警, 港, ...) are left out
+    // formats with a character the recogniser cannot output are left out (every known one can, since the special series' 警, 港, ... joined the alphabet)
     const formats = formatsFor(opts.regions)
       .map(compileFormat)
       .filter((f) => f.positions.every((set) => [...set].every((c) => alphabet.has(c))));
