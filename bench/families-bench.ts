@@ -29,6 +29,8 @@ export const familyCountry: Record<PlateStyle, Country> = {
   'cn-hk': 'CN',
   'cn-macau': 'CN',
   'cn-emergency': 'CN',
+  'cn-yellow-two-row': 'CN',
+  'cn-trailer-two-row': 'CN',
   'br-old': 'BR',
   'br-mercosur': 'BR',
   'ar-old': 'AR',

@@ -23,6 +23,8 @@ export type PlateStyle =
   | 'cn-hk'
   | 'cn-macau'
   | 'cn-emergency'
+  | 'cn-yellow-two-row'
+  | 'cn-trailer-two-row'
   | 'us'
   | 'eu'
   | 'br-old'
@@ -45,6 +47,8 @@ export const plateStyles: readonly PlateStyle[] = [
   'cn-hk',
   'cn-macau',
   'cn-emergency',
+  'cn-yellow-two-row',
+  'cn-trailer-two-row',
   'us',
   'eu',
   'br-old',
@@ -94,6 +98,8 @@ export const plateSizeMm: Record<PlateStyle, { width: number; height: number }> 
   'cn-hk': { width: 440, height: 140 },
   'cn-macau': { width: 440, height: 140 },
   'cn-emergency': { width: 480, height: 140 },
+  'cn-yellow-two-row': { width: 440, height: 220 },
+  'cn-trailer-two-row': { width: 440, height: 220 },
   us: { width: 305, height: 152 },
   eu: { width: 520, height: 110 },
   'br-old': { width: 400, height: 130 },
@@ -181,6 +187,10 @@ export function plateSvg(spec: PlateSpec, width: number, height: number): string
         { plateWidth: 480, charWidth: 43, charGap: 9, dotGap: 49, background: '#f7f7f5', colour: '#111111' },
         '#d0141c',
       );
+      break;
+    case 'cn-yellow-two-row':
+    case 'cn-trailer-two-row':
+      body = chineseTwoRowPlate(spec.text);
       break;
     case 'br-old':
       body = brazilOldPlate(spec.text, spec.city ?? 'SP - SAO PAULO');
@@ -345,6 +355,33 @@ function chineseSeriesPlate(
     `<rect width="${plateWidth}" height="140" rx="8" fill="${background}"/>` +
     `<rect x="5" y="5" width="${plateWidth - 10}" height="130" rx="6" fill="none" stroke="${colour}" stroke-width="2.5"/>` +
     chineseCharacters(text, { ...layout, ...(seriesColour ? { seriesColour } : {}) })
+  );
+}
+
+/**
+ * Chinese two-row rear plate (GA 36, 440 x 220 mm; lorries, buses and,
+ * with 挂 last, trailers): yellow, black characters; the province and
+ * issuing-office letter small in the top row on either side of a dot, the
+ * other five characters large in the bottom row.
+ */
+function chineseTwoRowPlate(text: string): string {
+  const chars = [...text.replace(/[\s·.•-]/g, '')];
+  const colour = '#111111';
+  const top = chars
+    .slice(0, 2)
+    .map((char, i) => glyph({ char, centreX: 220 + (i === 0 ? -50 : 50), boxWidth: 80 }, 15, 60, colour));
+  const pitch = 79;
+  const bottom = chars
+    .slice(2)
+    .map((char, i) =>
+      glyph({ char, centreX: 220 + (i - (chars.length - 3) / 2) * pitch, boxWidth: 65 }, 95, 110, colour),
+    );
+  return (
+    `<rect width="440" height="220" rx="10" fill="#f2c200"/>` +
+    `<rect x="5" y="5" width="430" height="210" rx="8" fill="none" stroke="${colour}" stroke-width="2.5"/>` +
+    top.join('') +
+    `<circle cx="220" cy="45" r="5" fill="${colour}"/>` +
+    bottom.join('')
   );
 }
 

@@ -236,6 +236,13 @@ export function randomPlate(style: PlateStyle, random: SeededRandom): PlateSpec 
       // fire and rescue: province, team code letter, four digits, 应急
       return { style, text: random.pick(CN_PROVINCES) + random.pick(CN_LETTERS) + digits(random, 4) + '应急' };
     }
+    case 'cn-yellow-two-row': {
+      // lorries and buses: province, office letter, five characters (a letter now and then)
+      return { style, text: random.pick(CN_PROVINCES) + random.pick(CN_LETTERS) + cnSerial(random, 5) };
+    }
+    case 'cn-trailer-two-row': {
+      return { style, text: random.pick(CN_PROVINCES) + random.pick(CN_LETTERS) + cnSerial(random, 4) + '挂' };
+    }
     case 'br-old': {
       // LLL-NNNN, every letter issued
       return { style, text: `${letters(random, LATIN_LETTERS, 3)}-${digits(random, 4)}`, city: random.pick(BR_CITIES) };

@@ -30,6 +30,8 @@ export const FAMILIES: ReadonlyArray<{ style: PlateStyle; country: Country; form
   { style: 'cn-hk', country: 'CN', format: 'CN Hong Kong cross-boundary' },
   { style: 'cn-macau', country: 'CN', format: 'CN Macau cross-boundary' },
   { style: 'cn-emergency', country: 'CN', format: 'CN emergency' },
+  { style: 'cn-yellow-two-row', country: 'CN', format: 'CN blue' },
+  { style: 'cn-trailer-two-row', country: 'CN', format: 'CN trailer' },
 ];
 
 const SEEDS = 200;
@@ -93,5 +95,7 @@ describe('plate families', () => {
     assert.match(drawn('cn-hk'), /^粤Z[0-9A-Z]{4}港$/u);
     assert.match(drawn('cn-macau'), /^粤Z[0-9A-Z]{4}澳$/u);
     assert.match(drawn('cn-emergency'), /^.[A-Z][0-9]{4}应急$/u);
+    assert.match(drawn('cn-yellow-two-row'), /^.[A-Z][0-9A-Z]{5}$/u);
+    assert.match(drawn('cn-trailer-two-row'), /^.[A-Z][0-9A-Z]{4}挂$/u);
   });
 });
