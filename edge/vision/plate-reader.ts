@@ -7,7 +7,8 @@
  *            the whole frame is detected at full scale only when that
  *            gives no confident read
  *         -> candidate lines (plate-like shapes; neighbours joined, since a
- *            detector often splits "ABC 1234" or "皖A·931Y9" at the gap)
+ *            detector often splits "ABC 1234" or "皖A·931Y9" at the gap;
+ *            two lines stacked as a two-row plate's rows, two-row.ts)
  *         -> Rectifier (perspective warp to 48 px strips)
  *         -> TextRecognizer (CTC probabilities over the plate alphabet)
  *         -> constrained decoding against each plate format
@@ -42,6 +43,7 @@ import { FEATURE_OUTPUT, PlateHead } from './plate-head.js';
 import { neckModelFromFile } from './neck-model.js';
 import type { RecognizerOptions } from './text-recognizer.js';
 import { PlateOrNot } from './plate-or-not.js';
+import { joinRows, stackedRowPairs, twoRowQuad } from './two-row.js';
 
 export interface PlateRead {
   /** normalised plate text: A-Z, 0-9 and, for Chinese plates, the province character first */
@@ -309,21 +311,28 @@ export class PlateReader {
     for (let start = 0; start < fresh.length; start += roundSize) {
       const round = fresh.slice(start, start + roundSize);
       const t0 = performance.now();
+      // a two-row plate's rows are read as strips of their own, top row first
       const crops = rectify(
         this.cv,
         image,
-        round.map((c) => c.quad),
+        round.flatMap((c) => c.rows ?? [c.quad]),
       );
       const strips = await this.recognizer.recognizeStrips(crops);
       if (trace) trace.recMs += performance.now() - t0;
-      round.forEach((cand, i) => {
+      let next = 0;
+      round.forEach((cand) => {
         session.readQuads.push(cand.quad);
-        const colour = plateColour(crops[i]!.data);
-        const { matrix, features } = strips[i]!;
+        const rows = cand.rows ? 2 : 1;
+        const own = strips.slice(next, next + rows);
+        // colour and plate-or-not from the last (for two rows, the bottom) strip, which holds most characters
+        const last = own[rows - 1]!;
+        const colour = plateColour(crops[next + rows - 1]!.data);
+        next += rows;
+        const matrix = rows === 2 ? joinRows(own[0]!.matrix, last.matrix) : last.matrix;
         const best = this.choose(matrix, colour);
         if (!best) return;
         const plateProbability =
-          this.plateOrNot && features ? this.plateOrNot.probability(features, matrix.steps) : null;
+          this.plateOrNot && last.features ? this.plateOrNot.probability(last.features, last.matrix.steps) : null;
         const score =
           rankScore(best.read, best.format, best.fitCost, cand.height / maxHeight, cand.detScore) -
           (looksLikeOverlay(best.read.text, cand.quad, image.height) ? 5 : 0) -
@@ -386,14 +395,24 @@ export class PlateReader {
         }
       }
     }
-    const all = [...lines, ...joined].filter((l) => l.width / l.height >= 1.2 && l.width / l.height <= 16);
+    const { x: padX, y: padY } = this.options.stripPadding;
+    const strip = (quad: Quad, height: number) => growQuad(quad, padX * height, padY * height);
+    const all: CandidateLine[] = [...lines, ...joined]
+      .filter((l) => l.width / l.height >= 1.2 && l.width / l.height <= 16)
+      .map((l) => ({ quad: strip(l.quad, l.height), line: l.quad, height: l.height, detScore: l.detScore }));
+    // two lines stacked as a two-row plate's rows: ranked by the bottom row, whose characters are the plate's largest
+    for (const { top, bottom } of stackedRowPairs(lines)) {
+      const quad = twoRowQuad(top.quad, bottom.quad);
+      all.push({
+        quad,
+        line: quad,
+        height: bottom.height,
+        detScore: Math.min(top.detScore, bottom.detScore),
+        rows: [strip(top.quad, top.height), strip(bottom.quad, bottom.height)],
+      });
+    }
     all.sort((a, b) => b.height * b.detScore - a.height * a.detScore);
-    return all.slice(0, this.options.maxCandidates).map((l) => ({
-      quad: growQuad(l.quad, this.options.stripPadding.x * l.height, this.options.stripPadding.y * l.height),
-      line: l.quad,
-      height: l.height,
-      detScore: l.detScore,
-    }));
+    return all.slice(0, this.options.maxCandidates);
   }
 
   async close(): Promise<void> {
@@ -401,12 +420,17 @@ export class PlateReader {
   }
 }
 
-/** A text line worth reading: its strip (the line with margins), the line itself, height and detector score. */
+/**
+ * A text line worth reading: its strip (the line with margins), the line
+ * itself, height and detector score; for a two-row plate the strip and line
+ * are around both rows, `rows` the strips of its top and bottom rows.
+ */
 interface CandidateLine {
   quad: Quad;
   line: Quad;
   height: number;
   detScore: number;
+  rows?: [Quad, Quad];
 }
 
 /** What one call to readImage has read so far. */

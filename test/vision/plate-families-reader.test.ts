@@ -4,7 +4,8 @@
  * with only the family's country the read names that country. The Chinese
  * special series are read with the special-series characters (警 港 使 应急,
  * ...) the plate alphabet gained: the shipped head's missing columns come
- * from the generic head.
+ * from the generic head. Two-row plates (yellow, trailer) are read row by
+ * row and joined, with one confidence per character as for one row.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -31,6 +32,8 @@ const FAMILIES: ReadonlyArray<{ style: PlateStyle; country: Country }> = [
   { style: 'cn-hk', country: 'CN' },
   { style: 'cn-macau', country: 'CN' },
   { style: 'cn-emergency', country: 'CN' },
+  { style: 'cn-yellow-two-row', country: 'CN' },
+  { style: 'cn-trailer-two-row', country: 'CN' },
 ];
 
 const SEEDS = [1, 2, 3];
@@ -67,6 +70,7 @@ describe('PlateReader reads the new plate families', () => {
           const scene = await renderScene(randomSceneSpec(style, seed, 'easy'));
           const reads = await everywhere.read(scene.jpeg);
           assert.equal(reads[0]?.text, scene.text, `seed ${seed}: expected ${scene.text}, got ${describeReads(reads)}`);
+          assert.equal(reads[0]!.charConfidences.length, [...scene.text].length, `seed ${seed}: confidences`);
           if (seed !== SEEDS[0]) continue;
           const mine = await byCountry.get(country)!.read(scene.jpeg);
           assert.equal(

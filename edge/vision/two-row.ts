@@ -1,0 +1,100 @@
+/**
+ * Two-row plates (Chinese yellow rear plates of lorries and buses, many
+ * trailers): the detector finds each row as a text line of its own. Two
+ * lines form a plate's rows when the shorter one sits just above the
+ * taller one, centred over it and no wider; the rows are read as strips of
+ * their own and their CTC matrices joined, top row first, with a blank step
+ * between, so that one constrained decode reads the whole plate and gives
+ * every character its confidence as for a one-row plate. Pure geometry and
+ * arithmetic, no I/O.
+ */
+import type { CtcMatrix } from './ctc-decoder.js';
+import type { Quad } from './geometry.js';
+import { quadSize } from './geometry.js';
+
+/** A detected text line: its corners (tl, tr, br, bl) and upright size. */
+export interface RowLine {
+  quad: Quad;
+  width: number;
+  height: number;
+}
+
+/** Limits on how two rows of one plate lie (measured on GA 36 plates: top characters 60 mm, bottom 110 mm). */
+export const twoRowShape = {
+  /** the top row's height as a share of the bottom row's */
+  minHeightRatio: 0.35,
+  maxHeightRatio: 0.85,
+  /** the gap between the rows, as a share of the bottom row's height (negative: the boxes overlap) */
+  minGap: -0.25,
+  maxGap: 0.7,
+  /**
+   * the top row is at most this share of the bottom row's width (its two
+   * characters take about 0.45; a US state name over the characters is wider)
+   */
+  maxWidthRatio: 0.65,
+  /** the rows' centres differ horizontally by at most this share of the bottom row's width */
+  maxCentreOffset: 0.2,
+};
+
+const centre = (q: Quad) => ({
+  x: (q[0].x + q[1].x + q[2].x + q[3].x) / 4,
+  y: (q[0].y + q[1].y + q[2].y + q[3].y) / 4,
+});
+
+/** True when `top` lies as the top row of a two-row plate whose bottom row is `bottom`. */
+export function areStackedRows(top: RowLine, bottom: RowLine): boolean {
+  const s = twoRowShape;
+  const ratio = top.height / bottom.height;
+  if (ratio < s.minHeightRatio || ratio > s.maxHeightRatio) return false;
+  if (top.width > s.maxWidthRatio * bottom.width) return false;
+  const a = centre(top.quad);
+  const b = centre(bottom.quad);
+  if (Math.abs(a.x - b.x) > s.maxCentreOffset * bottom.width) return false;
+  // the gap measured along the line joining the centres, in the bottom row's height
+  const gap = (b.y - a.y - (top.height + bottom.height) / 2) / bottom.height;
+  return gap >= s.minGap && gap <= s.maxGap;
+}
+
+/** Every pair of lines that lie as the two rows of one plate, top row first. */
+export function stackedRowPairs<T extends RowLine>(lines: readonly T[]): Array<{ top: T; bottom: T }> {
+  const pairs: Array<{ top: T; bottom: T }> = [];
+  for (const top of lines)
+    for (const bottom of lines) if (top !== bottom && areStackedRows(top, bottom)) pairs.push({ top, bottom });
+  return pairs;
+}
+
+/**
+ * The quad around both rows: the bottom row's corners below, its left and
+ * right edges carried up to the top row's top edge.
+ */
+export function twoRowQuad(top: Quad, bottom: Quad): Quad {
+  const rise = top[0].y - bottom[0].y; // < 0: how far above the bottom row's top edge the top row begins
+  const riseRight = top[1].y - bottom[1].y;
+  return [
+    { x: bottom[0].x, y: bottom[0].y + rise },
+    { x: bottom[1].x, y: bottom[1].y + riseRight },
+    bottom[2],
+    bottom[3],
+  ];
+}
+
+/** The size of the quad around both rows. */
+export function twoRowSize(top: Quad, bottom: Quad): { width: number; height: number } {
+  return quadSize(twoRowQuad(top, bottom));
+}
+
+/**
+ * The two rows' CTC matrices as one, top row first, with one step between
+ * them that is all blank (so the last character of the top row and the
+ * first of the bottom row stay two characters even when they are the same).
+ */
+export function joinRows(top: CtcMatrix, bottom: CtcMatrix): CtcMatrix {
+  if (top.columns !== bottom.columns) throw new RangeError('joinRows: the rows have different columns');
+  const columns = top.columns;
+  const steps = top.steps + 1 + bottom.steps;
+  const probs = new Float32Array(steps * columns);
+  probs.set(top.probs.subarray(0, top.steps * columns), 0);
+  probs[top.steps * columns] = 1; // column 0: the blank
+  probs.set(bottom.probs.subarray(0, bottom.steps * columns), (top.steps + 1) * columns);
+  return { probs, steps, columns };
+}
