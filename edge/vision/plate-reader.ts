@@ -43,7 +43,7 @@ import { FEATURE_OUTPUT, PlateHead } from './plate-head.js';
 import { neckModelFromFile } from './neck-model.js';
 import type { RecognizerOptions } from './text-recognizer.js';
 import { PlateOrNot } from './plate-or-not.js';
-import { joinRows, stackedRowPairs, twoRowQuad } from './two-row.js';
+import { imageRows, joinRows, stackedRowPairs, twoRowQuad, twoRowSplit } from './two-row.js';
 
 export interface PlateRead {
   /** normalised plate text: A-Z, 0-9 and, for Chinese plates, the province character first */
@@ -357,12 +357,27 @@ export class PlateReader {
     return false;
   }
 
-  /** Reads an image that is already one plate (a crop), e.g. from a plate-crop dataset. */
+  /**
+   * Reads an image that is already one plate (a crop), e.g. from a
+   * plate-crop dataset. A crop shaped like a two-row plate, with a gap
+   * between two rows, is also read row by row (two-row.ts); that read is
+   * kept when it fits a specific format and the whole crop's read does not,
+   * or fits better.
+   */
   async readCrop(input: ImageInput): Promise<PlateRead[]> {
     const image = await decodeImage(input, this.options.limits);
     const crop = resizeWhole(this.cv, image);
-    const [matrix] = await this.recognizer.recognize([crop]);
-    const best = this.choose(matrix!, plateColour(crop.data));
+    const split = twoRowSplit(image);
+    const rows = split === null ? [] : [imageRows(image, 0, split), imageRows(image, split, image.height)];
+    const [matrix, top, bottom] = await this.recognizer.recognize([crop, ...rows.map((r) => resizeWhole(this.cv, r))]);
+    let best = this.choose(matrix!, plateColour(crop.data));
+    if (top && bottom) {
+      // two rows that fit a plate series exactly explain the crop better than the squeezed whole unless that
+      // fits one too (a US plate's state name over its characters splits as well, into a read that fits none)
+      const twoRows = this.choose(joinRows(top, bottom), plateColour(crop.data));
+      const wholeSpecific = best?.format.specific ?? false;
+      if (twoRows?.format.specific && (!wholeSpecific || twoRows.value > best!.value)) best = twoRows;
+    }
     if (!best) return [];
     const quad: Quad = [
       { x: 0, y: 0 },

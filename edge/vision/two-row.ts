@@ -5,11 +5,14 @@
  * taller one, centred over it and no wider; the rows are read as strips of
  * their own and their CTC matrices joined, top row first, with a blank step
  * between, so that one constrained decode reads the whole plate and gives
- * every character its confidence as for a one-row plate. Pure geometry and
+ * every character its confidence as for a one-row plate. A crop that is
+ * already one plate (no detector boxes) is split where its horizontal
+ * projection profile shows a gap between two rows. Pure geometry and
  * arithmetic, no I/O.
  */
 import type { CtcMatrix } from './ctc-decoder.js';
 import type { Quad } from './geometry.js';
+import type { RgbImage } from './image-input.js';
 import { quadSize } from './geometry.js';
 
 /** A detected text line: its corners (tl, tr, br, bl) and upright size. */
@@ -97,4 +100,59 @@ export function joinRows(top: CtcMatrix, bottom: CtcMatrix): CtcMatrix {
   probs[top.steps * columns] = 1; // column 0: the blank
   probs.set(bottom.probs.subarray(0, bottom.steps * columns), (top.steps + 1) * columns);
   return { probs, steps, columns };
+}
+
+/**
+ * Plate crops at most this wide for their height may hold two rows (a GA 36
+ * two-row plate is 2:1, a one-row Chinese or European plate 3:1 or wider;
+ * US plates are 2:1 too, with one row of characters between bands of text).
+ */
+export const TWO_ROW_MAX_ASPECT = 2.6;
+
+/**
+ * Where a plate crop that holds two rows of characters divides: the image
+ * row between them, found on the horizontal projection profile (per image
+ * row, how much the brightness changes from pixel to pixel: high across
+ * characters, low in the gap between rows). Null when the crop is too wide
+ * to be a two-row plate or shows no clear gap in its middle band.
+ */
+export function twoRowSplit(image: RgbImage): number | null {
+  const { width, height, data } = image;
+  if (height < 12 || width / height > TWO_ROW_MAX_ASPECT) return null;
+  const energy = new Float64Array(height);
+  for (let y = 0; y < height; y++) {
+    let sum = 0;
+    let prev = -1;
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      const grey = 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
+      if (prev >= 0) sum += Math.abs(grey - prev);
+      prev = grey;
+    }
+    energy[y] = sum / width;
+  }
+  // smoothed over a few rows, so that one thin stroke or border line does not make or break a gap
+  const radius = Math.max(1, Math.round(height / 40));
+  const smooth = energy.map((_, y) => {
+    let s = 0;
+    let n = 0;
+    for (let k = Math.max(0, y - radius); k <= Math.min(height - 1, y + radius); k++, n++) s += energy[k]!;
+    return s / n;
+  });
+  // the gap of a GA 36 two-row plate is at 39% of its height (the top row 15-75 mm, the bottom 95-205 of 220)
+  const from = Math.floor(0.25 * height);
+  const to = Math.ceil(0.55 * height);
+  let split = from;
+  for (let y = from; y <= to; y++) if (smooth[y]! < smooth[split]!) split = y;
+  const peak = (a: number, b: number) => Math.max(...smooth.slice(a, b));
+  const above = peak(Math.floor(0.08 * height), split);
+  const below = peak(split + 1, Math.ceil(0.92 * height));
+  // both rows must carry characters, and the gap must be much quieter than either
+  return smooth[split]! < 0.35 * Math.min(above, below) ? split : null;
+}
+
+/** Rows `from` (inclusive) to `to` (exclusive) of an image. */
+export function imageRows(image: RgbImage, from: number, to: number): RgbImage {
+  const rowBytes = image.width * 3;
+  return { data: image.data.slice(from * rowBytes, to * rowBytes), width: image.width, height: to - from };
 }

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PlateStyle } from '../../scenes/plate-renderer.js';
 import { renderScene } from '../../scenes/scene-renderer.js';
+import { renderPlate } from '../../scenes/plate-renderer.js';
 import { randomSceneSpec } from '../../scenes/random-scene.js';
 import type { Country } from '../../proto/regions.js';
 import type { PlateRead } from '../../edge/vision/plate-reader.js';
@@ -83,4 +84,20 @@ describe('PlateReader reads the new plate families', () => {
       },
     );
   }
+});
+
+describe('PlateReader reads two-row plate crops', () => {
+  it('splits a two-row crop into its rows and reads them top row first; a US crop stays one read', async () => {
+    const crops: Array<[PlateStyle, string, number]> = [
+      ['cn-yellow-two-row', '京A12345', 200],
+      ['cn-yellow-two-row', '苏E7X301', 120],
+      ['cn-trailer-two-row', '粤B0744挂', 160],
+      ['us', '7ABC123', 200],
+    ];
+    for (const [style, text, width] of crops) {
+      const reads = await everywhere.readCrop((await renderPlate({ style, text }, width)).png);
+      assert.equal(reads[0]?.text, text.replace(/ /g, ''), `${style} ${text}: got ${describeReads(reads)}`);
+      assert.equal(reads[0]!.charConfidences.length, [...reads[0]!.text].length);
+    }
+  });
 });

@@ -8,7 +8,17 @@ import { describe, it } from 'node:test';
 import { PlateAlphabet, decodeFormat, decodeGreedy } from '../../edge/vision/ctc-decoder.js';
 import type { Quad } from '../../edge/vision/geometry.js';
 import type { RowLine } from '../../edge/vision/two-row.js';
-import { areStackedRows, joinRows, stackedRowPairs, twoRowQuad } from '../../edge/vision/two-row.js';
+import {
+  areStackedRows,
+  imageRows,
+  joinRows,
+  stackedRowPairs,
+  twoRowQuad,
+  twoRowSplit,
+} from '../../edge/vision/two-row.js';
+import { decodeImage } from '../../edge/vision/image-input.js';
+import type { PlateStyle } from '../../scenes/plate-renderer.js';
+import { renderPlate } from '../../scenes/plate-renderer.js';
 import { compileFormat, plateFormats } from '../../proto/plate-syntax.js';
 import { matrixOfRows, rowsOfText } from './ctc-helpers.js';
 
@@ -66,5 +76,28 @@ describe('two-row plates', () => {
     assert.equal(read.text, '京AA234挂');
     assert.equal(read.charConfidences.length, 7, 'one confidence per character, as for one row');
     assert.throws(() => joinRows(upper, { ...lower, columns: lower.columns + 1 }), /different columns/);
+  });
+
+  it('splits a two-row plate crop in the gap between its rows, and leaves one-row crops whole', async () => {
+    for (const width of [90, 160, 300]) {
+      for (const style of ['cn-yellow-two-row', 'cn-trailer-two-row'] as const) {
+        const image = await decodeImage((await renderPlate({ style, text: '京A0744挂' }, width)).png);
+        const split = twoRowSplit(image);
+        // the rows' ink: top 15-75 mm, bottom 95-205 mm of 220
+        assert.ok(split !== null, `${style} at ${width} px: no split`);
+        const mm = (split / image.height) * 220;
+        assert.ok(mm >= 73 && mm <= 97, `${style} at ${width} px: split at ${mm.toFixed(1)} mm`);
+        const top = imageRows(image, 0, split);
+        assert.deepEqual([top.width, top.height, top.data.length], [image.width, split, image.width * split * 3]);
+      }
+    }
+    const oneRow: Array<[PlateStyle, string]> = [
+      ['cn-blue', '皖A12345'],
+      ['eu', 'BA 123XY'],
+      ['uk', 'AB12 CDE'],
+    ];
+    for (const [style, text] of oneRow) {
+      assert.equal(twoRowSplit(await decodeImage((await renderPlate({ style, text }, 200)).png)), null, style);
+    }
   });
 });
