@@ -5,14 +5,13 @@
  * recogniser has never seen them and reads a stacked pair of discs as 8 or
  * B. They are told from characters by colour and size: a mark is a run of
  * columns with strongly coloured, not dark, pixels that covers well under
- * the strip's height; characters span (nearly) its height, and on a
- * coloured plate (blue, green, yellow) nothing is taken for a mark. The CTC steps over a mark are set
+ * the strip's height; characters span (nearly) its height, and a coloured
+ * plate background fills every column. The CTC steps over a mark are set
  * to blank, so no character can be read there. Pure arithmetic over the
  * strip's RGB bytes, no I/O.
  */
 import type { CtcMatrix } from './ctc-decoder.js';
 import type { TextCrop } from './rectifier.js';
-import { plateColour } from './plate-colour.js';
 
 /** The recogniser's output step: one CTC step per 8 input columns. */
 const STEP = 8;
@@ -26,15 +25,6 @@ export const colouredMarkShape = {
   minPixelsPerColumn: 3,
   /** a mark is at most this share of the strip's height tall (a character is taller) */
   maxHeight: 0.55,
-  /**
-   * marks are looked for only on strips with at most this share of
-   * coloured pixels: a white plate with seals, a band, a sticker; not a
-   * blue, green (its gradient leaves the gaps between characters coloured)
-   * or yellow plate
-   */
-  maxColouredShare: 0.2,
-  /** nor on strips with at least this share of plate green (plate-colour.ts) */
-  maxGreenShare: 0.03,
   /** and between these shares of the strip's height wide */
   minWidth: 0.15,
   maxWidth: 0.7,
@@ -58,10 +48,6 @@ export function colouredMarkColumns(crop: TextCrop): Array<[number, number]> {
       bottom[x] = Math.max(bottom[x]!, y);
     }
   }
-  const coloured = count.reduce((sum, c) => sum + c, 0);
-  if (coloured > s.maxColouredShare * width * height) return [];
-  // a green new-energy plate's gradient is pale at the top and leaves coloured bands between its characters
-  if (plateColour(data).green >= s.maxGreenShare) return [];
   const marks: Array<[number, number]> = [];
   let x = 0;
   while (x < width) {
