@@ -43,7 +43,6 @@ import { FEATURE_OUTPUT, PlateHead } from './plate-head.js';
 import { neckModelFromFile } from './neck-model.js';
 import type { RecognizerOptions } from './text-recognizer.js';
 import { PlateOrNot } from './plate-or-not.js';
-import { blankColouredMarks } from './coloured-marks.js';
 import { imageRows, joinRows, stackedRowPairs, twoRowQuad, twoRowSplit } from './two-row.js';
 
 export interface PlateRead {
@@ -325,13 +324,11 @@ export class PlateReader {
         session.readQuads.push(cand.quad);
         const rows = cand.rows ? 2 : 1;
         const own = strips.slice(next, next + rows);
-        // no character is read over a coloured mark between characters (a seal, a coat of arms)
-        const read = own.map((strip, k) => blankColouredMarks(strip.matrix, crops[next + k]!));
         // colour and plate-or-not from the last (for two rows, the bottom) strip, which holds most characters
         const last = own[rows - 1]!;
         const colour = plateColour(crops[next + rows - 1]!.data);
         next += rows;
-        const matrix = rows === 2 ? joinRows(read[0]!, read[1]!) : read[0]!;
+        const matrix = rows === 2 ? joinRows(own[0]!.matrix, last.matrix) : last.matrix;
         const best = this.choose(matrix, colour);
         if (!best) return;
         const plateProbability =
