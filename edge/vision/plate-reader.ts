@@ -21,7 +21,7 @@ import { compileFormat, formatsFor } from '../../proto/plate-syntax.js';
 import type { Country } from '../../proto/regions.js';
 import { allCountries } from '../../proto/regions.js';
 import type { CtcMatrix, CtcRead } from './ctc-decoder.js';
-import { PlateAlphabet } from './ctc-decoder.js';
+import { PlateAlphabet, decodeGreedy } from './ctc-decoder.js';
 import type { FormatTuning } from './format-choice.js';
 import { chooseFormat, defaultFormatTuning } from './format-choice.js';
 import { plateColour } from './plate-colour.js';
@@ -43,7 +43,7 @@ import { FEATURE_OUTPUT, PlateHead } from './plate-head.js';
 import { neckModelFromFile } from './neck-model.js';
 import type { RecognizerOptions } from './text-recognizer.js';
 import { PlateOrNot } from './plate-or-not.js';
-import { imageRows, joinRows, stackedRowPairs, twoRowQuad, twoRowSplit } from './two-row.js';
+import { imageRows, isTopRow, joinRows, stackedRowPairs, twoRowQuad, twoRowSplit } from './two-row.js';
 
 export interface PlateRead {
   /** normalised plate text: A-Z, 0-9 and, for Chinese plates, the province character first */
@@ -328,6 +328,8 @@ export class PlateReader {
         const last = own[rows - 1]!;
         const colour = plateColour(crops[next + rows - 1]!.data);
         next += rows;
+        // a top row is a two-row plate's only when it reads as one: a province character and a letter
+        if (rows === 2 && !isTopRow(decodeGreedy(own[0]!.matrix, this.alphabet).text)) return;
         const matrix = rows === 2 ? joinRows(own[0]!.matrix, last.matrix) : last.matrix;
         const best = this.choose(matrix, colour);
         if (!best) return;

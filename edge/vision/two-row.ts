@@ -13,6 +13,7 @@
 import type { CtcMatrix } from './ctc-decoder.js';
 import type { Quad } from './geometry.js';
 import type { RgbImage } from './image-input.js';
+import { provinces } from '../../proto/plate-syntax.js';
 import { quadSize } from './geometry.js';
 
 /** A detected text line: its corners (tl, tr, br, bl) and upright size. */
@@ -56,6 +57,16 @@ export function areStackedRows(top: RowLine, bottom: RowLine): boolean {
   // the gap measured along the line joining the centres, in the bottom row's height
   const gap = (b.y - a.y - (top.height + bottom.height) / 2) / bottom.height;
   return gap >= s.minGap && gap <= s.maxGap;
+}
+
+/**
+ * True when a line's own read is a two-row plate's top row: a province
+ * character and a letter (GA 36). Lines above a US plate's characters
+ * (state names, stickers) lie like top rows too, but do not read so.
+ */
+export function isTopRow(text: string): boolean {
+  const chars = [...text];
+  return chars.length === 2 && provinces.includes(chars[0]!) && /^[A-Z]$/.test(chars[1]!);
 }
 
 /** Every pair of lines that lie as the two rows of one plate, top row first. */

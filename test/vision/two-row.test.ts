@@ -11,6 +11,7 @@ import type { RowLine } from '../../edge/vision/two-row.js';
 import {
   areStackedRows,
   imageRows,
+  isTopRow,
   joinRows,
   stackedRowPairs,
   twoRowQuad,
@@ -99,5 +100,10 @@ describe('two-row plates', () => {
     for (const [style, text] of oneRow) {
       assert.equal(twoRowSplit(await decodeImage((await renderPlate({ style, text }, 200)).png)), null, style);
     }
+  });
+
+  it('a top row reads as a province character and a letter, and nothing else does', () => {
+    for (const text of ['京A', '粤Z', '苏E']) assert.ok(isTopRow(text), text);
+    for (const text of ['8', 'OHIO', 'A京', '京', '京AB', '京1', 'TX']) assert.ok(!isTopRow(text), text);
   });
 });
