@@ -8,6 +8,8 @@
  * bench on PostgreSQL (`bench/results/cloud-postgres.json`).
  * `platepay bench settlement --dataset DIR...`: real reads through the
  * cloud's matcher in a simulated car park (`bench/results/settlement.json`).
+ * `platepay bench families`: rendered scenes of every plate family read with
+ * all regions and with the family's own (`bench/results/families.json`).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -21,6 +23,9 @@ import { runRecognitionBench } from '../bench/recognition-bench.js';
 import { runCloudBench } from '../bench/cloud/cloud-bench.js';
 import { runCloudSoak } from '../bench/cloud/cloud-soak.js';
 import { runSettlementBench } from '../bench/settlement/settlement-bench.js';
+import { runFamiliesBench } from '../bench/families-bench.js';
+import type { PlateStyle } from '../scenes/plate-renderer.js';
+import { plateStyles } from '../scenes/plate-renderer.js';
 import type { CloudSoakResult } from '../bench/cloud/cloud-soak.js';
 import { isPostgresUrl } from '../cloud/storage/postgres/pg-connection.js';
 
@@ -59,6 +64,8 @@ const help = `usage: platepay bench [NAME|all] [--quick] [--json]
        platepay bench cloud --soak [--minutes N] [--json]
        platepay bench settlement --dataset DIR [--dataset DIR]... [--sessions N[,N...]]
                                  [--exits N] [--end-to-end N] [--seed S] [--threads N] [--quick] [--json]
+       platepay bench families [--scenes N] [--first-seed N] [--styles S,S...] [--recognizer K]
+                               [--threads N] [--quick] [--json]
 
 benchmarks:
 ${Object.entries(benches)
@@ -100,6 +107,14 @@ dataset and lot size the auto-settled, review, held and no-read rates
 and the wrong charges with their 95% upper bound per million; then exits
 matched per second at 100 to 100,000 open sessions. Writes
 bench/results/settlement.json.
+
+families (not part of "all"): renders --scenes car scenes (default 60,
+--quick 10) of each plate style (--styles, default every style) with seeds
+--first-seed.. (default 10001: seeds no training run or other bench uses),
+and reads each with a reader of every region and with a reader of the
+style's own country only. Prints per family the share read right both
+ways (no plate found counts as wrong) and the misses, against the targets
+95% (all regions) and 98% (own region). Writes bench/results/families.json.
 `;
 
 function machine() {
@@ -139,6 +154,9 @@ export const benchCommand = {
       seed: { type: 'string' },
       threads: { type: 'string' },
       'end-to-end': { type: 'string' },
+      scenes: { type: 'string' },
+      'first-seed': { type: 'string' },
+      styles: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -153,6 +171,35 @@ export const benchCommand = {
       threads: '--threads',
       'end-to-end': '--end-to-end',
     };
+    const familiesOnly = { scenes: '--scenes', 'first-seed': '--first-seed', styles: '--styles' };
+    if (positionals[0] === 'families') {
+      if (positionals.length !== 1)
+        throw new UsageError(`bench families takes no further names, got "${positionals[1]}"`);
+      for (const [k, flag] of Object.entries({
+        ...settlementOnly,
+        soak: '--soak',
+        minutes: '--minutes',
+        db: '--db',
+        instances: '--instances',
+      }))
+        if (k !== 'threads' && values[k as keyof typeof values] !== undefined)
+          throw new UsageError(`${flag} does not go with bench families`);
+      const quick = Boolean(values.quick);
+      const options = {
+        scenes: positiveInteger(values.scenes, '--scenes') ?? (quick ? 10 : 60),
+        firstSeed: positiveInteger(values['first-seed'], '--first-seed') ?? 10_001,
+        styles: values.styles !== undefined ? stylesOption(values.styles) : plateStyles,
+        recognizerKind: recognizerOption(values.recognizer ?? defaultRecognizerKind),
+        threads: positiveInteger(values.threads, '--threads') ?? 2,
+      };
+      return runBenches(
+        [{ name: 'families', run: (_quick, progress) => runFamiliesBench(options, progress) }],
+        quick,
+        Boolean(values.json),
+      );
+    }
+    for (const [k, flag] of Object.entries(familiesOnly))
+      if (values[k as keyof typeof values] !== undefined) throw new UsageError(`${flag} goes with bench families`);
     if (positionals[0] === 'settlement') {
       if (positionals.length !== 1)
         throw new UsageError(`bench settlement takes no further names, got "${positionals[1]}"`);
@@ -311,6 +358,18 @@ async function soak(minutes: number, json: boolean): Promise<number> {
       `${ok ? 'PASS' : 'FAIL'} (bench/results/cloud-soak.json)\n`,
   );
   return ok ? 0 : 1;
+}
+
+/** `--styles br-old,uk`: plate styles, each one of the renderer's. */
+function stylesOption(value: string): PlateStyle[] {
+  const styles = value.split(',').map((s) => s.trim());
+  const unknown = styles.filter((s) => !(plateStyles as readonly string[]).includes(s));
+  if (unknown.length > 0 || styles.length === 0) {
+    throw new UsageError(
+      `--styles: ${unknown.map((s) => `"${s}"`).join(', ')} not a plate style (${plateStyles.join(', ')})`,
+    );
+  }
+  return styles as PlateStyle[];
 }
 
 /** `--sessions 1000,10000`: one or more lot sizes from 1 to 1,000,000. */

@@ -68,19 +68,19 @@ interface DemoCar {
   owner: 'alice' | 'bob' | null;
 }
 
-/** The cast: seeds fix each car's plate and look. */
+/** The cast: seeds fix each car's plate and look (a few of the newer families among them: a lorry's two-row plate, a British, a Brazilian and a Hong Kong cross-boundary car). */
 const CARS: DemoCar[] = [
   { style: 'cn-blue', seed: 11, difficulty: 'easy', owner: 'alice' },
   { style: 'us', seed: 12, difficulty: 'easy', owner: 'bob' },
-  { style: 'eu', seed: 13, difficulty: 'easy', owner: 'bob' },
+  { style: 'cn-hk', seed: 13, difficulty: 'easy', owner: 'bob' },
   { style: 'cn-green', seed: 14, difficulty: 'easy', owner: 'alice' },
   { style: 'cn-blue', seed: 15, difficulty: 'varied', owner: 'alice' },
   { style: 'us', seed: 16, difficulty: 'varied', owner: null },
   { style: 'eu', seed: 17, difficulty: 'varied', owner: 'bob' },
-  { style: 'cn-blue', seed: 18, difficulty: 'easy', owner: null },
+  { style: 'cn-yellow-two-row', seed: 18, difficulty: 'easy', owner: null },
   { style: 'cn-green', seed: 19, difficulty: 'varied', owner: 'bob' },
-  { style: 'us', seed: 20, difficulty: 'easy', owner: 'alice' },
-  { style: 'eu', seed: 21, difficulty: 'easy', owner: null },
+  { style: 'br-mercosur', seed: 20, difficulty: 'easy', owner: 'alice' },
+  { style: 'uk', seed: 21, difficulty: 'easy', owner: null },
   { style: 'cn-blue', seed: 22, difficulty: 'varied', owner: 'bob' },
 ];
 

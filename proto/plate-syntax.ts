@@ -8,9 +8,10 @@
  * digits, two letters); a read that fits one is trusted more than a read
  * that only fits a region's generic rule, and the constrained decoder uses
  * the position classes to fix what the syntax makes certain (O or 0, I or 1,
- * the province character). Not supported yet: two-row plates (motorcycles,
- * Chinese yellow rear plates, many trailers) as two rows, and US dealer and
- * temporary tags.
+ * the province character). A two-row plate's text is its top row then its
+ * bottom row (the Chinese yellow rear and trailer plates: province and
+ * letter on top), so it fits the same formats as a one-row plate. Not
+ * supported yet: US dealer and temporary tags.
  */
 import type { Country } from './regions.js';
 import { chinaFormats } from './formats/china.js';

@@ -17,6 +17,14 @@ export type PlateStyle =
   | 'cn-blue'
   | 'cn-green'
   | 'cn-police'
+  | 'cn-coach'
+  | 'cn-consulate'
+  | 'cn-embassy'
+  | 'cn-hk'
+  | 'cn-macau'
+  | 'cn-emergency'
+  | 'cn-yellow-two-row'
+  | 'cn-trailer-two-row'
   | 'us'
   | 'eu'
   | 'br-old'
@@ -33,6 +41,14 @@ export const plateStyles: readonly PlateStyle[] = [
   'cn-blue',
   'cn-green',
   'cn-police',
+  'cn-coach',
+  'cn-consulate',
+  'cn-embassy',
+  'cn-hk',
+  'cn-macau',
+  'cn-emergency',
+  'cn-yellow-two-row',
+  'cn-trailer-two-row',
   'us',
   'eu',
   'br-old',
@@ -76,6 +92,14 @@ export const plateSizeMm: Record<PlateStyle, { width: number; height: number }> 
   'cn-blue': { width: 440, height: 140 },
   'cn-green': { width: 480, height: 140 },
   'cn-police': { width: 440, height: 140 },
+  'cn-coach': { width: 440, height: 140 },
+  'cn-consulate': { width: 440, height: 140 },
+  'cn-embassy': { width: 440, height: 140 },
+  'cn-hk': { width: 440, height: 140 },
+  'cn-macau': { width: 440, height: 140 },
+  'cn-emergency': { width: 480, height: 140 },
+  'cn-yellow-two-row': { width: 440, height: 220 },
+  'cn-trailer-two-row': { width: 440, height: 220 },
   us: { width: 305, height: 152 },
   eu: { width: 520, height: 110 },
   'br-old': { width: 400, height: 130 },
@@ -139,6 +163,34 @@ export function plateSvg(spec: PlateSpec, width: number, height: number): string
       break;
     case 'cn-police':
       body = chinesePolicePlate(spec.text);
+      break;
+    case 'cn-coach':
+      body = chineseSeriesPlate(spec.text, { ...FOUR_LAYOUT, background: '#f2c200', colour: '#111111' });
+      break;
+    case 'cn-consulate':
+    case 'cn-embassy': {
+      const dotAfter = spec.style === 'cn-embassy' ? 4 : 2;
+      body = chineseSeriesPlate(
+        spec.text,
+        { ...FOUR_LAYOUT, dotAfter, background: '#111111', colour: '#f5f5f5' },
+        '#d0141c',
+      );
+      break;
+    }
+    case 'cn-hk':
+    case 'cn-macau':
+      body = chineseSeriesPlate(spec.text, { ...FOUR_LAYOUT, background: '#111111', colour: '#f5f5f5' });
+      break;
+    case 'cn-emergency':
+      body = chineseSeriesPlate(
+        spec.text,
+        { plateWidth: 480, charWidth: 43, charGap: 9, dotGap: 49, background: '#f7f7f5', colour: '#111111' },
+        '#d0141c',
+      );
+      break;
+    case 'cn-yellow-two-row':
+    case 'cn-trailer-two-row':
+      body = chineseTwoRowPlate(spec.text);
       break;
     case 'br-old':
       body = brazilOldPlate(spec.text, spec.city ?? 'SP - SAO PAULO');
@@ -214,12 +266,20 @@ interface ChineseLayout {
   charWidth: number;
   /** between neighbouring characters */
   charGap: number;
-  /** between the second and third character, where the dot is */
+  /** between the second and third character (or those after `dotAfter`), where the dot is */
   dotGap: number;
+  /** how many characters come before the dot (default 2; an embassy's 使 and number: 4) */
+  dotAfter?: number;
   colour: string;
-  /** colour of the special-series character at the end (the red 警 of a police plate), default `colour` */
+  /** colour of the special-series characters (the red 警 of a police plate, the red 使 of an embassy's), default `colour` */
   seriesColour?: string;
 }
+
+/** The characters that name a Chinese special series (drawn in `seriesColour`). */
+const SERIES_CHARACTERS = '警学挂使领港澳应急';
+
+/** The layout of the seven-character plates (blue, police, coach, consulate, embassy, Hong Kong and Macau). */
+const FOUR_LAYOUT = { plateWidth: 440, charWidth: 45, charGap: 12, dotGap: 34 };
 
 /**
  * Chinese plate characters (GA 36): 90 mm tall, the first two, a wider gap
@@ -227,18 +287,18 @@ interface ChineseLayout {
  */
 function chineseCharacters(text: string, layout: ChineseLayout): string {
   const { plateWidth, charWidth, charGap, dotGap, colour } = layout;
+  const dotAfter = layout.dotAfter ?? 2;
   const chars = [...text.replace(/[\s·.•-]/g, '')];
   const total = chars.length * charWidth + (chars.length - 2) * charGap + dotGap;
   const left = (plateWidth - total) / 2;
   const slots: GlyphSlot[] = chars.map((char, i) => {
-    const afterDot = i >= 2 ? dotGap - charGap : 0;
+    const afterDot = i >= dotAfter ? dotGap - charGap : 0;
     return { char, centreX: left + i * (charWidth + charGap) + afterDot + charWidth / 2, boxWidth: charWidth };
   });
-  const dotX = left + 2 * charWidth + charGap + dotGap / 2;
-  const last = slots.length - 1;
+  const dotX = left + dotAfter * charWidth + (dotAfter - 1) * charGap + dotGap / 2;
   const seriesColour = layout.seriesColour ?? colour;
   const glyphs = slots
-    .map((slot, i) => glyph(slot, 25, 90, i === last && i >= 2 && isCjk(slot.char) ? seriesColour : colour))
+    .map((slot) => glyph(slot, 25, 90, SERIES_CHARACTERS.includes(slot.char) ? seriesColour : colour))
     .join('');
   return glyphs + `<circle cx="${num(dotX)}" cy="70" r="5" fill="${colour}"/>`;
 }
@@ -276,6 +336,52 @@ function chinesePolicePlate(text: string): string {
       colour: '#111111',
       seriesColour: '#d0141c',
     })
+  );
+}
+
+/**
+ * A Chinese special-series plate on a plain background with a border in the
+ * characters' colour: coach 学 (yellow, black), consulate 领 and embassy 使
+ * (black, white, the series character red), Hong Kong 港 and Macau 澳
+ * cross-boundary (black, white), emergency 应急 (white, black, 应急 red).
+ */
+function chineseSeriesPlate(
+  text: string,
+  layout: Omit<ChineseLayout, 'seriesColour'> & { background: string },
+  seriesColour?: string,
+): string {
+  const { plateWidth, background, colour } = layout;
+  return (
+    `<rect width="${plateWidth}" height="140" rx="8" fill="${background}"/>` +
+    `<rect x="5" y="5" width="${plateWidth - 10}" height="130" rx="6" fill="none" stroke="${colour}" stroke-width="2.5"/>` +
+    chineseCharacters(text, { ...layout, ...(seriesColour ? { seriesColour } : {}) })
+  );
+}
+
+/**
+ * Chinese two-row rear plate (GA 36, 440 x 220 mm; lorries, buses and,
+ * with 挂 last, trailers): yellow, black characters; the province and
+ * issuing-office letter small in the top row on either side of a dot, the
+ * other five characters large in the bottom row.
+ */
+function chineseTwoRowPlate(text: string): string {
+  const chars = [...text.replace(/[\s·.•-]/g, '')];
+  const colour = '#111111';
+  const top = chars
+    .slice(0, 2)
+    .map((char, i) => glyph({ char, centreX: 220 + (i === 0 ? -50 : 50), boxWidth: 80 }, 15, 60, colour));
+  const pitch = 79;
+  const bottom = chars
+    .slice(2)
+    .map((char, i) =>
+      glyph({ char, centreX: 220 + (i - (chars.length - 3) / 2) * pitch, boxWidth: 65 }, 95, 110, colour),
+    );
+  return (
+    `<rect width="440" height="220" rx="10" fill="#f2c200"/>` +
+    `<rect x="5" y="5" width="430" height="210" rx="8" fill="none" stroke="${colour}" stroke-width="2.5"/>` +
+    top.join('') +
+    `<circle cx="220" cy="45" r="5" fill="${colour}"/>` +
+    bottom.join('')
   );
 }
 

@@ -24,6 +24,9 @@ const DIGITS = '0123456789';
 /** Chinese plates never use I or O. */
 const CN_LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
 
+/** Provinces of the cities with foreign consulates (Shanghai, Guangzhou, Chengdu, Shenyang, Wuhan, Kunming, Nanning, Xiamen). */
+const CONSULATE_PROVINCES = '沪粤川辽鄂云桂闽';
+
 /** Most US states never issue I, O or Q. */
 const US_LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ';
 
@@ -212,6 +215,34 @@ export function randomPlate(style: PlateStyle, random: SeededRandom): PlateSpec 
       for (let i = 0; i < 4; i++) serial += random.pick(DIGITS);
       return { style, text: random.pick(CN_PROVINCES) + random.pick(CN_LETTERS) + serial + '警' };
     }
+    case 'cn-coach': {
+      // driving-school cars: province, office letter, four digits (a letter now and then), 学
+      return { style, text: random.pick(CN_PROVINCES) + random.pick(CN_LETTERS) + cnSerial(random, 4) + '学' };
+    }
+    case 'cn-consulate': {
+      // the cities with consulates, office A, four digits, 领
+      return { style, text: random.pick(CONSULATE_PROVINCES) + 'A' + digits(random, 4) + '领' };
+    }
+    case 'cn-embassy': {
+      // 使, the embassy's number (101-299 for the first embassies), the car's serial
+      return { style, text: '使' + String(random.int(101, 299)) + digits(random, 3) };
+    }
+    case 'cn-hk':
+    case 'cn-macau': {
+      // Guangdong's Z office: four characters, then 港 or 澳
+      return { style, text: '粤Z' + cnSerial(random, 4) + (style === 'cn-hk' ? '港' : '澳') };
+    }
+    case 'cn-emergency': {
+      // fire and rescue: province, team code letter, four digits, 应急
+      return { style, text: random.pick(CN_PROVINCES) + random.pick(CN_LETTERS) + digits(random, 4) + '应急' };
+    }
+    case 'cn-yellow-two-row': {
+      // lorries and buses: province, office letter, five characters (a letter now and then)
+      return { style, text: random.pick(CN_PROVINCES) + random.pick(CN_LETTERS) + cnSerial(random, 5) };
+    }
+    case 'cn-trailer-two-row': {
+      return { style, text: random.pick(CN_PROVINCES) + random.pick(CN_LETTERS) + cnSerial(random, 4) + '挂' };
+    }
     case 'br-old': {
       // LLL-NNNN, every letter issued
       return { style, text: `${letters(random, LATIN_LETTERS, 3)}-${digits(random, 4)}`, city: random.pick(BR_CITIES) };
@@ -270,6 +301,12 @@ export function randomPlate(style: PlateStyle, random: SeededRandom): PlateSpec 
       return { style, text, country: 'SK' };
     }
   }
+}
+
+/** `n` Chinese serial characters: digits, with one letter one time in four. */
+function cnSerial(random: SeededRandom, n: number): string {
+  const letterAt = random.chance(0.25) ? random.int(0, n - 1) : -1;
+  return Array.from({ length: n }, (_, i) => random.pick(i === letterAt ? CN_LETTERS : DIGITS)).join('');
 }
 
 function letters(random: SeededRandom, alphabet: string, n: number): string {

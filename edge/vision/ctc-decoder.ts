@@ -3,7 +3,8 @@
  * alphabet and, when asked, to a plate format. Pure functions, no I/O.
  *
  * The rec model scores 6625 classes per time step. `PlateAlphabet.reduce`
- * folds them into the plate alphabet (0-9, A-Z, province characters) plus a
+ * folds them into the plate alphabet (0-9, A-Z, province characters, then
+ * the characters of the Chinese special series: 警学挂使领港澳应急) plus a
  * blank: lower-case and full-width forms add to their upper-case letter,
  * separators (space, dash, dot) add to the blank, everything else is
  * dropped. `decodeGreedy` is the usual best-path decode; `decodeFormat` is
@@ -13,7 +14,7 @@
  * inventing or losing one.
  */
 import type { CompiledFormat } from '../../proto/plate-syntax.js';
-import { plateSeparators, provinces } from '../../proto/plate-syntax.js';
+import { plateSeparators, provinces, specialSeriesCharacters } from '../../proto/plate-syntax.js';
 
 const SEPARATORS = new Set(plateSeparators);
 
@@ -26,7 +27,7 @@ export class PlateAlphabet {
 
   /** `dictionary` lists the model's classes 1..n in order; class 0 is blank, class n+1 a space. */
   constructor(dictionary: readonly string[]) {
-    this.symbols = [...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', ...provinces];
+    this.symbols = [...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', ...provinces, ...specialSeriesCharacters];
     this.columnOf = new Map(this.symbols.map((s, i) => [s, i + 1]));
     const classes = ['<blank>', ...dictionary, ' '];
     this.mapping = new Int32Array(classes.length);

@@ -27,7 +27,10 @@ export interface FormatTuning {
   colourStrong: number;
   /** below this evidence a strip is not a Chinese plate */
   colourWeak: number;
-  /** prior penalty of Chinese formats on a strip with no plate colour (Latin letters read as CJK) */
+  /**
+   * prior penalty of Chinese formats on a strip with no plate colour (Latin
+   * letters read as CJK); a mostly yellow strip is not penalised
+   */
   uncolouredCnPenalty: number;
   /**
    * bonus for a specific format whose read differs from the unconstrained
@@ -117,7 +120,9 @@ function prior(format: PlateFormat, colour: PlateColour | null, tuning: FormatTu
     const evidence = plateEvidence(colour);
     const isCn = format.countries.includes('CN');
     if (evidence >= tuning.colourStrong) p += isCn ? tuning.colourBonus : -tuning.colourBonus;
-    else if (evidence < tuning.colourWeak && isCn) p -= tuning.uncolouredCnPenalty;
+    // a yellow strip is not uncoloured: Chinese lorries, buses, coaches and trailers have yellow plates
+    else if (evidence < tuning.colourWeak && (colour.yellow ?? 0) < tuning.colourStrong && isCn)
+      p -= tuning.uncolouredCnPenalty;
   }
   return p;
 }

@@ -1,6 +1,8 @@
 /**
  * Plate colour cues from a rectified strip: how much of it is the blue of a
- * Chinese blue plate, or the green of a Chinese new-energy plate. Pure
+ * Chinese blue plate, the green of a Chinese new-energy plate, or the
+ * yellow of a Chinese large-vehicle, coach or trailer plate (and of British
+ * and Dutch rear plates). Pure
  * arithmetic over the strip's RGB bytes; hue and saturation rather than raw
  * channel differences, so washed-out and dim plates still count and the
  * grey-blue of car paint or sky does not.
@@ -10,11 +12,14 @@ export interface PlateColour {
   blue: number;
   /** fraction of pixels that are plate green (0..1) */
   green: number;
+  /** fraction of pixels that are plate yellow (0..1; absent: not measured) */
+  yellow?: number;
 }
 
 export function plateColour(rgb: Uint8Array): PlateColour {
   let blue = 0;
   let green = 0;
+  let yellow = 0;
   const n = Math.floor(rgb.length / 3);
   for (let i = 0; i < rgb.length; i += 3) {
     const r = rgb[i]!;
@@ -31,6 +36,7 @@ export function plateColour(rgb: Uint8Array): PlateColour {
     else hue = (60 * (r - g)) / chroma + 240;
     if (hue >= 195 && hue <= 255 && saturation >= 0.35) blue++;
     else if (hue >= 80 && hue <= 170 && saturation >= 0.2 && max >= 90) green++;
+    else if (hue >= 35 && hue <= 65 && saturation >= 0.45 && max >= 110) yellow++;
   }
-  return { blue: n ? blue / n : 0, green: n ? green / n : 0 };
+  return { blue: n ? blue / n : 0, green: n ? green / n : 0, yellow: n ? yellow / n : 0 };
 }

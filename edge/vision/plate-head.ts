@@ -14,9 +14,15 @@
  * `PlateHead.fromGeneric` builds the head the generic model already has
  * (each plate symbol's own class, class 0 as the blank): the start of
  * training, and the reference the trained head is measured against.
+ *
+ * A head file may cover only the first symbols of the plate alphabet (the
+ * shipped heads were trained before the special series' characters 警学挂使
+ * 领港澳应急 joined it); `completedFrom` gives such a head the missing
+ * columns of the generic head, so the file and its SHA-256 stay as shipped.
  */
 import type { PlateAlphabet } from './ctc-decoder.js';
 import { constantTensor } from './onnx-graph.js';
+import { specialSeriesCharacters } from '../../proto/plate-syntax.js';
 
 /** the rec model's sequence features, exposed as an extra output */
 export const FEATURE_OUTPUT = 'transpose_51.tmp_0';
@@ -75,6 +81,32 @@ export class PlateHead {
   }
 
   /**
+   * This head with the columns it lacks taken from `generic` (a head over
+   * more symbols, whose first ones are this head's): the trained columns
+   * stay as they are, the added ones are the generic model's own. Both act
+   * on the same 120 features; the shipped heads are blended 70% towards the
+   * generic head (models/plate-neck.md), so their logits share its scale.
+   */
+  completedFrom(generic: PlateHead): PlateHead {
+    const own = this.symbols.length;
+    if (generic.symbols.slice(0, own).join('') !== this.symbols.join('')) {
+      throw new RangeError('plate head: its symbols are not the first symbols of the head it is completed from');
+    }
+    if (generic.symbols.length === own) return this;
+    const columns = generic.columns;
+    const weights = new Float32Array(FEATURES * columns);
+    const bias = new Float32Array(columns);
+    for (let c = 0; c < columns; c++) {
+      const mine = c < this.columns;
+      bias[c] = mine ? this.bias[c]! : generic.bias[c]!;
+      for (let f = 0; f < FEATURES; f++) {
+        weights[f * columns + c] = mine ? this.weights[f * this.columns + c]! : generic.weights[f * columns + c]!;
+      }
+    }
+    return new PlateHead(generic.symbols, weights, bias);
+  }
+
+  /**
    * The weight-space blend `(1 - alpha) * from + alpha * to` of two heads
    * over the same symbols. The logits are linear in the weights, so this is
    * the blend of the two heads' logits: the geometric mean of their
@@ -125,13 +157,22 @@ export class PlateHead {
     };
   }
 
-  /** Reads a head file, checked against the plate alphabet it must match. */
+  /**
+   * Reads a head file, checked against the plate alphabet: its symbols must
+   * be the alphabet's, or the first of them down to (at least) every symbol
+   * but the special series' (see completedFrom).
+   */
   static fromFile(file: unknown, alphabet: PlateAlphabet): PlateHead {
     const f = file as Partial<PlateHeadFile>;
     if (typeof f !== 'object' || f === null || f.schema !== SCHEMA) throw new Error(`plate head: not a ${SCHEMA} file`);
     if (f.features !== FEATURES)
       throw new Error(`plate head: ${String(f.features)} features, the model has ${FEATURES}`);
-    if (!Array.isArray(f.symbols) || f.symbols.join('') !== alphabet.symbols.join('')) {
+    const core = alphabet.symbols.filter((s) => !specialSeriesCharacters.includes(s)).length;
+    if (
+      !Array.isArray(f.symbols) ||
+      f.symbols.length < core ||
+      f.symbols.join('') !== alphabet.symbols.slice(0, f.symbols.length).join('')
+    ) {
       throw new Error('plate head: its symbols differ from the plate alphabet');
     }
     const columns = f.symbols.length + 1;

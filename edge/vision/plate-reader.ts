@@ -7,7 +7,8 @@
  *            the whole frame is detected at full scale only when that
  *            gives no confident read
  *         -> candidate lines (plate-like shapes; neighbours joined, since a
- *            detector often splits "ABC 1234" or "皖A·931Y9" at the gap)
+ *            detector often splits "ABC 1234" or "皖A·931Y9" at the gap;
+ *            two lines stacked as a two-row plate's rows, two-row.ts)
  *         -> Rectifier (perspective warp to 48 px strips)
  *         -> TextRecognizer (CTC probabilities over the plate alphabet)
  *         -> constrained decoding against each plate format
@@ -20,7 +21,7 @@ import { compileFormat, formatsFor } from '../../proto/plate-syntax.js';
 import type { Country } from '../../proto/regions.js';
 import { allCountries } from '../../proto/regions.js';
 import type { CtcMatrix, CtcRead } from './ctc-decoder.js';
-import { PlateAlphabet } from './ctc-decoder.js';
+import { PlateAlphabet, decodeGreedy } from './ctc-decoder.js';
 import type { FormatTuning } from './format-choice.js';
 import { chooseFormat, defaultFormatTuning } from './format-choice.js';
 import { plateColour } from './plate-colour.js';
@@ -42,6 +43,7 @@ import { FEATURE_OUTPUT, PlateHead } from './plate-head.js';
 import { neckModelFromFile } from './neck-model.js';
 import type { RecognizerOptions } from './text-recognizer.js';
 import { PlateOrNot } from './plate-or-not.js';
+import { imageRows, isTopRow, joinRows, stackedRowPairs, twoRowQuad, twoRowSplit } from './two-row.js';
 
 export interface PlateRead {
   /** normalised plate text: A-Z, 0-9 and, for Chinese plates, the province character first */
@@ -203,8 +205,13 @@ export class PlateReader {
     const json = (name: string): unknown => JSON.parse(files.bytes(name).toString('utf8'));
     // the plate recogniser's trained neck is written into the rec model's Constant nodes; its head runs here
     const neck = opts.recognizerKind === 'plate' ? neckModelFromFile(json('plate-neck'), alphabet) : null;
-    const head =
+    const shippedHead =
       neck?.head ?? (opts.recognizerKind === 'head' ? PlateHead.fromFile(json('plate-head'), alphabet) : null);
+    // a head trained before the special series' characters joined the alphabet reads them with the generic columns
+    const head =
+      shippedHead && shippedHead.columns < alphabet.columns
+        ? shippedHead.completedFrom(PlateHead.fromGeneric(files.bytes('rec'), dictionary, alphabet))
+        : shippedHead;
     const plateOrNot = opts.plateOrNotWeight > 0 ? PlateOrNot.fromFile(json('plate-or-not')) : null;
     const model = neck ? neck.neck.patch(files.bytes('rec')) : files.bytes('rec');
     // the sequence features are an extra output of the same run (the plate head and plate-or-not read them)
@@ -214,7 +221,7 @@ export class PlateReader {
       createSession(files.bytes('det'), { intraOp: opts.threads }),
       createSession(recBytes, { intraOp: opts.threads }),
     ]);
-    // formats with a character the recogniser cannot output (the special series' 警, 港, ...) are left out
+    // formats with a character the recogniser cannot output are left out (every known one can, since the special series' 警, 港, ... joined the alphabet)
     const formats = formatsFor(opts.regions)
       .map(compileFormat)
       .filter((f) => f.positions.every((set) => [...set].every((c) => alphabet.has(c))));
@@ -304,21 +311,30 @@ export class PlateReader {
     for (let start = 0; start < fresh.length; start += roundSize) {
       const round = fresh.slice(start, start + roundSize);
       const t0 = performance.now();
+      // a two-row plate's rows are read as strips of their own, top row first
       const crops = rectify(
         this.cv,
         image,
-        round.map((c) => c.quad),
+        round.flatMap((c) => c.rows ?? [c.quad]),
       );
       const strips = await this.recognizer.recognizeStrips(crops);
       if (trace) trace.recMs += performance.now() - t0;
-      round.forEach((cand, i) => {
+      let next = 0;
+      round.forEach((cand) => {
         session.readQuads.push(cand.quad);
-        const colour = plateColour(crops[i]!.data);
-        const { matrix, features } = strips[i]!;
+        const rows = cand.rows ? 2 : 1;
+        const own = strips.slice(next, next + rows);
+        // colour and plate-or-not from the last (for two rows, the bottom) strip, which holds most characters
+        const last = own[rows - 1]!;
+        const colour = plateColour(crops[next + rows - 1]!.data);
+        next += rows;
+        // a top row is a two-row plate's only when it reads as one: a province character and a letter
+        if (rows === 2 && !isTopRow(decodeGreedy(own[0]!.matrix, this.alphabet).text)) return;
+        const matrix = rows === 2 ? joinRows(own[0]!.matrix, last.matrix) : last.matrix;
         const best = this.choose(matrix, colour);
         if (!best) return;
         const plateProbability =
-          this.plateOrNot && features ? this.plateOrNot.probability(features, matrix.steps) : null;
+          this.plateOrNot && last.features ? this.plateOrNot.probability(last.features, last.matrix.steps) : null;
         const score =
           rankScore(best.read, best.format, best.fitCost, cand.height / maxHeight, cand.detScore) -
           (looksLikeOverlay(best.read.text, cand.quad, image.height) ? 5 : 0) -
@@ -343,12 +359,27 @@ export class PlateReader {
     return false;
   }
 
-  /** Reads an image that is already one plate (a crop), e.g. from a plate-crop dataset. */
+  /**
+   * Reads an image that is already one plate (a crop), e.g. from a
+   * plate-crop dataset. A crop shaped like a two-row plate, with a gap
+   * between two rows, is also read row by row (two-row.ts); that read is
+   * kept when it fits a specific format and the whole crop's read does not,
+   * or fits better.
+   */
   async readCrop(input: ImageInput): Promise<PlateRead[]> {
     const image = await decodeImage(input, this.options.limits);
     const crop = resizeWhole(this.cv, image);
-    const [matrix] = await this.recognizer.recognize([crop]);
-    const best = this.choose(matrix!, plateColour(crop.data));
+    const split = twoRowSplit(image);
+    const rows = split === null ? [] : [imageRows(image, 0, split), imageRows(image, split, image.height)];
+    const [matrix, top, bottom] = await this.recognizer.recognize([crop, ...rows.map((r) => resizeWhole(this.cv, r))]);
+    let best = this.choose(matrix!, plateColour(crop.data));
+    if (top && bottom) {
+      // two rows that fit a plate series exactly explain the crop better than the squeezed whole unless that
+      // fits one too (a US plate's state name over its characters splits as well, into a read that fits none)
+      const twoRows = this.choose(joinRows(top, bottom), plateColour(crop.data));
+      const wholeSpecific = best?.format.specific ?? false;
+      if (twoRows?.format.specific && (!wholeSpecific || twoRows.value > best!.value)) best = twoRows;
+    }
     if (!best) return [];
     const quad: Quad = [
       { x: 0, y: 0 },
@@ -381,14 +412,24 @@ export class PlateReader {
         }
       }
     }
-    const all = [...lines, ...joined].filter((l) => l.width / l.height >= 1.2 && l.width / l.height <= 16);
+    const { x: padX, y: padY } = this.options.stripPadding;
+    const strip = (quad: Quad, height: number) => growQuad(quad, padX * height, padY * height);
+    const all: CandidateLine[] = [...lines, ...joined]
+      .filter((l) => l.width / l.height >= 1.2 && l.width / l.height <= 16)
+      .map((l) => ({ quad: strip(l.quad, l.height), line: l.quad, height: l.height, detScore: l.detScore }));
+    // two lines stacked as a two-row plate's rows: ranked by the bottom row, whose characters are the plate's largest
+    for (const { top, bottom } of stackedRowPairs(lines)) {
+      const quad = twoRowQuad(top.quad, bottom.quad);
+      all.push({
+        quad,
+        line: quad,
+        height: bottom.height,
+        detScore: Math.min(top.detScore, bottom.detScore),
+        rows: [strip(top.quad, top.height), strip(bottom.quad, bottom.height)],
+      });
+    }
     all.sort((a, b) => b.height * b.detScore - a.height * a.detScore);
-    return all.slice(0, this.options.maxCandidates).map((l) => ({
-      quad: growQuad(l.quad, this.options.stripPadding.x * l.height, this.options.stripPadding.y * l.height),
-      line: l.quad,
-      height: l.height,
-      detScore: l.detScore,
-    }));
+    return all.slice(0, this.options.maxCandidates);
   }
 
   async close(): Promise<void> {
@@ -396,12 +437,17 @@ export class PlateReader {
   }
 }
 
-/** A text line worth reading: its strip (the line with margins), the line itself, height and detector score. */
+/**
+ * A text line worth reading: its strip (the line with margins), the line
+ * itself, height and detector score; for a two-row plate the strip and line
+ * are around both rows, `rows` the strips of its top and bottom rows.
+ */
 interface CandidateLine {
   quad: Quad;
   line: Quad;
   height: number;
   detScore: number;
+  rows?: [Quad, Quad];
 }
 
 /** What one call to readImage has read so far. */

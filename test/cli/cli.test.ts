@@ -266,6 +266,14 @@ describe('platepay scene', () => {
     'de',
     'es',
     'cn-police',
+    'cn-coach',
+    'cn-consulate',
+    'cn-embassy',
+    'cn-hk',
+    'cn-macau',
+    'cn-emergency',
+    'cn-yellow-two-row',
+    'cn-trailer-two-row',
   ] as const) {
     it(`--style ${style} --json writes the scene of that seed and prints its plate text`, async () => {
       const out = join(dir, `scene-${style}.jpg`);

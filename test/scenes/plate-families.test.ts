@@ -1,6 +1,6 @@
 /**
  * The plate families added for issue 20 (Brazil and Argentina old and
- * Mercosur, UK, France, Germany, Spain, the Chinese police series): each
+ * Mercosur, UK, France, Germany, Spain, the Chinese special series): each
  * renders the same bytes from the same seed, and every text it draws fits
  * the family's format in proto/formats/ and names the family's country.
  */
@@ -24,6 +24,14 @@ export const FAMILIES: ReadonlyArray<{ style: PlateStyle; country: Country; form
   { style: 'de', country: 'DE', format: 'DE generic' },
   { style: 'es', country: 'ES', format: 'ES' },
   { style: 'cn-police', country: 'CN', format: 'CN police' },
+  { style: 'cn-coach', country: 'CN', format: 'CN coach' },
+  { style: 'cn-consulate', country: 'CN', format: 'CN consulate' },
+  { style: 'cn-embassy', country: 'CN', format: 'CN embassy' },
+  { style: 'cn-hk', country: 'CN', format: 'CN Hong Kong cross-boundary' },
+  { style: 'cn-macau', country: 'CN', format: 'CN Macau cross-boundary' },
+  { style: 'cn-emergency', country: 'CN', format: 'CN emergency' },
+  { style: 'cn-yellow-two-row', country: 'CN', format: 'CN blue' },
+  { style: 'cn-trailer-two-row', country: 'CN', format: 'CN trailer' },
 ];
 
 const SEEDS = 200;
@@ -81,5 +89,13 @@ describe('plate families', () => {
     assert.match(drawn('de'), /^[A-Z]{1,3} [A-Z]{1,2} [1-9][0-9]{0,3}$/);
     assert.match(drawn('es'), /^[0-9]{4} [A-Z]{3}$/);
     assert.match(drawn('cn-police'), /^.[A-Z][0-9]{4}警$/u);
+    assert.match(drawn('cn-coach'), /^.[A-Z][0-9A-Z]{4}学$/u);
+    assert.match(drawn('cn-consulate'), /^.A[0-9]{4}领$/u);
+    assert.match(drawn('cn-embassy'), /^使[12][0-9]{5}$/u);
+    assert.match(drawn('cn-hk'), /^粤Z[0-9A-Z]{4}港$/u);
+    assert.match(drawn('cn-macau'), /^粤Z[0-9A-Z]{4}澳$/u);
+    assert.match(drawn('cn-emergency'), /^.[A-Z][0-9]{4}应急$/u);
+    assert.match(drawn('cn-yellow-two-row'), /^.[A-Z][0-9A-Z]{5}$/u);
+    assert.match(drawn('cn-trailer-two-row'), /^.[A-Z][0-9A-Z]{4}挂$/u);
   });
 });

@@ -9,7 +9,13 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { CtcMatrix, CtcRead } from '../../edge/vision/ctc-decoder.js';
 import { PlateAlphabet, decodeFormat, decodeGreedy } from '../../edge/vision/ctc-decoder.js';
-import { compileFormat, fitsFormat, plateFormats, provinces } from '../../proto/plate-syntax.js';
+import {
+  compileFormat,
+  fitsFormat,
+  plateFormats,
+  provinces,
+  specialSeriesCharacters,
+} from '../../proto/plate-syntax.js';
 import {
   alignmentOf,
   bruteForceBest,
@@ -34,7 +40,7 @@ const classOf = (ch: string): number => {
   return i + 1;
 };
 const SPACE = K - 1;
-const SYMBOLS = [...DIGITS, ...LETTERS, ...provinces];
+const SYMBOLS = [...DIGITS, ...LETTERS, ...provinces, ...specialSeriesCharacters];
 
 /** Rows of random non-negative weights over `k` classes, each row summing to 1. */
 const probabilityRows = (steps: number, k: number): fc.Arbitrary<Float32Array> =>
@@ -73,13 +79,15 @@ function assertWellFormed(read: CtcRead, steps: number, what: string): void {
 }
 
 describe('PlateAlphabet', () => {
-  it('has the blank, 0-9, A-Z and the province characters as columns', () => {
-    assert.equal(alphabet.columns, 1 + 10 + 26 + [...provinces].length);
+  it('has the blank, 0-9, A-Z, the province and the special-series characters as columns', () => {
+    assert.equal(alphabet.columns, 1 + 10 + 26 + [...provinces].length + [...specialSeriesCharacters].length);
     assert.equal(alphabet.modelClasses, K);
     assert.deepEqual(alphabet.symbols, SYMBOLS);
     assert.equal(alphabet.column('0'), 1);
     assert.equal(alphabet.column('A'), 11);
     assert.equal(alphabet.column(provinces[0]!), 37);
+    assert.equal(alphabet.column('警'), 37 + [...provinces].length);
+    assert.equal(alphabet.column('急'), alphabet.columns - 1);
     assert.throws(() => alphabet.column('中'), /not in the plate alphabet/);
     assert.throws(() => alphabet.column('a'), /not in the plate alphabet/);
   });

@@ -22,6 +22,7 @@ let formats: CompiledFormat[];
 const NO_COLOUR: PlateColour = { blue: 0, green: 0 };
 const BLUE: PlateColour = { blue: 0.7, green: 0 };
 const GREEN: PlateColour = { blue: 0, green: 0.4 };
+const YELLOW: PlateColour = { blue: 0, green: 0, yellow: 0.6 };
 
 let alphabet: PlateAlphabet;
 
@@ -146,6 +147,15 @@ describe('chooseFormat: plate colour and the province character', () => {
     // the rule is the tuning's: with it off, the blue cue invents a province
     const off = chooseFormat(latin, alphabet, formats, BLUE, { ...defaultFormatTuning, colourNeedsProvince: 0 });
     assert.equal(off?.format.countries.join('/'), 'CN', describeChoice(off));
+  });
+
+  it('a yellow strip (lorry, bus, coach, trailer plates) is not penalised as uncoloured', () => {
+    // the province barely ahead of a Latin letter, as on a yellow two-row plate's small top row
+    const yellowStrip = matrixOfRows(rowsWith('鄂Z99012', 0, { 鄂: 0.45, H: 0.4 }), alphabet);
+    const yellow = chooseFormat(yellowStrip, alphabet, formats, YELLOW);
+    assert.equal(yellow?.read.text, '鄂Z99012', describeChoice(yellow));
+    const uncoloured = chooseFormat(yellowStrip, alphabet, formats, NO_COLOUR);
+    assert.notEqual(uncoloured?.read.text, '鄂Z99012', describeChoice(uncoloured));
   });
 
   it('the colour thresholds come from the tuning', () => {

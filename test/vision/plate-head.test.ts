@@ -85,6 +85,55 @@ describe('plate head on the real rec model', { timeout: 120_000 }, () => {
     nan.writeFloatLE(NaN, 0);
     assert.throws(() => PlateHead.fromFile({ ...file, parameters: nan.toString('base64') }, alphabet), /not finite/);
   });
+  it('completes a head trained without the special series from the generic head, keeping its own columns', () => {
+    const core = alphabet.symbols.filter((s) => !'警学挂使领港澳应急'.includes(s));
+    assert.equal(alphabet.symbols.length, core.length + 9, 'the alphabet has the nine special-series characters');
+    // a file written before they joined the alphabet: the first symbols only
+    const cols = core.length + 1;
+    const weights = Float32Array.from({ length: FEATURES * cols }, (_, i) => ((i % 11) - 5) * 0.01);
+    const bias = Float32Array.from({ length: cols }, (_, c) => c * 0.001);
+    const old = PlateHead.fromFile(new PlateHead(core, weights, bias).toFile({}), alphabet);
+    assert.equal(old.columns, cols);
+    const done = old.completedFrom(head);
+    assert.deepEqual(done.symbols, alphabet.symbols);
+    for (let c = 0; c < done.columns; c++) {
+      const from = c < cols ? old : head;
+      assert.equal(done.bias[c], from.bias[c], `bias of column ${c}`);
+      for (const f of [0, 57, FEATURES - 1])
+        assert.equal(done.weights[f * done.columns + c], from.weights[f * from.columns + c], `weight ${f}, ${c}`);
+    }
+    // fewer symbols than the core, or symbols in another order, are refused
+    assert.throws(
+      () => PlateHead.fromFile({ ...old.toFile({}), symbols: core.slice(0, -1) }, alphabet),
+      /symbols differ/,
+    );
+    assert.throws(() => head.completedFrom(old), /not the first symbols/);
+  });
+
+  it('the shipped neck recogniser reads rendered special-series plates once completed (警 港 使 应急)', async () => {
+    const { neckModelFromFile } = await import('../../edge/vision/neck-model.js');
+    const shipped = neckModelFromFile(JSON.parse(files.bytes('plate-neck').toString('utf8')), alphabet);
+    const completed = shipped.head.completedFrom(head);
+    const patched = shipped.neck.patch(files.bytes('rec'));
+    const plate = new TextRecognizer(
+      await createSession(withGraphOutput(patched, FEATURE_OUTPUT), { intraOp: 2 }),
+      alphabet,
+      undefined,
+      completed,
+    );
+    const series: Array<[PlateStyle, string]> = [
+      ['cn-police', '粤A1234警'],
+      ['cn-hk', '粤Z0407港'],
+      ['cn-embassy', '使244040'],
+      ['cn-emergency', '吉A4074应急'],
+    ];
+    const crops = await Promise.all(
+      series.map(async ([style, text]) => toStrip((await renderPlate({ style, text }, 300)).png, null)),
+    );
+    const matrices = await plate.recognize(crops);
+    series.forEach(([, text], i) => assert.equal(decodeGreedy(matrices[i]!, alphabet).text, text));
+  });
+
   it('blends two heads in weight space: the ends are the heads, the logits mix linearly (property)', () => {
     const shifted = new PlateHead(
       head.symbols,
