@@ -71,7 +71,10 @@ export async function trainNeck(o: NeckTrainingOptions): Promise<NeckTrainingRes
     neck: PlateNeck.fromGeneric(files.bytes('rec')),
     head: PlateHead.fromGeneric(files.bytes('rec'), dictionary, alphabet),
   };
-  const plateHead = PlateHead.fromFile(JSON.parse(files.bytes('plate-head').toString('utf8')), alphabet);
+  // the shipped head, with the columns of characters the alphabet gained since it was trained (as the reader loads it)
+  const plateHead = PlateHead.fromFile(JSON.parse(files.bytes('plate-head').toString('utf8')), alphabet).completedFrom(
+    generic.head,
+  );
 
   const strips = await trainingStrips(o, alphabet, files);
   const session = await createSession(withGraphOutput(files.bytes('rec'), NECK_INPUT), { intraOp: o.threads });
