@@ -261,6 +261,29 @@ function chartsOf({ hourly, daily, decisions, confidence, latency }) {
     plotValue,
   });
   const toMajor = (minor) => format.major(minor, currency);
+  /** revenue per bucket (hours or days): bars of minor units, with the total and settlement count in the summary */
+  const revenueChart = (name, title, buckets, x) =>
+    chart({
+      name,
+      title,
+      summary: t('charts.revenueSummary', {
+        total: format.money(sum(buckets, 'revenue'), currency),
+        settlements: format.count(sum(buckets, 'settlements')),
+      }),
+      empty: t('charts.empty'),
+      x,
+      y: amounts,
+      series: [
+        series(
+          t('charts.revenue'),
+          buckets.map((b) => b.revenue),
+          'ok',
+          'bars',
+          (m) => format.money(m, currency),
+          toMajor,
+        ),
+      ],
+    });
   const peak = Math.max(0, ...hourly.hours.map((x) => x.inside));
   const decisionLabels = decisions.decisions.map((d) => `${t(`charts.action.${d.action}`)} · ${reasonText(d.reason)}`);
   const reviewReasons = decisions.reviews.map((r) => `${reasonText(r.reason)} ${format.count(r.count)}`).join(', ');
@@ -309,48 +332,8 @@ function chartsOf({ hourly, daily, decisions, confidence, latency }) {
         ),
       ],
     }),
-    chart({
-      name: 'revenue-hourly',
-      title: t('charts.revenueHourly'),
-      summary: t('charts.revenueSummary', {
-        total: format.money(sum(hourly.hours, 'revenue'), currency),
-        settlements: format.count(sum(hourly.hours, 'settlements')),
-      }),
-      empty: t('charts.empty'),
-      x: hours,
-      y: amounts,
-      series: [
-        series(
-          t('charts.revenue'),
-          hourly.hours.map((x) => x.revenue),
-          'ok',
-          'bars',
-          (m) => format.money(m, currency),
-          toMajor,
-        ),
-      ],
-    }),
-    chart({
-      name: 'revenue-daily',
-      title: t('charts.revenueDaily'),
-      summary: t('charts.revenueSummary', {
-        total: format.money(sum(daily.days, 'revenue'), currency),
-        settlements: format.count(sum(daily.days, 'settlements')),
-      }),
-      empty: t('charts.empty'),
-      x: days,
-      y: amounts,
-      series: [
-        series(
-          t('charts.revenue'),
-          daily.days.map((x) => x.revenue),
-          'ok',
-          'bars',
-          (m) => format.money(m, currency),
-          toMajor,
-        ),
-      ],
-    }),
+    revenueChart('revenue-hourly', t('charts.revenueHourly'), hourly.hours, hours),
+    revenueChart('revenue-daily', t('charts.revenueDaily'), daily.days, days),
     chart({
       name: 'decisions',
       title: t('charts.decisions'),
