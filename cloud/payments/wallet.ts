@@ -184,22 +184,7 @@ export class Wallet {
     }
     const walletLeg = (await repos.accounts.postingsOfEntry(charge.id)).find((p) => p.amount < 0);
     if (!walletLeg) return { status: 'rejected', reason: 'charged account not found' };
-    const revenue = await this.systemAccount(repos, REVENUE_ACCOUNT, charge.currency);
-    const entryId = newId('jrn');
-    await repos.accounts.insertEntry(
-      {
-        id: entryId,
-        kind: 'refund',
-        reference,
-        currency: charge.currency,
-        amount: request.amount,
-        createdAt: this.clock.now(),
-      },
-      [
-        { entryId, accountId: walletLeg.accountId, amount: request.amount },
-        { entryId, accountId: revenue.id, amount: -request.amount },
-      ],
-    );
+    const entryId = await this.postRefund(repos, walletLeg.accountId, charge.currency, request.amount, reference);
     return { status: 'succeeded', entryId };
   }
 
@@ -216,20 +201,24 @@ export class Wallet {
     const walletLeg = legs.find((p) => p.amount < 0);
     const account = walletLeg ? await repos.accounts.byId(walletLeg.accountId) : null;
     if (!account || account.kind !== 'wallet') return null;
-    const revenue = await this.systemAccount(repos, REVENUE_ACCOUNT, account.currency);
+    return this.postRefund(repos, account.id, account.currency, request.amount, request.reference);
+  }
+
+  /** The refund's journal entry: `amount` back into the wallet `accountId`, out of revenue; returns its id. */
+  private async postRefund(
+    repos: Repositories,
+    accountId: string,
+    currency: string,
+    amount: number,
+    reference: string,
+  ): Promise<string> {
+    const revenue = await this.systemAccount(repos, REVENUE_ACCOUNT, currency);
     const entryId = newId('jrn');
     await repos.accounts.insertEntry(
-      {
-        id: entryId,
-        kind: 'refund',
-        reference: request.reference,
-        currency: account.currency,
-        amount: request.amount,
-        createdAt: this.clock.now(),
-      },
+      { id: entryId, kind: 'refund', reference, currency, amount, createdAt: this.clock.now() },
       [
-        { entryId, accountId: account.id, amount: request.amount },
-        { entryId, accountId: revenue.id, amount: -request.amount },
+        { entryId, accountId, amount },
+        { entryId, accountId: revenue.id, amount: -amount },
       ],
     );
     return entryId;
