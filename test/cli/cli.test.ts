@@ -355,6 +355,21 @@ describe('platepay eval', () => {
     assert.equal(r.stdout, '');
   });
 
+  it('bench families refuses a bad --scenes or an unknown --styles entry with exit 2, naming it, and writes nothing', async () => {
+    const results = join(ROOT, 'bench', 'results', 'families.json');
+    const before = await readFile(results, 'utf8').catch(() => null);
+    for (const [args, message] of [
+      [['--scenes', 'x'], /--scenes must be a positive integer, got "x"/],
+      [['--styles', 'us,nope'], /--styles: "nope" not a plate style/],
+    ] as const) {
+      const r = await platepay('bench', 'families', '--quick', ...args);
+      assert.equal(r.code, 2, show(r));
+      assert.match(r.stderr, message);
+      assert.equal(r.stdout, '');
+    }
+    assert.equal(await readFile(results, 'utf8').catch(() => null), before);
+  });
+
   it('without --dataset exits 2 with the usage', async () => {
     const r = await platepay('eval', '--json');
     assert.equal(r.code, 2, show(r));
