@@ -4,6 +4,8 @@ import { ProgressBar } from './progress.js';
 import { trainRecognizer } from '../training/recognizer-training.js';
 import { trainNeck } from '../training/neck-training.js';
 import { trainPlateOrNot } from '../training/plate-or-not-training.js';
+import { parseTrainingStyles, trainingStyles, TrainingDataError } from '../training/crop-dataset.js';
+import type { PlateStyle } from '../scenes/plate-renderer.js';
 
 const help = `usage: platepay train recognizer | plate-or-not ...
 
@@ -12,7 +14,7 @@ const help = `usage: platepay train recognizer | plate-or-not ...
 `;
 
 const recognizerHelp = `usage: platepay train recognizer --data DIR [--data DIR]... [--train head|neck] [--out FILE]
-         [--plot FILE] [--epochs N] [--seed N] [--renders N] [--augment N] [--learning-rate X]
+         [--plot FILE] [--epochs N] [--seed N] [--renders N] [--styles LIST] [--augment N] [--learning-rate X]
          [--neck-learning-rate X] [--patience N] [--l2 X] [--cut whole|reader] [--blend X]
          [--threads N] [--resume] [--json]
 
@@ -30,7 +32,9 @@ backbone stays the package's. With --train neck, its last two convolutions
   --patience N       neck: stop after N epochs without a better validation accuracy (default 3)
   --neck-learning-rate X  neck: Adam's step for the neck's weights (default 0.00003)
   --seed N           seed of the split, the augmentation, the renders and the order (default 1)
-  --renders N        rendered plates per style (cn-blue, cn-green, us, eu; default 150)
+  --renders N        rendered plates per style (default 150)
+  --styles LIST      the plate styles rendered, comma-separated (default: every one-row style of
+                     platepay scene; two-row plates are read row by row, so they cannot be trained on)
   --augment N        augmented copies of each training crop besides the plain one (default 1)
   --learning-rate X  Adam's step (default 0.002)
   --l2 X             pull towards the generic head (default 0.001)
@@ -81,6 +85,7 @@ export const trainCommand = {
       epochs: { type: 'string' },
       seed: { type: 'string' },
       renders: { type: 'string' },
+      styles: { type: 'string' },
       augment: { type: 'string' },
       'learning-rate': { type: 'string' },
       l2: { type: 'string' },
@@ -114,6 +119,7 @@ export const trainCommand = {
       epochs: count(values.epochs, '--epochs', neck ? 12 : 25),
       seed: count(values.seed, '--seed', 1),
       renders: count(values.renders, '--renders', 150),
+      styles: values.styles === undefined ? trainingStyles : stylesOption(values.styles),
       augment: count(values.augment, '--augment', 1),
       learningRate: number(values['learning-rate'], '--learning-rate', 0.002),
       l2ToStart: number(values.l2, '--l2', 0.001),
@@ -149,6 +155,15 @@ export const trainCommand = {
     return 0;
   },
 };
+
+function stylesOption(list: string): PlateStyle[] {
+  try {
+    return parseTrainingStyles(list);
+  } catch (e) {
+    if (e instanceof TrainingDataError) throw new UsageError(e.message);
+    throw e;
+  }
+}
 
 function number(v: string | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback;

@@ -61,6 +61,13 @@ export const plateStyles: readonly PlateStyle[] = [
   'es',
 ];
 
+const twoRowStyles: ReadonlySet<PlateStyle> = new Set<PlateStyle>(['cn-yellow-two-row', 'cn-trailer-two-row']);
+
+/** True for the styles drawn on two rows (the reader reads each row, then joins them). */
+export function isTwoRowStyle(style: PlateStyle): boolean {
+  return twoRowStyles.has(style);
+}
+
 export interface PlateSpec {
   /** the characters drawn; Chinese plates get their separator dot added after the second character */
   text: string;

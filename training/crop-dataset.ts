@@ -22,7 +22,7 @@ import type { PlateAlphabet } from '../edge/vision/ctc-decoder.js';
 import { loadDataset } from '../edge/vision/evaluation.js';
 import type { TextCrop } from '../edge/vision/rectifier.js';
 import { REC_HEIGHT } from '../edge/vision/rectifier.js';
-import { renderPlate } from '../scenes/plate-renderer.js';
+import { isTwoRowStyle, plateStyles, renderPlate } from '../scenes/plate-renderer.js';
 import type { PlateStyle } from '../scenes/plate-renderer.js';
 import { randomPlate } from '../scenes/random-scene.js';
 import { SeededRandom } from '../scenes/seeded-random.js';
@@ -57,9 +57,33 @@ export async function trainingCrops(dirs: readonly string[], alphabet: PlateAlph
   return out;
 }
 
-/** `count` rendered plates of each style, seeded: the same seed renders the same plates. */
-export function renderedPlates(count: number, seed: number): CropSource[] {
-  const styles: PlateStyle[] = ['cn-blue', 'cn-green', 'us', 'eu'];
+/**
+ * The styles training renders by default: every one-row style. A two-row
+ * plate is read row by row (edge/vision/two-row.ts), so no one strip the
+ * reader cuts carries its whole text: it cannot be a CTC target.
+ */
+export const trainingStyles: readonly PlateStyle[] = plateStyles.filter((s) => !isTwoRowStyle(s));
+
+/** The styles named in `list` (comma-separated); refuses an unknown or two-row one by name. */
+export function parseTrainingStyles(list: string): PlateStyle[] {
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (names.length === 0) throw new TrainingDataError('--styles names no style');
+  for (const name of names) {
+    if (!(plateStyles as readonly string[]).includes(name))
+      throw new TrainingDataError(`--styles: unknown plate style "${name}"; the styles are ${plateStyles.join(', ')}`);
+    if (isTwoRowStyle(name as PlateStyle))
+      throw new TrainingDataError(
+        `--styles: "${name}" is a two-row style, which the reader reads row by row; train on its rows' one-row styles instead`,
+      );
+  }
+  return [...new Set(names)] as PlateStyle[];
+}
+
+/** `count` rendered plates of each style, seeded: the same seed and styles render the same plates. */
+export function renderedPlates(count: number, seed: number, styles: readonly PlateStyle[]): CropSource[] {
   const random = new SeededRandom(seed);
   const out: CropSource[] = [];
   for (let i = 0; i < count; i++) {

@@ -142,7 +142,7 @@ export async function trainNeck(o: NeckTrainingOptions): Promise<NeckTrainingRes
     data: await Promise.all(
       o.data.map(async (dir) => ({ folder: basename(resolve(dir)), source: await sourceSummary(dir) })),
     ),
-    renders: { perStyle: o.renders, styles: ['cn-blue', 'cn-green', 'us', 'eu'] },
+    renders: { perStyle: o.renders, styles: [...o.styles] },
     recipe: {
       seed: o.seed,
       epochs: trainer.epoch,

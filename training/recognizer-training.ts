@@ -29,6 +29,7 @@ import { HeadTrainer } from './head-trainer.js';
 import { writeLossPlot } from './loss-plot.js';
 import type { LabelledStrip } from './training-strips.js';
 import { trainingStrips } from './training-strips.js';
+import type { PlateStyle } from '../scenes/plate-renderer.js';
 
 export interface TrainingOptions {
   data: string[];
@@ -38,6 +39,8 @@ export interface TrainingOptions {
   seed: number;
   /** rendered plates per style */
   renders: number;
+  /** the plate styles rendered (one-row ones) */
+  styles: readonly PlateStyle[];
   /** augmented copies of each training crop (besides the plain one) */
   augment: number;
   learningRate: number;
@@ -142,7 +145,7 @@ export async function trainRecognizer(o: TrainingOptions): Promise<TrainingResul
     data: await Promise.all(
       o.data.map(async (dir) => ({ folder: basename(resolve(dir)), source: await sourceSummary(dir) })),
     ),
-    renders: { perStyle: o.renders, styles: ['cn-blue', 'cn-green', 'us', 'eu'] },
+    renders: { perStyle: o.renders, styles: [...o.styles] },
     recipe: {
       seed: o.seed,
       epochs: o.epochs,

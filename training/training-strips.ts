@@ -14,6 +14,7 @@
 import type { PlateAlphabet } from '../edge/vision/ctc-decoder.js';
 import type { ModelFiles } from '../edge/vision/model-files.js';
 import type { TextCrop } from '../edge/vision/rectifier.js';
+import type { PlateStyle } from '../scenes/plate-renderer.js';
 import { SeededRandom } from '../scenes/seeded-random.js';
 import type { CropSource } from './crop-dataset.js';
 import {
@@ -31,6 +32,8 @@ export interface StripOptions {
   seed: number;
   /** rendered plates per style */
   renders: number;
+  /** the plate styles rendered (one-row ones) */
+  styles: readonly PlateStyle[];
   /** augmented copies of each training crop (besides the plain one) */
   augment: number;
   cut: 'whole' | 'reader';
@@ -51,7 +54,7 @@ export async function trainingStrips(
   alphabet: PlateAlphabet,
   files: ModelFiles,
 ): Promise<{ train: LabelledStrip[]; validation: LabelledStrip[] }> {
-  const sources = [...(await trainingCrops(o.data, alphabet)), ...renderedPlates(o.renders, o.seed)];
+  const sources = [...(await trainingCrops(o.data, alphabet)), ...renderedPlates(o.renders, o.seed, o.styles)];
   const train: LabelledStrip[] = [];
   const validation: LabelledStrip[] = [];
   const jobs: Array<{ source: CropSource; variant: number; into: LabelledStrip[] }> = [];

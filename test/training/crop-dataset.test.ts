@@ -11,17 +11,26 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { PlateAlphabet } from '../../edge/vision/ctc-decoder.js';
 import { REC_HEIGHT } from '../../edge/vision/rectifier.js';
-import { renderPlate } from '../../scenes/plate-renderer.js';
+import { plateStyles, renderPlate } from '../../scenes/plate-renderer.js';
+import { ModelFiles } from '../../edge/vision/model-files.js';
 import { SeededRandom } from '../../scenes/seeded-random.js';
 import {
   TrainingDataError,
   isValidation,
+  parseTrainingStyles,
   renderedPlates,
+  trainingStyles,
   toStrip,
   trainingCrops,
 } from '../../training/crop-dataset.js';
 
 const alphabet = new PlateAlphabet(['A', 'B', 'C', '1', '2', '3', '皖']);
+
+/** The reader's plate alphabet, from the shipped recogniser's dictionary. */
+function plateAlphabet(): PlateAlphabet {
+  const dictionary = new ModelFiles().bytes('dict').toString('utf8').replace(/\r/g, '').split('\n');
+  return new PlateAlphabet(dictionary.filter((line) => line !== ''));
+}
 
 describe('training inputs', () => {
   let dir: string;
@@ -75,18 +84,50 @@ describe('training inputs', () => {
   });
 
   it('renders the same plates for the same seed, and augments reproducibly', async () => {
-    const a = renderedPlates(3, 5).map((c) => [c.id, c.plate]);
+    const a = renderedPlates(3, 5, trainingStyles).map((c) => [c.id, c.plate]);
     assert.deepEqual(
-      renderedPlates(3, 5).map((c) => [c.id, c.plate]),
+      renderedPlates(3, 5, trainingStyles).map((c) => [c.id, c.plate]),
       a,
     );
     assert.notDeepEqual(
-      renderedPlates(3, 6).map((c) => c.plate),
+      renderedPlates(3, 6, trainingStyles).map((c) => c.plate),
       a.map(([, p]) => p),
     );
-    const png = await renderedPlates(1, 5)[0]!.load();
+    const png = await renderedPlates(1, 5, trainingStyles)[0]!.load();
     const x = await toStrip(png, new SeededRandom(3));
     const y = await toStrip(png, new SeededRandom(3));
     assert.deepEqual(Buffer.from(x.data), Buffer.from(y.data));
+  });
+
+  it('renders every one-row style by default, each label in the full plate alphabet', () => {
+    assert.deepEqual(
+      trainingStyles,
+      plateStyles.filter((s) => !s.endsWith('-two-row')),
+    );
+    assert.ok(
+      trainingStyles.includes('de') && trainingStyles.includes('br-mercosur') && trainingStyles.includes('cn-police'),
+    );
+    const plates = renderedPlates(4, 9, trainingStyles);
+    assert.equal(plates.length, 4 * trainingStyles.length);
+    const symbols = new Set(plateAlphabet().symbols);
+    for (const p of plates) {
+      assert.match(p.id, /^render\/[a-z-]+\/\d+$/);
+      for (const ch of p.plate)
+        assert.ok(symbols.has(ch), `${p.id}: "${ch}" of ${p.plate} is not in the plate alphabet`);
+    }
+    assert.deepEqual(new Set(renderedPlates(2, 9, ['de', 'uk']).map((p) => p.id.split('/')[1])), new Set(['de', 'uk']));
+  });
+
+  it('--styles: refuses an unknown or a two-row style, naming it', () => {
+    assert.deepEqual(parseTrainingStyles('de, br-mercosur,de'), ['de', 'br-mercosur']);
+    assert.throws(
+      () => parseTrainingStyles('de,xx'),
+      (e: unknown) => e instanceof TrainingDataError && /"xx"/.test(e.message),
+    );
+    assert.throws(
+      () => parseTrainingStyles('cn-yellow-two-row'),
+      (e: unknown) => e instanceof TrainingDataError && /"cn-yellow-two-row" is a two-row style/.test(e.message),
+    );
+    assert.throws(() => parseTrainingStyles(' , '), TrainingDataError);
   });
 });
