@@ -60,7 +60,6 @@ import type { Repositories, Store } from '../repositories.js';
 import type { Row } from '../rows.js';
 import { StorageError } from '../storage-errors.js';
 import { PgLedger } from './pg-ledger-store.js';
-import type { Query, Write } from './pg-connection.js';
 import { TransactionStatements } from './pg-statements.js';
 import { pgTypes } from './pg-connection.js';
 import { PgDrivers, PgLinks, PgOperators } from './pg-accounts.js';
@@ -195,7 +194,7 @@ export class PgStore implements Store {
         if (serialised) await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, LOCK_RETRIES]);
         await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
         begun = true;
-        const value = await work(repositories(statements.read, statements.write));
+        const value = await work(repositories(statements));
         // the held writes are sent; the work went on after a failed statement: never commit that
         await statements.settle();
         await statements.end();
@@ -308,7 +307,8 @@ async function migrate(pool: pg.Pool): Promise<void> {
   }
 }
 
-function repositories(q: Query, w: Write): Repositories {
+function repositories(statements: TransactionStatements): Repositories {
+  const { read: q, write: w } = statements;
   const seam: SqlSeam = {
     all: (sql, params) => q(numberedPlaceholders(sql), params),
     run: (sql, params) => w(numberedPlaceholders(sql), params),
@@ -324,6 +324,7 @@ function repositories(q: Query, w: Write): Repositories {
     settlements: new PgSettlements(q, w),
     payments: new SqlPaymentRepository(seam),
     stats: new SqlStatsRepository(seam, 'postgres'),
+    together: statements.together,
   };
 }
 
