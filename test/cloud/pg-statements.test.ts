@@ -127,15 +127,15 @@ describe(
 );
 
 describe('joining reads started together', () => {
-  it('makes each read an ARRAY of its rows as JSON, in a column of its own, numbering placeholders on', () => {
+  it('makes each read a JSON array of its rows, in a column of its own, numbering placeholders on', () => {
     const joined = joinReads([
       { sql: 'SELECT * FROM a WHERE id = $1', params: ['x'] },
       { sql: 'SELECT v FROM b WHERE k = ANY($1::text[]) AND n > $2 ORDER BY v', params: [['k'], 3] },
     ]);
     assert.equal(
       joined.sql,
-      'SELECT ARRAY(SELECT row_to_json(t) FROM (SELECT * FROM a WHERE id = $1) t) AS r0, ' +
-        'ARRAY(SELECT row_to_json(t) FROM (SELECT v FROM b WHERE k = ANY($2::text[]) AND n > $3 ORDER BY v) t) AS r1',
+      'SELECT array_to_json(ARRAY(SELECT row_to_json(t) FROM (SELECT * FROM a WHERE id = $1) t)) AS r0, ' +
+        'array_to_json(ARRAY(SELECT row_to_json(t) FROM (SELECT v FROM b WHERE k = ANY($2::text[]) AND n > $3 ORDER BY v) t)) AS r1',
     );
     assert.deepEqual(joined.params, ['x', ['k'], 3]);
   });

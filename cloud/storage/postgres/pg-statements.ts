@@ -85,6 +85,8 @@ export function joinWrites(writes: ReadonlyArray<{ sql: string; params: unknown[
 /**
  * Reads as one statement: read i's rows, in its order, are the JSON array in column `r<i>` (an ARRAY
  * subquery keeps the order the read's ORDER BY gives), its `$n` placeholders numbered on from the ones before.
+ * The column is `json`, not `json[]`: the driver parses it with JSON.parse, where a `json[]` goes through
+ * a character-by-character array parser first (measured: more of the cloud's CPU than the statements saved).
  */
 export function joinReads(reads: ReadonlyArray<{ sql: string; params: unknown[] }>): {
   sql: string;
@@ -95,7 +97,7 @@ export function joinReads(reads: ReadonlyArray<{ sql: string; params: unknown[] 
     const offset = params.length;
     params.push(...r.params);
     const sql = r.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-    return `ARRAY(SELECT row_to_json(t) FROM (${sql}) t) AS r${i}`;
+    return `array_to_json(ARRAY(SELECT row_to_json(t) FROM (${sql}) t)) AS r${i}`;
   });
   return { sql: `SELECT ${parts.join(', ')}`, params };
 }
