@@ -28,6 +28,17 @@
  * would have. The constraints are the backstop whatever the logic above
  * them does.
  *
+ * Round trips (pg-statements.ts): reads started together
+ * (`Repositories.together`) are one statement, and see one snapshot: a
+ * row lock one of them waits for does not refresh the others, so what is
+ * decided after a lock is read after it (a wallet charge reads the balance
+ * in the statement after the driver's hold). Writes are held and sent as
+ * one statement before the next read or the COMMIT. A linked car's exit
+ * through a gate is 7 statements: BEGIN; the gate, the event id, the lane,
+ * the lot and the candidate sessions; the matched session's lock and the
+ * plate's payer; the charge's reference and the driver's hold; the balance
+ * and the revenue account; the writes; COMMIT.
+ *
  * This replaced SERIALIZABLE, which aborted about 0.7-0.9 exits in 1 on a
  * retry storm (page-level SIREAD locks on the sessions' heap and on small
  * B-tree pages made unrelated exits conflict; BENCHMARKS.md).
