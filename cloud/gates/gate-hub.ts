@@ -346,17 +346,24 @@ export class GateHub {
     if (!verifyGateSignature(signedBy, laneEventSigningBytes(e), message.signature)) {
       throw new Refusal('BAD_SIGNATURE', "the event signature does not match the gate's key");
     }
+    const lotId = c.gate.lotId;
     const outcome = await this.store.transaction(async (repos) => {
-      const gate = await repos.lots.gateById(e.gateId);
+      const input = { eventId: e.eventId, laneId: e.laneId, plate: e.plate, confidence: e.confidence, at: e.at };
+      // the gate, and what the event's decision starts from, in one round trip (PostgreSQL)
+      const [gate, context] = await repos.together(() =>
+        Promise.all([
+          repos.lots.gateById(e.gateId),
+          this.parking.eventContext(repos, input, { lotId, direction: e.kind }),
+        ]),
+      );
       if (!gate || gate.revokedAt !== null) throw new Refusal('REVOKED_GATE', `gate ${e.gateId} has been revoked`);
       if (gate.publicKey !== signedBy) throw new Refusal('BAD_SIGNATURE', "the gate's key has changed");
-      const lane = await repos.lots.laneById(e.laneId);
+      const lane = context.lane;
       if (!lane || lane.lotId !== gate.lotId)
         throw new Refusal('WRONG_LANE', `lane ${e.laneId} is not in this gate's lot`);
       if (lane.direction !== e.kind) throw new Refusal('WRONG_LANE', `lane ${e.laneId} is an ${lane.direction} lane`);
-      const input = { eventId: e.eventId, laneId: e.laneId, plate: e.plate, confidence: e.confidence, at: e.at };
       // a resend of an applied event gets its first decision; the same id with other content is refused
-      const previous = await this.parking.resentDecision(repos, input);
+      const previous = this.parking.resentDecisionOf(context.stored, input);
       if (e.counter <= gate.lastCounter) {
         if (!previous)
           throw new Refusal(
@@ -368,7 +375,8 @@ export class GateHub {
       const now = this.clock.now();
       if (e.at > now + this.options.maxClockSkewMs) throw new Refusal('STALE', 'the event is from the future');
       if (e.at < now - this.options.maxEventAgeMs) throw new Refusal('STALE', 'the event is too old to apply');
-      const decision = previous ?? (await this.parking.applyEvent(repos, input, { lane, idIsNew: true }));
+      const checked = { lane, idIsNew: true as const, lot: context.lot, candidates: context.candidates };
+      const decision = previous ?? (await this.parking.applyEvent(repos, input, checked));
       await repos.lots.raiseGateCounter(gate.id, e.counter);
       return { gate, decision, duplicate: previous !== null };
     });

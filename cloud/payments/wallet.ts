@@ -26,6 +26,8 @@ import type { CardCharge, PaymentAccount, Repositories, TopUp } from '../storage
 
 export interface ChargeRequest {
   accountId: string;
+  /** the account `accountId` as the caller read it in this transaction (null: there is none), or undefined to read it here */
+  account?: PaymentAccount | null;
   /** minor units, > 0 */
   amount: number;
   currency: string;
@@ -48,6 +50,10 @@ export interface RefundRequest {
 
 export type RefundResult = { status: 'succeeded'; entryId: string } | { status: 'rejected'; reason: string };
 
+/** a wallet in the charge's currency: the only account a charge takes money from */
+const chargeable = (account: PaymentAccount, currency: string): boolean =>
+  account.kind === 'wallet' && account.currency === currency;
+
 export const FUNDING_ACCOUNT = 'funding';
 export const REVENUE_ACCOUNT = 'revenue';
 
@@ -57,7 +63,16 @@ export class Wallet {
   constructor(private readonly clock: Clock) {}
 
   async systemAccount(repos: Repositories, label: string, currency: string): Promise<PaymentAccount> {
-    const existing = await repos.accounts.systemAccount(label, currency);
+    return this.existingOrNew(repos, await repos.accounts.systemAccount(label, currency), label, currency);
+  }
+
+  /** the system account `existing` as read in this transaction, or a new one when it was not there */
+  private async existingOrNew(
+    repos: Repositories,
+    existing: PaymentAccount | null,
+    label: string,
+    currency: string,
+  ): Promise<PaymentAccount> {
     if (existing) return existing;
     const account: PaymentAccount = {
       id: newId('acc'),
@@ -135,22 +150,39 @@ export class Wallet {
   }
 
   async charge(repos: Repositories, request: ChargeRequest): Promise<ChargeResult> {
-    const previous = await repos.accounts.entryByReference(request.reference);
-    if (previous) return { status: 'succeeded', entryId: previous.id };
-    const account = await repos.accounts.byId(request.accountId);
-    if (!account || account.kind !== 'wallet') return { status: 'declined', reason: 'unknown_account' };
-    if (account.currency !== request.currency) return { status: 'declined', reason: 'currency_mismatch' };
+    const known = request.account;
+    if (known && known.id !== request.accountId)
+      throw new Error(`charge: account ${known.id} is not ${request.accountId}`);
     // the driver's money is held from here to the commit: no other charge of theirs reads the balance or
     // the credit until this one is committed (a charge with this reference committed meanwhile makes the
-    // insert below fail on the UNIQUE reference; the store runs the transaction again, which finds it)
-    if (account.driverId) await repos.accounts.holdDriverMoney(account.driverId);
-    const balance = await repos.accounts.balance(account.id);
+    // insert of its entry below fail on the UNIQUE reference; the store runs the transaction again, which
+    // finds it). When the caller read the account, the hold goes with the reference's read (one round trip;
+    // a replay then holds the driver for nothing until its commit)
+    const holdNow = known && chargeable(known, request.currency) && known.driverId;
+    const [previous, account] = await repos.together(() =>
+      Promise.all([
+        repos.accounts.entryByReference(request.reference),
+        known !== undefined ? known : repos.accounts.byId(request.accountId),
+        holdNow ? repos.accounts.holdDriverMoney(holdNow) : undefined,
+      ]),
+    );
+    if (previous) return { status: 'succeeded', entryId: previous.id };
+    if (!account || account.kind !== 'wallet') return { status: 'declined', reason: 'unknown_account' };
+    if (!chargeable(account, request.currency)) return { status: 'declined', reason: 'currency_mismatch' };
+    if (account.driverId && !holdNow) await repos.accounts.holdDriverMoney(account.driverId);
+    // read after the hold, so the balance includes every charge of the driver committed before it
+    const [balance, revenueAccount] = await repos.together(() =>
+      Promise.all([
+        repos.accounts.balance(account.id),
+        repos.accounts.systemAccount(REVENUE_ACCOUNT, account.currency),
+      ]),
+    );
     // the debt this charge adds (beyond what the wallet already owes) must fit the driver's unused credit
     const addedDebt = Math.max(0, request.amount - balance) - Math.max(0, -balance);
     if (addedDebt > 0 && addedDebt > Math.max(0, await request.creditAvailable())) {
       return { status: 'declined', reason: 'insufficient_funds' };
     }
-    const revenue = await this.systemAccount(repos, REVENUE_ACCOUNT, account.currency);
+    const revenue = await this.existingOrNew(repos, revenueAccount, REVENUE_ACCOUNT, account.currency);
     const entryId = newId('jrn');
     await repos.accounts.insertEntry(
       {

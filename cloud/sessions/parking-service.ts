@@ -26,12 +26,15 @@ import { badRequest, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type {
   Lane,
+  LaneDirection,
   Lot,
   ParkingSession,
+  Payer,
   PendingPayment,
   Repositories,
   ReviewItem,
   Store,
+  StoredLaneEvent,
 } from '../storage/repositories.js';
 import type { CardCharges } from '../settlement/card-charges.js';
 import type { Decision, Settler } from '../settlement/settler.js';
@@ -60,13 +63,28 @@ export const MAX_EVENT_AGE_MS = 7 * 24 * 3_600_000;
 const RECENT_EXIT_MS = 10 * 60_000;
 
 /**
- * What a caller has already read in the same transaction (the gate hub): the event's lane, and that no
- * event with its id was applied before (`resentDecision` returned null), so applyEvent need not read
- * them again.
+ * What a caller has already read in the same transaction (the gate hub, with `eventContext`): the
+ * event's lane, and that no event with its id was applied before (`resentDecisionOf` returned null), so
+ * applyEvent need not read them again; and the lot and an exit's candidate sessions when it read them.
  */
 export interface CheckedEvent {
   lane: Lane;
   idIsNew: true;
+  /** the lane's lot (read again when it is another lot) */
+  lot?: Lot | null;
+  /** an exit's candidate sessions in `lot` (`unclosedByKeys` of the read's keys), read in this transaction */
+  candidates?: ParkingSession[] | null;
+}
+
+/** What deciding a lane event starts from, read together (`ParkingService.eventContext`). */
+export interface EventContext {
+  /** the event stored under this id: a resend of it, or another event reusing the id; null when the id is new */
+  stored: StoredLaneEvent | null;
+  lane: Lane | null;
+  /** the lot the caller expects the lane in */
+  lot: Lot | null;
+  /** an exit's candidate sessions in that lot (`unclosedByKeys` of the read's keys); null for an entry */
+  candidates: ParkingSession[] | null;
 }
 
 export type ReviewResolution =
@@ -101,11 +119,14 @@ export class ParkingService {
     }
     const lane = checked?.lane ?? (await repos.lots.laneById(input.laneId));
     if (!lane) throw notFound('lane', input.laneId);
-    const lot = (await repos.lots.lotById(lane.lotId))!;
+    const known = checked?.lot?.id === lane.lotId ? checked.lot : null;
+    const lot = known ?? (await repos.lots.lotById(lane.lotId))!;
     this.checkEventTime(input.at);
     const event = { ...input, plate };
     const decision =
-      lane.direction === 'entry' ? await this.entry(repos, lot, lane, event) : await this.exit(repos, lot, lane, event);
+      lane.direction === 'entry'
+        ? await this.entry(repos, lot, lane, event)
+        : await this.exit(repos, lot, lane, event, known ? (checked?.candidates ?? null) : null);
     await repos.sessions.insertEvent({
       id: input.eventId,
       laneId: lane.id,
@@ -143,24 +164,43 @@ export class ParkingService {
   }
 
   /**
-   * The first decision for an event id that was applied before, when this is a resend of that event
-   * (the same lane, plate, confidence and time); null when the id is new. The same id with any other
+   * The first decision for an event id that was applied before (`stored`: the event stored under the
+   * id, from `eventContext`), when this is a resend of that event (the same lane, plate, confidence and
+   * time); null when the id is new. The same id with any other
    * content is refused (EVENT_ID_REUSED) and nothing of the first event is told. The one rule for an
    * event id, whether the event comes over HTTP or from a gate's socket.
    */
-  async resentDecision(repos: Repositories, input: LaneEventInput): Promise<Decision | null> {
+  resentDecisionOf(stored: StoredLaneEvent | null, input: LaneEventInput): Decision | null {
     const plate = normalisePlate(input.plate);
     if (!plate) throw badRequest('INVALID_PLATE', 'plate must hold only letters, digits and a province character');
-    return this.firstDecision(repos, input.eventId, eventContentHash(input, plate));
+    return firstDecision(stored, input.eventId, eventContentHash(input, plate));
+  }
+
+  /**
+   * The reads deciding a lane event starts from, all started at once, so that inside the caller's
+   * `repos.together` PostgreSQL sends them, with the caller's own, as one statement: the event stored
+   * under the event's id (for `resentDecisionOf`), its lane, the lot the caller expects the lane in
+   * (`applyEvent` reads the right one if it is not), and for an exit the unclosed sessions of that lot
+   * the read's candidate keys find (read again by `exit` if the lot was not the lane's). A plate that is
+   * no plate reads no sessions: `resentDecisionOf` refuses it.
+   */
+  eventContext(
+    repos: Repositories,
+    input: LaneEventInput,
+    expected: { lotId: string; direction: LaneDirection },
+  ): Promise<EventContext> {
+    const plate = normalisePlate(input.plate);
+    const exit = expected.direction === 'exit' && plate;
+    return Promise.all([
+      repos.sessions.eventById(input.eventId),
+      repos.lots.laneById(input.laneId),
+      repos.lots.lotById(expected.lotId),
+      exit ? repos.sessions.unclosedByKeys(expected.lotId, readKeys(plate)) : null,
+    ]).then(([stored, lane, lot, candidates]) => ({ stored, lane, lot, candidates }));
   }
 
   private async firstDecision(repos: Repositories, eventId: string, requestHash: string): Promise<Decision | null> {
-    const previous = await repos.sessions.eventById(eventId);
-    if (!previous) return null;
-    if (previous.requestHash !== requestHash) {
-      throw conflict('EVENT_ID_REUSED', `event ${eventId} was already submitted with different content`);
-    }
-    return JSON.parse(previous.decision) as Decision;
+    return firstDecision(await repos.sessions.eventById(eventId), eventId, requestHash);
   }
 
   private async entry(repos: Repositories, lot: Lot, lane: Lane, event: LaneEventInput): Promise<Decision> {
@@ -199,21 +239,37 @@ export class ParkingService {
     };
   }
 
-  private async exit(repos: Repositories, lot: Lot, lane: Lane, event: LaneEventInput): Promise<Decision> {
+  /** `readBefore`: the lot's sessions the read's keys found, read earlier in this transaction (eventContext), or null */
+  private async exit(
+    repos: Repositories,
+    lot: Lot,
+    lane: Lane,
+    event: LaneEventInput,
+    readBefore: ParkingSession[] | null,
+  ): Promise<Decision> {
     let unclosed: ParkingSession[];
     let match: MatchResult;
     let session: ParkingSession | null = null;
+    let payer: Payer | null = null;
+    let known = readBefore;
     do {
       // only the sessions the read's candidate keys find: all that can fit it, however many cars the lot holds
-      unclosed = await repos.sessions.unclosedByKeys(lot.id, readKeys(event.plate));
+      // (read earlier in this transaction the first time round; the lock below sees the session as it is now)
+      unclosed = known ?? (await repos.sessions.unclosedByKeys(lot.id, readKeys(event.plate)));
+      known = null;
       match = matchExit(
         { plate: event.plate, confidence: event.confidence },
         unclosed.map((s) => ({ id: s.id, plate: s.plate })),
         this.matchOptions,
       );
       if (match.kind !== 'exact' && match.kind !== 'tolerant') break;
-      // held from here on, as it is now; closed meanwhile by another exit (of this car): match again without it
-      session = await repos.sessions.lockUnclosed(match.sessionId);
+      // held from here on, as it is now; closed meanwhile by another exit (of this car): match again without it.
+      // Who pays for the plate is read with it (one round trip): settleExit charges from it
+      const matched = match.sessionId;
+      const plate = unclosed.find((s) => s.id === matched)!.plate;
+      [session, payer] = await repos.together(() =>
+        Promise.all([repos.sessions.lockUnclosed(matched), repos.links.payerOfPlate(plate)]),
+      );
     } while (!session);
     if (match.kind === 'exact' || match.kind === 'tolerant') {
       session = session!; // the loop ends on a match only once the matched session is held
@@ -222,7 +278,7 @@ export class ParkingService {
         const review = await this.queueReview(repos, lot, lane, event, 'stay-too-long', [session.id]);
         return hold(event.eventId, 'review', { sessionId: session.id, reviewId: review.id });
       }
-      return this.settler.settleExit(repos, lot, session, { eventId: event.eventId, at: event.at });
+      return this.settler.settleExit(repos, lot, session, { eventId: event.eventId, at: event.at }, payer);
     }
     if (match.kind === 'none' || match.kind === 'near') {
       // no unclosed session fits: perhaps this very car, just settled, seen again
@@ -379,6 +435,15 @@ function hold(eventId: string, reason: Decision['reason'], refs: { sessionId?: s
     pendingPaymentId: null,
     reviewId: refs.reviewId ?? null,
   };
+}
+
+/** The first decision of a stored event when `requestHash` is its content's; EVENT_ID_REUSED when it is not. */
+function firstDecision(stored: StoredLaneEvent | null, eventId: string, requestHash: string): Decision | null {
+  if (!stored) return null;
+  if (stored.requestHash !== requestHash) {
+    throw conflict('EVENT_ID_REUSED', `event ${eventId} was already submitted with different content`);
+  }
+  return JSON.parse(stored.decision) as Decision;
 }
 
 /** What tells a resend from another event reusing its id: the event's content, the plate normalised. */

@@ -31,6 +31,7 @@ import type {
   CardCharge,
   Lot,
   ParkingSession,
+  Payer,
   PendingPayment,
   PlateLink,
   Repositories,
@@ -91,8 +92,18 @@ export class Settler {
     private readonly observer: SettlementObserver = { settled: () => undefined },
   ) {}
 
-  /** Decides an exit matched to `session` (an unclosed session of `lot`). */
-  async settleExit(repos: Repositories, lot: Lot, session: ParkingSession, exit: ExitFacts): Promise<Decision> {
+  /**
+   * Decides an exit matched to `session` (an unclosed session of `lot`). `payer`: the payer of the
+   * session's plate as read in this transaction (`links.payerOfPlate`, with the session's lock), or
+   * undefined to read it here when it is needed.
+   */
+  async settleExit(
+    repos: Repositories,
+    lot: Lot,
+    session: ParkingSession,
+    exit: ExitFacts,
+    payer?: Payer | null,
+  ): Promise<Decision> {
     const base = { eventId: exit.eventId, sessionId: session.id, reviewId: null };
     if (session.status === 'paid') {
       const graceEnds = (session.paidAt ?? 0) + lot.tariff.graceMinutes * 60_000;
@@ -171,13 +182,17 @@ export class Settler {
         pendingPaymentId: null,
       };
     }
-    const link = await repos.links.activeByPlate(session.plate);
+    const { link, account, method } = (payer !== undefined ? payer : await repos.links.payerOfPlate(session.plate)) ?? {
+      link: null,
+      account: null,
+      method: null,
+    };
     let reason: DecisionReason = 'payment_required';
     if (link) {
-      const method = await repos.payments.methodOfAccount(link.accountId);
       if (method) return this.beginCardCharge(repos, lot, session, exit, link, method, fee);
       const result = await this.wallet.charge(repos, {
         accountId: link.accountId,
+        account,
         amount: fee,
         currency,
         reference: `exit:${exit.eventId}`,

@@ -6,7 +6,7 @@
  */
 import type { CardCharge, PaymentRepository, SavedPaymentMethod, TopUp } from './repositories.js';
 import type { Row } from './rows.js';
-import { num, numOrNull, str, strOrNull } from './rows.js';
+import { num, numOrNull, str, strOrNull, toMethod } from './rows.js';
 
 /** What the repository needs of a connection inside the caller's transaction. */
 export interface SqlSeam {
@@ -178,21 +178,6 @@ function toTopUp(r: Row | undefined): TopUp | null {
     createdAt: num(r.created_at),
     settledAt: numOrNull(r.settled_at),
     journalEntryId: strOrNull(r.journal_entry_id),
-  };
-}
-
-function toMethod(r: Row | undefined): SavedPaymentMethod | null {
-  if (!r) return null;
-  return {
-    id: str(r.id),
-    driverId: str(r.driver_id),
-    accountId: str(r.account_id),
-    provider: str(r.provider),
-    customerId: str(r.customer_id),
-    methodId: str(r.method_id),
-    label: str(r.label),
-    verifiedAt: num(r.verified_at),
-    removedAt: numOrNull(r.removed_at),
   };
 }
 

@@ -219,6 +219,15 @@ export interface LedgerRecordRow {
   createdAt: number;
 }
 
+/** Who pays for a plate's stays: its active link, the account it is linked to, and that account's saved payment method. */
+export interface Payer {
+  link: PlateLink;
+  /** null when there is no such account */
+  account: PaymentAccount | null;
+  /** the account's active saved payment method (as `PaymentRepository.methodOfAccount`), or null */
+  method: SavedPaymentMethod | null;
+}
+
 export interface DriverRepository {
   insert(d: Driver): Promise<void>;
   byId(id: string): Promise<Driver | null>;
@@ -260,6 +269,8 @@ export interface LinkRepository {
   insert(l: PlateLink): Promise<void>;
   byId(id: string): Promise<PlateLink | null>;
   activeByPlate(plate: string): Promise<PlateLink | null>;
+  /** the plate's active link with its account and the account's saved method, in one read (PostgreSQL: one statement) */
+  payerOfPlate(plate: string): Promise<Payer | null>;
   activeOfDriver(driverId: string): Promise<PlateLink[]>;
   /** active links whose plate has a session in the lot that is not closed, or that began at `since` or later */
   activeParkedAt(lotId: string, since: number): Promise<PlateLink[]>;
@@ -555,6 +566,12 @@ export interface Repositories {
   settlements: SettlementRepository;
   /** the operator console's chart figures (cloud/storage/stats-repository.ts) */
   stats: StatsRepository;
+  /**
+   * Runs `reads`: reads that do not depend on one another, started at once (one `Promise.all`).
+   * PostgreSQL sends the reads started before `reads` first waits as one statement: one round trip,
+   * one snapshot, taken before any row lock among them is granted (pg-statements.ts). SQLite runs it.
+   */
+  together<T>(reads: () => Promise<T>): Promise<T>;
 }
 
 export interface Store {

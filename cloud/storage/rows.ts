@@ -18,6 +18,7 @@ import type {
   PlateLink,
   Refund,
   ReviewItem,
+  SavedPaymentMethod,
   Settlement,
 } from './repositories.js';
 import type { Tariff } from '../tariffs/tariff.js';
@@ -231,6 +232,21 @@ export function toSettlement(r: Row | undefined): Settlement | null {
     method: str(r.method) as Settlement['method'],
     journalEntryId: strOrNull(r.journal_entry_id),
     createdAt: num(r.created_at),
+  };
+}
+
+export function toMethod(r: Row | undefined): SavedPaymentMethod | null {
+  if (!r) return null;
+  return {
+    id: str(r.id),
+    driverId: str(r.driver_id),
+    accountId: str(r.account_id),
+    provider: str(r.provider),
+    customerId: str(r.customer_id),
+    methodId: str(r.method_id),
+    label: str(r.label),
+    verifiedAt: num(r.verified_at),
+    removedAt: numOrNull(r.removed_at),
   };
 }
 

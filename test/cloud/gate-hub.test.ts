@@ -15,7 +15,9 @@ import type { GateStatusSeen } from '../../cloud/gates/gate-activity.js';
 import { authSigningBytes, laneEventSigningBytes } from '../../proto/v1/codec.js';
 import { GateKey } from '../../proto/v1/gate-key.js';
 import { GATE_REVOKED_CLOSE } from '../../cloud/gates/gate-hub.js';
-import { ADMIN_KEY, TestCloud, setUpLot } from './cloud-harness.js';
+import { PgStore } from '../../cloud/storage/postgres/pg-store.js';
+import { ADMIN_KEY, TestCloud, setUpLot, signUp } from './cloud-harness.js';
+import { topUpAndWait } from './top-up.js';
 
 class RawGate {
   private readonly inbox: CloudToGate[] = [];
@@ -214,6 +216,45 @@ describe('gate hub', () => {
     await gone;
     assert.equal(activity.statusOf(gateId), null);
     assert.equal(activity.laneStatus(lanes.entry), null);
+  });
+
+  it("charges a linked car's exit in one transaction of 7 statements on PostgreSQL (BEGIN and COMMIT included)", async () => {
+    const driver = await signUp(t, 'gate-exit@example.com');
+    await topUpAndWait(t.driverCall(driver.token), driver.accountId, 10_000, 'gate-exit');
+    const plate = 'GHX5678';
+    const link = await t.call('POST', '/v1/me/links', {
+      token: driver.token,
+      body: { plate, accountId: driver.accountId },
+    });
+    assert.equal(link.status, 201, JSON.stringify(link.body));
+    const g = await RawGate.connect(t.url);
+    assert.equal((await g.handshake(gateId, key)).type, 'welcome');
+    // the link pushes a new allow-list to the gate (a policy) at some point: not the answer looked for
+    const decided = async (body: LaneEventBody) => {
+      let m = await g.event(body, key);
+      while (m.type === 'policy') m = await g.next();
+      return m;
+    };
+    const entry = await decided(event(plate));
+    assert.equal(entry.type === 'decision' && entry.decision.reason, 'entry');
+    t.clock.advance(90 * 60_000);
+    const store = t.cloud.store;
+    const before = store instanceof PgStore ? store.commitStats() : null;
+    const exit = await decided(event(plate, { laneId: lanes.exit, kind: 'exit' }));
+    assert.equal(exit.type, 'decision');
+    if (exit.type === 'decision') {
+      assert.deepEqual([exit.decision.action, exit.decision.reason], ['open', 'charged']);
+      assert.ok((exit.decision.fee ?? 0) > 0);
+    }
+    if (store instanceof PgStore) {
+      const after = store.commitStats();
+      assert.equal(after.commits - before!.commits, 1, 'one transaction');
+      // the gate with what the decision starts from (event id, lane, lot, candidate sessions); the session's
+      // lock with the plate's payer; the charge's reference with the driver's hold; the balance with the
+      // revenue account; the writes
+      assert.equal(after.roundTrips - before!.roundTrips, 7);
+    }
+    g.close();
   });
 
   it('refuses a revoked gate, and closes a connection it opened before', async () => {

@@ -5,10 +5,12 @@ import type {
   LinkRepository,
   OperatorKey,
   OperatorRepository,
+  Payer,
   PlateDispute,
   PlateLink,
 } from '../repositories.js';
-import { toDispute, toDriver, toKey, toLink } from '../rows.js';
+import type { Row } from '../rows.js';
+import { toAccount, toDispute, toDriver, toKey, toLink, toMethod } from '../rows.js';
 import type { Query, Write } from './pg-connection.js';
 import { one } from './pg-connection.js';
 
@@ -16,6 +18,13 @@ import { one } from './pg-connection.js';
 const LINKS_PARKED_AT = `SELECT * FROM plate_links l WHERE l.removed_at IS NULL AND EXISTS (
   SELECT 1 FROM parking_sessions s WHERE s.plate = l.plate AND s.lot_id = $1 AND (s.status != 'closed' OR s.entry_at >= $2)
 ) ORDER BY l.id`;
+
+/** the active link of plate $1, its account and the account's active saved method (at most one: a unique index) */
+const PAYER_OF_PLATE = `SELECT row_to_json(l) AS link, row_to_json(a) AS account, row_to_json(m) AS method
+  FROM plate_links l
+  LEFT JOIN payment_accounts a ON a.id = l.account_id
+  LEFT JOIN saved_payment_methods m ON m.account_id = l.account_id AND m.removed_at IS NULL
+  WHERE l.plate = $1 AND l.removed_at IS NULL`;
 
 export class PgDrivers implements DriverRepository {
   constructor(
@@ -77,6 +86,15 @@ export class PgLinks implements LinkRepository {
   }
   async activeByPlate(plate: string) {
     return toLink(await one(this.q('SELECT * FROM plate_links WHERE plate = $1 AND removed_at IS NULL', [plate])));
+  }
+  async payerOfPlate(plate: string): Promise<Payer | null> {
+    const r = await one(this.q(PAYER_OF_PLATE, [plate]));
+    if (!r) return null;
+    return {
+      link: toLink(r.link as Row)!,
+      account: toAccount((r.account as Row | null) ?? undefined),
+      method: toMethod((r.method as Row | null) ?? undefined),
+    };
   }
   async activeOfDriver(driverId: string) {
     const rows = await this.q(

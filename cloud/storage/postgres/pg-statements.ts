@@ -14,6 +14,18 @@
  * one statement share a snapshot and must not change one row twice), nor
  * when the second reads a table (it would not see the first's rows).
  *
+ * Reads issued together (`together`: the reads a unit of work starts while
+ * it is called, e.g. under one `Promise.all`) are sent as ONE statement
+ * (`joinReads`): each read's rows come back as a JSON array in a column of
+ * its own, so an exit's opening reads (gate, lane, lot, the event id, the
+ * candidate sessions) cost one round trip instead of five. They see one
+ * snapshot, the statement's: also a read that waits for a row lock sees
+ * the other reads as they were when the statement began, so a read that
+ * must see what was committed before a lock was granted is issued after
+ * that lock resolved (as a wallet charge reads the balance after holding
+ * the driver). Values come back as JSON gives them (text, numbers, null):
+ * not for BYTEA columns.
+ *
  * A write's promise resolves when it is queued; its error, if any, is the
  * error of the next read or of `finish` (a failed statement aborts the
  * PostgreSQL transaction anyway, so the work can do nothing more with it).
@@ -24,6 +36,13 @@ import type pg from 'pg';
 import type { Row } from '../rows.js';
 import { StorageError } from '../storage-errors.js';
 import type { Query, Write } from './pg-connection.js';
+
+interface BatchedRead {
+  sql: string;
+  params: unknown[];
+  resolve: (rows: Row[]) => void;
+  reject: (err: unknown) => void;
+}
 
 interface HeldWrite {
   sql: string;
@@ -63,12 +82,34 @@ export function joinWrites(writes: ReadonlyArray<{ sql: string; params: unknown[
   return { sql: `WITH ${parts.join(', ')} SELECT 1`, params };
 }
 
+/**
+ * Reads as one statement: read i's rows, in its order, are the JSON array in column `r<i>` (an ARRAY
+ * subquery keeps the order the read's ORDER BY gives), its `$n` placeholders numbered on from the ones before.
+ * The column is `json`, not `json[]`: the driver parses it with JSON.parse, where a `json[]` goes through
+ * a character-by-character array parser first (measured: more of the cloud's CPU than the statements saved).
+ */
+export function joinReads(reads: ReadonlyArray<{ sql: string; params: unknown[] }>): {
+  sql: string;
+  params: unknown[];
+} {
+  const params: unknown[] = [];
+  const parts = reads.map((r, i) => {
+    const offset = params.length;
+    params.push(...r.params);
+    const sql = r.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    return `array_to_json(ARRAY(SELECT row_to_json(t) FROM (${sql}) t)) AS r${i}`;
+  });
+  return { sql: `SELECT ${parts.join(', ')}`, params };
+}
+
 export class TransactionStatements {
   private firstErrorSeen: unknown = null;
   private finished = false;
   /** the chain of statements sent so far: each waits for the one before */
   private sent: Promise<unknown> = Promise.resolve();
   private held: HeldWrite[] = [];
+  /** the reads being gathered by `together`, or null */
+  private batch: BatchedRead[] | null = null;
   /** round trips to the server (statements sent, or queued to be sent), for the store's figures */
   roundTrips = 0;
 
@@ -80,11 +121,32 @@ export class TransactionStatements {
   }
 
   readonly read: Query = (sql, params = []) => {
+    const batch = this.batch;
+    if (batch) return new Promise<Row[]>((resolve, reject) => batch.push({ sql, params, resolve, reject }));
     this.sendHeld();
     return this.send(sql, params);
   };
 
+  /**
+   * Runs `reads` and sends the reads it issues before it first waits (its `Promise.all`) as one
+   * statement; reads issued within an outer `together` join the outer one.
+   */
+  readonly together = <T>(reads: () => Promise<T>): Promise<T> => {
+    if (this.batch) return reads();
+    this.batch = [];
+    try {
+      return reads();
+    } finally {
+      this.sendBatch();
+    }
+  };
+
   readonly write: Write = async (sql, params = []) => {
+    // the reads gathered so far were issued before this write: they are sent before it, so they do not see it
+    if (this.batch) {
+      this.sendBatch();
+      this.batch = [];
+    }
     const target = WRITE_TARGET.exec(sql);
     if (!target) {
       this.sendHeld();
@@ -112,6 +174,24 @@ export class TransactionStatements {
     this.held = [];
     await this.sent;
     this.finished = true;
+  }
+
+  /** Sends the gathered reads (one alone as it is, several joined) and stops gathering. */
+  private sendBatch(): void {
+    const batch = this.batch ?? [];
+    this.batch = null;
+    if (batch.length === 0) return;
+    this.sendHeld();
+    if (batch.length === 1) {
+      const [only] = batch;
+      this.send(only!.sql, only!.params).then(only!.resolve, only!.reject);
+      return;
+    }
+    const joined = joinReads(batch);
+    this.send(joined.sql, joined.params).then(
+      (rows) => batch.forEach((r, i) => r.resolve(rows[0]![`r${i}`] as Row[])),
+      (err) => batch.forEach((r) => r.reject(err)),
+    );
   }
 
   private sendHeld(): void {

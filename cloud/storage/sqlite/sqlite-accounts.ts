@@ -5,11 +5,12 @@ import type {
   LinkRepository,
   OperatorKey,
   OperatorRepository,
+  Payer,
   PlateDispute,
   PlateLink,
 } from '../repositories.js';
 import type { Row } from '../rows.js';
-import { str, num, toDriver, toLink, toDispute, toKey } from '../rows.js';
+import { str, num, toAccount, toDriver, toLink, toDispute, toKey, toMethod } from '../rows.js';
 import { Statements } from './sqlite-statements.js';
 
 /** active links with a session in lot ?1 not closed or begun at ?2 or later (by the sessions' plate index) */
@@ -66,6 +67,16 @@ export class SqliteLinks implements LinkRepository {
     return toLink(
       this.db.prepare('SELECT * FROM plate_links WHERE plate = ? AND removed_at IS NULL').get(plate) as Row | undefined,
     );
+  }
+  async payerOfPlate(plate: string): Promise<Payer | null> {
+    const link = await this.activeByPlate(plate);
+    if (!link) return null;
+    const account = this.db.prepare('SELECT * FROM payment_accounts WHERE id = ?').get(link.accountId) as
+      Row | undefined;
+    const method = this.db
+      .prepare('SELECT * FROM saved_payment_methods WHERE account_id = ? AND removed_at IS NULL')
+      .get(link.accountId) as Row | undefined;
+    return { link, account: toAccount(account), method: toMethod(method) };
   }
   async activeOfDriver(driverId: string) {
     const rows = this.db

@@ -144,6 +144,7 @@ export class SqliteStore implements Store {
       settlements: new SqliteSettlements(statements, this.ledgerStore),
       payments: new SqlPaymentRepository(seam),
       stats: new SqlStatsRepository(seam, 'sqlite'),
+      together: (reads) => reads(),
     };
   }
 
