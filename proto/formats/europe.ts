@@ -2,8 +2,12 @@
  * European plate formats: each country's current national series, and for
  * every country a generic rule (four to eight letters and digits) for its
  * older, personalised and special plates. Countries whose current series is
- * itself loose (district codes of varying length) have the generic rule
- * only: AT, DE, HR, IE, NL, SI.
+ * itself loose have the generic rule only: AT, HR, IE, NL, SI. Germany's
+ * districts vary in length too, but its order does not: one to three
+ * district letters, one or two letters, one to four digits, eight at most
+ * (M AB 1234, B X 1); the seals between district and letters are not
+ * characters, so a read with a digit among the letters (a seal read as 8)
+ * does not fit it.
  */
 import type { Country } from '../regions.js';
 import type { PlateFormat } from './plate-format.js';
@@ -45,6 +49,11 @@ const europeSpecific: readonly PlateFormat[] = [
   specific('SE', 'LLLNNX'), // ABC123, ABC12D
   specific('GB', 'LLNNLLL'), // AB12CDE
   specific('NO', 'LLNNNNN', '', 0), // AB12345
+  // Germany: two to five letters (district and recognition letters), then one to four digits, eight at most
+  specific('DE', 'LLN{1,4}', '2 letters'),
+  specific('DE', 'LLLN{1,4}', '3 letters'),
+  specific('DE', 'LLLLN{1,4}', '4 letters'),
+  specific('DE', 'LLLLLN{1,3}', '5 letters'),
   // canton and up to six digits (ZH123456)
   specific('CH', 'LLN{1,6}'),
   // province 01-81, then one letter and four or five digits, two and three or four, three and two or three

@@ -166,6 +166,10 @@ describe('fitsFormat for each plate format', () => {
     PE: { valid: ['A1B234', 'ABC123'], invalid: ['1AB234', 'A1B23C'] },
     GB: { valid: ['AB12CDE'], invalid: ['AB1CDE', 'A812CDE'] },
     ES: { valid: ['1234BCD'], invalid: ['123BCD', '1234BC0'] },
+    'DE 2 letters': { valid: ['BX1', 'MA1234'], invalid: ['B1', 'MA12345', 'M8A12', 'MA12B'] },
+    'DE 3 letters': { valid: ['MAB1234', 'KLI612'], invalid: ['K8LI612', 'MAB12345'] },
+    'DE 4 letters': { valid: ['HHJA485'], invalid: ['HH8JA485'] },
+    'DE 5 letters': { valid: ['BARJA562'], invalid: ['BARJA5621', 'BAR8J56'] },
     CH: { valid: ['ZH1', 'ZH123456'], invalid: ['ZH', 'ZH1234567', 'Z1123'] },
     'TR 1 letter': { valid: ['34A1234', '34A12345'], invalid: ['34A123', 'A4A1234'] },
     'TR 2 letters': { valid: ['06AB123', '06AB1234'], invalid: ['06AB12', '06AB12345'] },
@@ -229,7 +233,13 @@ describe('regionsOf', () => {
     assert.ok(!regionsOf('PP587AO').includes('US'));
     assert.deepEqual(regionsOf('7ABC123').slice(0, 2), ['US', 'BE']);
     assert.deepEqual(regionsOf('ABC1D23').slice(0, 3), ['BR', 'US', 'MX']);
-    assert.deepEqual(regionsOf('AYO9034').slice(0, 3), ['BR', 'GR', 'MX']);
+    assert.deepEqual(regionsOf('AYO9034').slice(0, 3), ['BR', 'GR', 'DE']);
+    assert.deepEqual(regionsOf('OFO9071').slice(0, 3), ['BR', 'GR', 'DE']);
+    // a German seal read as 8 among the letters fits no German series, only the generic rule
+    const germanSeries = plateFormats.filter((f) => f.specific && f.countries.includes('DE')).map(compileFormat);
+    assert.equal(germanSeries.length, 4);
+    for (const read of ['K8LI612', 'F8D69', 'HH8J485']) assert.ok(!germanSeries.some((f) => fitsFormat(read, f)), read);
+    assert.ok(germanSeries.some((f) => fitsFormat('KLI612', f)));
     assert.deepEqual(regionsOf('京A0123警'), ['CN']);
     assert.deepEqual(regionsOf('AB'), []);
     assert.deepEqual(regionsOf('皖A'), []);
