@@ -4,8 +4,8 @@
 // reads and 1 insert, one round trip each. Server CPU from /proc (the server on this machine; every
 // `postgres` process counts, so run it on a quiet server).
 //   node scripts/pg-transaction-cost.mjs postgres://user:password@127.0.0.1:5433/db
-import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
+import { postgresCpuMs } from '../dist/bench/cloud/pg-costs.js';
 
 const url = process.argv[2];
 if (!url || !/^postgres(ql)?:\/\//.test(url)) {
@@ -13,20 +13,11 @@ if (!url || !/^postgres(ql)?:\/\//.test(url)) {
   process.exit(2);
 }
 
-/** CPU ms of every `postgres` process so far (ended backends through the postmaster's children's times) */
+/** CPU ms of every `postgres` process so far (the bench's reader, built into dist/ by `npm ci`) */
 function serverCpuMs() {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return ticks * 10;
+  const ms = postgresCpuMs();
+  if (ms === null) throw new Error('no postgres process on this machine: run it against a local server');
+  return ms;
 }
 
 const table = `transaction_cost_${process.pid}`;
