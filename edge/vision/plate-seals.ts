@@ -29,8 +29,13 @@ export interface SealOptions {
   /** a pixel is coloured at this saturation (chroma / max) or more, and this brightness (max, 0-255) or more */
   minSaturation: number;
   minBrightness: number;
-  /** a column is part of a seal when at least this fraction of the upper half's rows is coloured */
+  /**
+   * a column is part of a seal when the upper half's coloured pixels are one solid run (a disc's chord) at
+   * least this fraction of the half long; a coloured character's strokes (警) cross a column several times
+   */
   minColouredRows: number;
+  /** the upper seal's coloured run ends above this fraction of the strip's height */
+  maxSealBottom: number;
   /** ink: luminance below dark + this fraction of (background - dark) */
   inkLevel: number;
   /** a column holds ink when at least this many of its pixels are ink (fewer are noise or a seal's rim) */
@@ -57,6 +62,7 @@ export const defaultSealOptions: SealOptions = {
   minSaturation: 0.4,
   minBrightness: 100,
   minColouredRows: 0.25,
+  maxSealBottom: 0.6,
   inkLevel: 0.35,
   minInkPixels: 3,
   minWidth: 0.2,
@@ -68,7 +74,7 @@ export const defaultSealOptions: SealOptions = {
   maxBackgroundSaturation: 0.2,
 };
 
-/** A run of columns painted over, [from, to) in strip pixels. */
+/** A run of columns painted over (or of rows), [from, to) in strip pixels. */
 export interface SealSpan {
   from: number;
   to: number;
@@ -113,22 +119,29 @@ export function paintOutSeals(crop: TextCrop, options: SealOptions = defaultSeal
   if (fillMax > 0 && (fillMax - Math.min(...fill)) / fillMax >= options.maxBackgroundSaturation)
     return { crop, seals: [] };
 
-  // per column: ink anywhere in the middle 80% of the rows; coloured rows in the upper half
+  // per column: ink anywhere in the middle 80% of the rows; the coloured runs of the upper half
   const top = Math.floor(0.1 * height);
   const bottom = Math.ceil(0.9 * height);
   const half = Math.floor(height / 2);
   const hasInk = new Uint8Array(width);
   const sealColumn = new Uint8Array(width);
   for (let x = 0; x < width; x++) {
-    let colouredRows = 0;
     let inkPixels = 0;
-    for (let y = top; y < bottom; y++) {
-      const p = y * width + x;
-      if (luminance[p]! < inkBelow) inkPixels++;
-      if (y < half && coloured[p]) colouredRows++;
-    }
+    for (let y = top; y < bottom; y++) if (luminance[y * width + x]! < inkBelow) inkPixels++;
     if (inkPixels >= options.minInkPixels) hasInk[x] = 1;
-    else if (colouredRows >= options.minColouredRows * half) sealColumn[x] = 1;
+    else {
+      // one solid run starting in the upper half and ending above 60% of the height: the upper seal's chord.
+      // A coloured character (the red 警 of Chinese police plates) crosses the column several times, or, blurred
+      // at a small size, is one run down to the bottom of the line.
+      const upper = colouredRuns(coloured, width, x, height).filter((r) => r.from < half);
+      const run = upper[0];
+      if (
+        upper.length === 1 &&
+        run!.to - run!.from >= options.minColouredRows * half &&
+        run!.to < options.maxSealBottom * height
+      )
+        sealColumn[x] = 1;
+    }
   }
 
   const seals: SealSpan[] = [];
@@ -161,6 +174,26 @@ export function paintOutSeals(crop: TextCrop, options: SealOptions = defaultSeal
     }
   }
   return { crop: { data: out, width, height }, seals };
+}
+
+/**
+ * The runs of coloured pixels in column `x`, rows 0 to `rows`, [from, to) each, top first; a one-pixel gap
+ * does not end a run (noise), and single pixels are not runs.
+ */
+function colouredRuns(coloured: Uint8Array, width: number, x: number, rows: number): SealSpan[] {
+  const runs: SealSpan[] = [];
+  let start = -1;
+  let last = -1;
+  for (let y = 0; y < rows; y++) {
+    if (!coloured[y * width + x]) continue;
+    if (start >= 0 && y - last > 2) {
+      if (last > start) runs.push({ from: start, to: last + 1 });
+      start = y;
+    } else if (start < 0) start = y;
+    last = y;
+  }
+  if (start >= 0 && last > start) runs.push({ from: start, to: last + 1 });
+  return runs;
 }
 
 /** The mean colour of the strip's brighter half: the plate's background. */

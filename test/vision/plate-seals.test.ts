@@ -2,7 +2,8 @@
  * paintOutSeals on strips drawn pixel by pixel: a German plate's two seals
  * between two characters are painted with the background, whole columns
  * high; ink is never painted; strips without seals, coloured plates, the EU
- * band at a plate's edge and dark coloured characters are left as they are.
+ * band at a plate's edge, coloured characters (警) and dark coloured characters
+ * are left as they are.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -130,6 +131,16 @@ describe('paintOutSeals', () => {
       GREY,
     );
     assert.deepEqual(paintOutSeals(crop).seals, []);
+  });
+
+  it('never paints a coloured character (the red 警 of a Chinese police plate), blurred or sharp', () => {
+    const RED: Rgb = [235, 80, 80];
+    const frame = glyphs([[150, 156]]);
+    const blurred = strip(layers(glyphs([[80, 100]]), glyphs([[112, 140]], RED), frame));
+    assert.deepEqual(paintOutSeals(blurred).seals, [], 'one red block, the height of the characters');
+    const strokes = (x: number, y: number): Rgb | undefined =>
+      x >= 112 && x < 140 && y >= 8 && y < 40 && y % 6 < 3 ? RED : undefined;
+    assert.deepEqual(paintOutSeals(strip(layers(glyphs([[80, 100]]), strokes, frame))).seals, [], 'red strokes');
   });
 
   it('never paints dark coloured characters (dark blue text)', () => {
