@@ -104,14 +104,15 @@ export function paintOutSeals(crop: TextCrop, options: SealOptions = defaultSeal
       colouredCount++;
     }
   }
-  if (colouredCount > options.maxColouredFraction * width * height) return { crop, seals: [] };
-  const sorted = Float32Array.from(luminance).sort();
-  const dark = sorted[Math.floor(0.05 * (sorted.length - 1))]!;
-  const background = sorted[Math.floor(0.9 * (sorted.length - 1))]!;
+  // most strips have no colour at all: nothing to look for
+  if (colouredCount === 0 || colouredCount > options.maxColouredFraction * width * height) return { crop, seals: [] };
+  const levels = luminanceLevels(luminance);
+  const dark = levels(0.05);
+  const background = levels(0.9);
   if (background - dark < options.minContrast) return { crop, seals: [] };
   // dark characters on a light plate: most of the strip (its median) is the light background; on a plate with
   // light characters (a Chinese blue plate, washed out) the median is the plate's colour, and nothing is ink
-  const median = sorted[Math.floor(0.5 * (sorted.length - 1))]!;
+  const median = levels(0.5);
   if (median < dark + options.minBackgroundLevel * (background - dark)) return { crop, seals: [] };
   const inkBelow = dark + options.inkLevel * (background - dark);
   const fill = backgroundColour(data, luminance, median);
@@ -174,6 +175,21 @@ export function paintOutSeals(crop: TextCrop, options: SealOptions = defaultSeal
     }
   }
   return { crop: { data: out, width, height }, seals };
+}
+
+/** Quantiles of the luminance (0-255), from a histogram of whole levels. */
+function luminanceLevels(luminance: Float32Array): (fraction: number) => number {
+  const histogram = new Uint32Array(256);
+  for (const l of luminance) histogram[Math.min(255, Math.round(l))]!++;
+  return (fraction) => {
+    const wanted = fraction * (luminance.length - 1);
+    let seen = 0;
+    for (let level = 0; level < 256; level++) {
+      seen += histogram[level]!;
+      if (seen > wanted) return level;
+    }
+    return 255;
+  };
 }
 
 /**
