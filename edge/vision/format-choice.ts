@@ -7,7 +7,7 @@
  * cost is divided by a temperature before it is weighed against the priors:
  * a country's exact format is preferred to a generic rule, and a blue or
  * green plate background makes the Chinese formats likely and the others
- * unlikely.
+ * unlikely; seals between the characters make the German formats likely.
  */
 import type { CtcMatrix, CtcRead, PlateAlphabet } from './ctc-decoder.js';
 import { decodeFormat, decodeGreedy } from './ctc-decoder.js';
@@ -40,6 +40,12 @@ export interface FormatTuning {
    */
   confusionBonus: number;
   /**
+   * prior shift for German formats on a strip with seals between its
+   * characters (plate-seals.ts): only German plates carry them, and without
+   * it a German series weighs less than a US vanity plate
+   */
+  sealBonus: number;
+  /**
    * plate colour counts only when some time step gives province characters
    * at least this probability (0: always)
    */
@@ -54,6 +60,7 @@ export const defaultFormatTuning: FormatTuning = {
   colourWeak: 0.05,
   uncolouredCnPenalty: 3,
   confusionBonus: 1.5,
+  sealBonus: 3.5,
   colourNeedsProvince: 0.2,
 };
 
@@ -72,6 +79,7 @@ export function chooseFormat(
   formats: readonly CompiledFormat[],
   colour: PlateColour | null,
   tuning: FormatTuning = defaultFormatTuning,
+  sealsSeen = false,
 ): FormatChoice | null {
   const free = decodeGreedy(m, alphabet);
   // plate colour is evidence of a Chinese plate only where the model sees a province character somewhere:
@@ -84,6 +92,7 @@ export function chooseFormat(
     if (!read) continue;
     const fitCost = free.logScore - read.logScore;
     let value = -fitCost / tuning.temperature + prior(f.format, colourCue, tuning);
+    if (sealsSeen && f.format.countries.includes('DE')) value += tuning.sealBonus;
     if (
       f.format.specific &&
       !f.format.countries.includes('US') &&

@@ -35,6 +35,7 @@ import { createSession } from './onnx-session.js';
 import { loadOpenCv } from './opencv.js';
 import type { OpenCv } from './opencv.js';
 import { rectify, resizeWhole } from './rectifier.js';
+import { paintOutSeals } from './plate-seals.js';
 import type { DetectorOptions, DetectorTimings, TextBox } from './text-detector.js';
 import { TextDetector, clampRoi, defaultDetectorOptions } from './text-detector.js';
 import { TextRecognizer, defaultRecognizerOptions } from './text-recognizer.js';
@@ -317,7 +318,9 @@ export class PlateReader {
         image,
         round.flatMap((c) => c.rows ?? [c.quad]),
       );
-      const strips = await this.recognizer.recognizeStrips(crops);
+      // seals between characters (German plates) are painted out, or they are read as B or 8
+      const painted = crops.map((c) => paintOutSeals(c));
+      const strips = await this.recognizer.recognizeStrips(painted.map((p) => p.crop));
       if (trace) trace.recMs += performance.now() - t0;
       let next = 0;
       round.forEach((cand) => {
@@ -327,16 +330,19 @@ export class PlateReader {
         // colour and plate-or-not from the last (for two rows, the bottom) strip, which holds most characters
         const last = own[rows - 1]!;
         const colour = plateColour(crops[next + rows - 1]!.data);
+        const sealsSeen = painted[next + rows - 1]!.seals.length > 0;
         next += rows;
         // a top row is a two-row plate's only when it reads as one: a province character and a letter
         if (rows === 2 && !isTopRow(decodeGreedy(own[0]!.matrix, this.alphabet).text)) return;
         const matrix = rows === 2 ? joinRows(own[0]!.matrix, last.matrix) : last.matrix;
-        const best = this.choose(matrix, colour);
+        const best = this.choose(matrix, colour, sealsSeen);
         if (!best) return;
         const plateProbability =
           this.plateOrNot && last.features ? this.plateOrNot.probability(last.features, last.matrix.steps) : null;
         const score =
-          rankScore(best.read, best.format, best.fitCost, cand.height / maxHeight, cand.detScore) -
+          rankScore(best.read, best.format, best.fitCost, cand.height / maxHeight, cand.detScore) +
+          // seals between the characters are found on plates, not on signs, badges or stickers
+          (sealsSeen ? SEALS_RANK_BONUS : 0) -
           (looksLikeOverlay(best.read.text, cand.quad, image.height) ? 5 : 0) -
           plateOrNotPenalty(plateProbability, this.options.plateOrNotWeight);
         session.scored.push({
@@ -368,11 +374,11 @@ export class PlateReader {
    */
   async readCrop(input: ImageInput): Promise<PlateRead[]> {
     const image = await decodeImage(input, this.options.limits);
-    const crop = resizeWhole(this.cv, image);
+    const { crop, seals } = paintOutSeals(resizeWhole(this.cv, image));
     const split = twoRowSplit(image);
     const rows = split === null ? [] : [imageRows(image, 0, split), imageRows(image, split, image.height)];
     const [matrix, top, bottom] = await this.recognizer.recognize([crop, ...rows.map((r) => resizeWhole(this.cv, r))]);
-    let best = this.choose(matrix!, plateColour(crop.data));
+    let best = this.choose(matrix!, plateColour(crop.data), seals.length > 0);
     if (top && bottom) {
       // two rows that fit a plate series exactly explain the crop better than the squeezed whole unless that
       // fits one too (a US plate's state name over its characters splits as well, into a read that fits none)
@@ -390,8 +396,8 @@ export class PlateReader {
     return [toPlateRead(best.read, best.format, quad)];
   }
 
-  private choose(m: CtcMatrix, colour: PlateColour) {
-    return chooseFormat(m, this.alphabet, this.formats, colour, this.options.formatTuning);
+  private choose(m: CtcMatrix, colour: PlateColour, sealsSeen = false) {
+    return chooseFormat(m, this.alphabet, this.formats, colour, this.options.formatTuning, sealsSeen);
   }
 
   /** Text lines worth reading: plate-like shapes, plus neighbouring lines joined. */
@@ -537,6 +543,9 @@ function toPlateRead(read: CtcRead, format: PlateFormat, box: Quad): PlateRead {
     format: format.name,
   };
 }
+
+/** Rank gained by a line with seals between its characters (plate-seals.ts), as much as a specific format's. */
+const SEALS_RANK_BONUS = 1;
 
 /** Ranks a candidate line's best read among the other lines of the same frame. */
 function rankScore(read: CtcRead, format: PlateFormat, fitCost: number, relHeight: number, detScore: number): number {

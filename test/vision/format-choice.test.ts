@@ -211,3 +211,22 @@ describe('chooseFormat on random matrices (property)', () => {
     assert.equal(chooseFormat(m, alphabet, formats, NO_COLOUR), null);
   });
 });
+
+describe('chooseFormat: seals between the characters make the German series likely', () => {
+  it('reads HBBT2 as a US vanity plate without seals, and as German with them', () => {
+    const m = matrixOfRows(rowsOfText('HBBT2'), alphabet);
+    const plain = chooseFormat(m, alphabet, formats, NO_COLOUR);
+    assert.equal(plain?.format.countries.includes('DE'), false, describeChoice(plain));
+    const sealed = chooseFormat(m, alphabet, formats, NO_COLOUR, defaultFormatTuning, true);
+    assert.equal(sealed?.read.text, 'HBBT2', describeChoice(sealed));
+    assert.ok(sealed?.format.countries.includes('DE') && sealed.format.specific, describeChoice(sealed));
+  });
+
+  it('with seals, the German series settles O against 0 among the letters: OFO9071 over the Danish OF09071', () => {
+    const m = matrixOfRows(rowsWith('OF09071', 2, { '0': 0.6, O: 0.3 }), alphabet);
+    const plain = chooseFormat(m, alphabet, formats, NO_COLOUR);
+    assert.equal(plain?.read.text, 'OF09071', describeChoice(plain));
+    const sealed = chooseFormat(m, alphabet, formats, NO_COLOUR, defaultFormatTuning, true);
+    assert.equal(sealed?.read.text, 'OFO9071', describeChoice(sealed));
+  });
+});
