@@ -139,10 +139,12 @@ else {
   it('keeps only the latest frame, waits for a fresh one, and kills ffmpeg on close', async () => {
     // five frames in one small write arrive in one chunk: only the fifth is kept
     const input = await scenario('burst', { frames: 5, chunk: 0, then: 'wait' });
-    const cam = camera(input, { timeoutMs: 300 });
+    // the timeout also bounds the first frame, which waits for the fake ffmpeg (a node process) to start: 300 ms
+    // failed in a CI run with two test passes and other jobs on the two cores
+    const cam = camera(input, { timeoutMs: 2000 });
     const frame = checkFrame(await cam.next(), S, S, 1);
     assert.equal(frame.rgb[0], 5);
-    await rejectsWith(cam.next(), 'TIMEOUT', /no frame within 300 ms/);
+    await rejectsWith(cam.next(), 'TIMEOUT', /no frame within 2000 ms/);
     const pid = Number(await readFile(`${input}.pid`, 'utf8'));
     assert.equal(cam.pid, pid);
     await cam.close();
