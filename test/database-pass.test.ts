@@ -1,39 +1,69 @@
 /**
  * CI runs the suite once on SQLite, then again on PostgreSQL for the test
- * folders that can reach a database (.ci/run lists them). This keeps that
- * list honest: no test in a folder left out of the second pass reaches
- * PLATEPAY_TEST_DATABASE, directly or through the modules it imports.
+ * files that can reach a database: `scripts/database-tests.mjs` lists them
+ * (the files that read the test database's variable, directly or through
+ * the test modules they import), and .ci/run runs that list. This keeps the
+ * list honest: the harnesses are followed, tests that only repeat their
+ * SQLite run are left out, and the check can fail.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { before, describe, it } from 'node:test';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const LEFT_OUT = ['vision', 'training', 'proto', 'scenes', 'bench'];
+const repo = join(here, '..', '..');
 
-/** True when `file` or a test module it imports (transitively) reads the test database's variable. */
-function reachesDatabase(file: string, seen = new Set<string>()): boolean {
-  if (seen.has(file) || !file.startsWith(here)) return false; // product modules read no test variable
-  seen.add(file);
-  const text = readFileSync(file, 'utf8');
-  if (text.includes('PLATEPAY_TEST_DATABASE')) return true;
-  const imports = [...text.matchAll(/from '(\.{1,2}\/[^']+\.js)'/g)].map((m) => resolve(dirname(file), m[1]!));
-  return imports.some((f) => reachesDatabase(f, seen));
+interface DatabaseTestsModule {
+  reachesDatabase(file: string, root: string): boolean;
+  databaseTests(root: string): string[];
 }
 
+let script: DatabaseTestsModule;
+let listed: string[];
+
+before(async () => {
+  const url = pathToFileURL(join(repo, 'scripts', 'database-tests.mjs')).href;
+  script = (await import(url)) as DatabaseTestsModule;
+  listed = script.databaseTests(here).map((f) => relative(here, f));
+});
+
 describe('the PostgreSQL pass of CI', () => {
-  it('leaves out only test folders that never reach a database', () => {
-    const ci = readFileSync(join(here, '..', '..', '.ci', 'run'), 'utf8');
-    for (const folder of LEFT_OUT) assert.ok(!ci.includes(`dist/test/${folder}/`), `.ci/run runs ${folder} twice`);
-    for (const folder of LEFT_OUT) {
-      for (const name of readdirSync(join(here, folder), { recursive: true }) as string[]) {
-        if (!name.endsWith('.test.js')) continue;
-        assert.ok(!reachesDatabase(join(here, folder, name)), `${folder}/${name} reaches the test database`);
-      }
+  it('runs the files scripts/database-tests.mjs lists', () => {
+    const ci = readFileSync(join(repo, '.ci', 'run'), 'utf8');
+    assert.match(ci, /node scripts\/database-tests\.mjs/);
+    assert.match(ci, /node --test --test-concurrency=1 "\$\{DATABASE_TESTS\[@\]\}"/);
+  });
+
+  it('lists the tests that start a cloud or open a store, through their harnesses', () => {
+    for (const file of [
+      'cloud/cloud-harness.js',
+      'cloud/pg-statements.test.js',
+      'faults/pg-storage-faults.test.js',
+      'web/operator-dashboard.test.js',
+      'cli/cloud-cli.test.js',
+    ]) {
+      if (file.endsWith('.test.js')) assert.ok(listed.includes(file), `${file} is not in the PostgreSQL pass`);
+      else assert.ok(script.reachesDatabase(join(here, file), here), `${file} does not reach the test database`);
     }
-    // and the check can fail: a module that reads it is found
-    assert.ok(reachesDatabase(join(here, 'cloud', 'cloud-harness.js')));
+  });
+
+  it('leaves out the tests that never reach a database', () => {
+    for (const folder of ['vision/', 'training/', 'proto/', 'scenes/', 'bench/']) {
+      assert.deepEqual(
+        listed.filter((f) => f.startsWith(folder)),
+        [],
+        `${folder} tests in the PostgreSQL pass`,
+      );
+    }
+    for (const file of [
+      'cli/cli.test.js',
+      'cli/train-cli.test.js',
+      'cloud/tariff.test.js',
+      'edge/plate-vote.test.js',
+    ]) {
+      assert.ok(!listed.includes(file), `${file} would only repeat its SQLite run`);
+    }
   });
 });
