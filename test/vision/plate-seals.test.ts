@@ -73,6 +73,22 @@ describe('paintOutSeals', () => {
     assert.deepEqual(pixel(crop, 45, 17), [...SEAL_BLUE], 'the input is not changed');
   });
 
+  // the inspection seal's six colours (one per year, in turn), each over the grey registration seal
+  const INSPECTION_COLOURS: ReadonlyArray<readonly [string, Rgb]> = [
+    ['orange', [245, 140, 40]],
+    ['blue', SEAL_BLUE],
+    ['yellow', [235, 205, 45]],
+    ['brown', [150, 95, 45]],
+    ['pink', [240, 125, 175]],
+    ['green', [70, 175, 85]],
+  ];
+  for (const [name, colour] of INSPECTION_COLOURS) {
+    it(`finds a ${name} inspection seal`, () => {
+      const crop = strip(layers(CHARACTERS, disc(45, 17, 7, colour), disc(45, 31, 7, SEAL_GREY)));
+      assert.deepEqual(paintOutSeals(crop).seals, [{ from: 30, to: 60 }]);
+    });
+  }
+
   it('leaves a strip without seals as it is', () => {
     const crop = strip(CHARACTERS);
     const result = paintOutSeals(crop);
