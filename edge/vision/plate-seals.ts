@@ -16,10 +16,11 @@
  * plate's edge and artwork beside the characters are left alone). Strips
  * that are coloured all over (Chinese blue, green and yellow plates), strips
  * on a tinted background (yellow plates, whose gaps between characters are
- * coloured too) and strips without contrast are returned as they are. The run, widened over
- * the ink-free columns around it, is painted with the plate's background,
- * whole columns high, so the lower seal goes with the upper one and the
- * recogniser sees the gap that separates district and letters.
+ * coloured too), strips with light characters on a darker plate and strips
+ * without contrast are returned as they are. The run, widened over the
+ * ink-free columns around it, is painted with the plate's background, whole
+ * columns high, so the lower seal goes with the upper one and the recogniser
+ * sees the gap that separates district and letters.
  *
  * Pure arithmetic over RGB bytes, no I/O.
  */
