@@ -7,7 +7,9 @@
  * SQLite run are left out, and the check can fail.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { before, describe, it } from 'node:test';
@@ -46,6 +48,24 @@ describe('the PostgreSQL pass of CI', () => {
     ]) {
       if (file.endsWith('.test.js')) assert.ok(listed.includes(file), `${file} is not in the PostgreSQL pass`);
       else assert.ok(script.reachesDatabase(join(here, file), here), `${file} does not reach the test database`);
+    }
+  });
+
+  it('refuses a folder that does not exist, or lists no test, with a clear error and no list', () => {
+    const run = (folder: string) =>
+      spawnSync(process.execPath, [join(repo, 'scripts', 'database-tests.mjs'), folder], { encoding: 'utf8' });
+    const missing = run(join(tmpdir(), 'platepay-no-such-folder'));
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /platepay-no-such-folder: no such folder \(is dist\/ built\?/);
+    assert.equal(missing.stdout, '');
+    const empty = mkdtempSync(join(tmpdir(), 'platepay-no-tests-'));
+    try {
+      const none = run(empty);
+      assert.equal(none.status, 1);
+      assert.match(none.stderr, /no test file under .* reaches/);
+      assert.equal(none.stdout, '');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
     }
   });
 
