@@ -185,5 +185,6 @@ function mergeFormats(group: readonly PlateFormat[]): PlateFormat {
     rests.size === 1 && rest && group.every((f) => f.name.split(' ')[0] === f.countries[0])
       ? `${countries.join('/')} ${rest}`
       : [...new Set(group.map((f) => f.name))].join('/');
-  return { ...group[0]!, countries, name };
+  const mercosur = group.some((f) => f.mercosur);
+  return { ...group[0]!, countries, name, ...(mercosur ? { mercosur } : {}) };
 }

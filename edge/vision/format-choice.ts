@@ -7,7 +7,8 @@
  * cost is divided by a temperature before it is weighed against the priors:
  * a country's exact format is preferred to a generic rule, and a blue or
  * green plate background makes the Chinese formats likely and the others
- * unlikely; seals between the characters make the German formats likely.
+ * unlikely; seals between the characters make the German formats likely,
+ * and a blue band across the top the Mercosur formats.
  */
 import type { CtcMatrix, CtcRead, PlateAlphabet } from './ctc-decoder.js';
 import { decodeFormat, decodeGreedy } from './ctc-decoder.js';
@@ -46,6 +47,12 @@ export interface FormatTuning {
    */
   sealBonus: number;
   /**
+   * prior shift for Mercosur formats on a strip with the Mercosur band
+   * (mercosur-band.ts): without it Brazil's old series ABC1234 wins over the
+   * Mercosur ABC1D23 wherever the fifth character is a look-alike (O read 0)
+   */
+  bandBonus: number;
+  /**
    * plate colour counts only when some time step gives province characters
    * at least this probability (0: always)
    */
@@ -61,6 +68,7 @@ export const defaultFormatTuning: FormatTuning = {
   uncolouredCnPenalty: 3,
   confusionBonus: 1.5,
   sealBonus: 3.5,
+  bandBonus: 2,
   colourNeedsProvince: 0.2,
 };
 
@@ -73,13 +81,23 @@ export interface FormatChoice {
   value: number;
 }
 
+/** What a strip shows besides its characters (each false when not looked for). */
+export interface StripMarks {
+  /** seals between the characters (plate-seals.ts): a German plate */
+  seals: boolean;
+  /** the blue band across the top (mercosur-band.ts): a Mercosur plate */
+  mercosurBand: boolean;
+}
+
+export const NO_MARKS: StripMarks = { seals: false, mercosurBand: false };
+
 export function chooseFormat(
   m: CtcMatrix,
   alphabet: PlateAlphabet,
   formats: readonly CompiledFormat[],
   colour: PlateColour | null,
   tuning: FormatTuning = defaultFormatTuning,
-  sealsSeen = false,
+  marks: StripMarks = NO_MARKS,
 ): FormatChoice | null {
   const free = decodeGreedy(m, alphabet);
   // plate colour is evidence of a Chinese plate only where the model sees a province character somewhere:
@@ -92,7 +110,8 @@ export function chooseFormat(
     if (!read) continue;
     const fitCost = free.logScore - read.logScore;
     let value = -fitCost / tuning.temperature + prior(f.format, colourCue, tuning);
-    if (sealsSeen && f.format.countries.includes('DE')) value += tuning.sealBonus;
+    if (marks.seals && f.format.countries.includes('DE')) value += tuning.sealBonus;
+    if (marks.mercosurBand && f.format.mercosur) value += tuning.bandBonus;
     if (
       f.format.specific &&
       !f.format.countries.includes('US') &&

@@ -23,7 +23,8 @@ import { allCountries } from '../../proto/regions.js';
 import type { CtcMatrix, CtcRead } from './ctc-decoder.js';
 import { PlateAlphabet, decodeGreedy } from './ctc-decoder.js';
 import type { FormatTuning } from './format-choice.js';
-import { chooseFormat, defaultFormatTuning } from './format-choice.js';
+import { NO_MARKS, chooseFormat, defaultFormatTuning, type StripMarks } from './format-choice.js';
+import { BAND_ROWS, bandRegion, isMercosurBand } from './mercosur-band.js';
 import { plateColour } from './plate-colour.js';
 import type { PlateColour } from './plate-colour.js';
 import type { Quad, Rect } from './geometry.js';
@@ -179,6 +180,9 @@ export const defaultPlateReaderOptions: PlateReaderOptions = {
 };
 
 export class PlateReader {
+  /** whether the regions' formats include a Mercosur series, so lines are looked at for the band */
+  private readonly readsMercosur: boolean;
+
   private constructor(
     private readonly cv: OpenCv,
     private readonly detector: TextDetector,
@@ -187,7 +191,9 @@ export class PlateReader {
     private readonly formats: CompiledFormat[],
     private readonly plateOrNot: PlateOrNot | null,
     readonly options: PlateReaderOptions,
-  ) {}
+  ) {
+    this.readsMercosur = formats.some((f) => f.format.mercosur);
+  }
 
   static async create(options: Partial<PlateReaderOptions> = {}): Promise<PlateReader> {
     const opts: PlateReaderOptions = { ...defaultPlateReaderOptions, ...options };
@@ -318,6 +324,15 @@ export class PlateReader {
         image,
         round.flatMap((c) => c.rows ?? [c.quad]),
       );
+      // the region along each one-row line's top edge, where a Mercosur plate has its blue band
+      const bands = this.readsMercosur
+        ? rectify(
+            this.cv,
+            image,
+            round.filter((c) => !c.rows).map((c) => bandRegion(c.line)),
+            BAND_ROWS,
+          )
+        : [];
       // seals between characters (German plates) are painted out, or they are read as B or 8
       const painted = crops.map((c) => paintOutSeals(c));
       const strips = await this.recognizer.recognizeStrips(painted.map((p) => p.crop));
@@ -330,19 +345,22 @@ export class PlateReader {
         // colour and plate-or-not from the last (for two rows, the bottom) strip, which holds most characters
         const last = own[rows - 1]!;
         const colour = plateColour(crops[next + rows - 1]!.data);
-        const sealsSeen = painted[next + rows - 1]!.seals.length > 0;
+        const marks: StripMarks = {
+          seals: painted[next + rows - 1]!.seals.length > 0,
+          mercosurBand: rows === 1 && this.readsMercosur && isMercosurBand(bands.shift()!, cand.line, colour),
+        };
         next += rows;
         // a top row is a two-row plate's only when it reads as one: a province character and a letter
         if (rows === 2 && !isTopRow(decodeGreedy(own[0]!.matrix, this.alphabet).text)) return;
         const matrix = rows === 2 ? joinRows(own[0]!.matrix, last.matrix) : last.matrix;
-        const best = this.choose(matrix, colour, sealsSeen);
+        const best = this.choose(matrix, colour, marks);
         if (!best) return;
         const plateProbability =
           this.plateOrNot && last.features ? this.plateOrNot.probability(last.features, last.matrix.steps) : null;
         const score =
           rankScore(best.read, best.format, best.fitCost, cand.height / maxHeight, cand.detScore) +
           // seals between the characters are found on plates, not on signs, badges or stickers
-          (sealsSeen ? SEALS_RANK_BONUS : 0) -
+          (marks.seals ? SEALS_RANK_BONUS : 0) -
           (looksLikeOverlay(best.read.text, cand.quad, image.height) ? 5 : 0) -
           plateOrNotPenalty(plateProbability, this.options.plateOrNotWeight);
         session.scored.push({
@@ -378,7 +396,7 @@ export class PlateReader {
     const split = twoRowSplit(image);
     const rows = split === null ? [] : [imageRows(image, 0, split), imageRows(image, split, image.height)];
     const [matrix, top, bottom] = await this.recognizer.recognize([crop, ...rows.map((r) => resizeWhole(this.cv, r))]);
-    let best = this.choose(matrix!, plateColour(crop.data), seals.length > 0);
+    let best = this.choose(matrix!, plateColour(crop.data), { ...NO_MARKS, seals: seals.length > 0 });
     if (top && bottom) {
       // two rows that fit a plate series exactly explain the crop better than the squeezed whole unless that
       // fits one too (a US plate's state name over its characters splits as well, into a read that fits none)
@@ -396,8 +414,8 @@ export class PlateReader {
     return [toPlateRead(best.read, best.format, quad)];
   }
 
-  private choose(m: CtcMatrix, colour: PlateColour, sealsSeen = false) {
-    return chooseFormat(m, this.alphabet, this.formats, colour, this.options.formatTuning, sealsSeen);
+  private choose(m: CtcMatrix, colour: PlateColour, marks: StripMarks = NO_MARKS) {
+    return chooseFormat(m, this.alphabet, this.formats, colour, this.options.formatTuning, marks);
   }
 
   /** Text lines worth reading: plate-like shapes, plus neighbouring lines joined. */

@@ -32,9 +32,9 @@ export const usFormats: readonly PlateFormat[] = [
 ];
 
 export const latinAmericaFormats: readonly PlateFormat[] = [
-  { countries: ['BR'], name: 'BR Mercosur', pattern: 'LLLNLNN', specific: true }, // ABC1D23
+  { countries: ['BR'], name: 'BR Mercosur', pattern: 'LLLNLNN', specific: true, mercosur: true }, // ABC1D23
   { countries: ['BR'], name: 'BR old', pattern: 'LLLNNNN', specific: true }, // ABC1234
-  { countries: ['AR'], name: 'AR Mercosur', pattern: 'LLNNNLL', specific: true }, // AB123CD
+  { countries: ['AR'], name: 'AR Mercosur', pattern: 'LLNNNLL', specific: true, mercosur: true }, // AB123CD
   { countries: ['AR'], name: 'AR old', pattern: 'LLLNNN', specific: true, extraPenalty: NATIONAL }, // ABC123
   { countries: ['CL'], name: 'CL', pattern: 'LLLLNN', specific: true, extraPenalty: NATIONAL }, // BCDF12 (since 2007)
   { countries: ['CL'], name: 'CL old', pattern: 'LLNNNN', specific: true, extraPenalty: NATIONAL }, // AB1234

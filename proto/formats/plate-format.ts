@@ -16,6 +16,8 @@ export interface PlateFormat {
   specific: boolean;
   /** extra prior penalty (nats) on top of the generic one, for rules that fit too much */
   extraPenalty?: number;
+  /** the series is issued on Mercosur plates, with the blue band across the top (edge/vision/mercosur-band.ts) */
+  mercosur?: boolean;
 }
 
 /**

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { PlateAlphabet, decodeFormat, decodeGreedy } from '../../edge/vision/ctc-decoder.js';
 import type { CtcMatrix } from '../../edge/vision/ctc-decoder.js';
 import type { FormatChoice } from '../../edge/vision/format-choice.js';
-import { chooseFormat, defaultFormatTuning } from '../../edge/vision/format-choice.js';
+import { NO_MARKS, chooseFormat, defaultFormatTuning } from '../../edge/vision/format-choice.js';
 import { ModelFiles } from '../../edge/vision/model-files.js';
 import type { PlateColour } from '../../edge/vision/plate-colour.js';
 import type { CompiledFormat } from '../../proto/plate-syntax.js';
@@ -217,7 +217,7 @@ describe('chooseFormat: seals between the characters make the German series like
     const m = matrixOfRows(rowsOfText('HBBT2'), alphabet);
     const plain = chooseFormat(m, alphabet, formats, NO_COLOUR);
     assert.equal(plain?.format.countries.includes('DE'), false, describeChoice(plain));
-    const sealed = chooseFormat(m, alphabet, formats, NO_COLOUR, defaultFormatTuning, true);
+    const sealed = chooseFormat(m, alphabet, formats, NO_COLOUR, defaultFormatTuning, { ...NO_MARKS, seals: true });
     assert.equal(sealed?.read.text, 'HBBT2', describeChoice(sealed));
     assert.ok(sealed?.format.countries.includes('DE') && sealed.format.specific, describeChoice(sealed));
   });
@@ -226,7 +226,80 @@ describe('chooseFormat: seals between the characters make the German series like
     const m = matrixOfRows(rowsWith('OF09071', 2, { '0': 0.6, O: 0.3 }), alphabet);
     const plain = chooseFormat(m, alphabet, formats, NO_COLOUR);
     assert.equal(plain?.read.text, 'OF09071', describeChoice(plain));
-    const sealed = chooseFormat(m, alphabet, formats, NO_COLOUR, defaultFormatTuning, true);
+    const sealed = chooseFormat(m, alphabet, formats, NO_COLOUR, defaultFormatTuning, { ...NO_MARKS, seals: true });
     assert.equal(sealed?.read.text, 'OFO9071', describeChoice(sealed));
+  });
+});
+
+describe('chooseFormat: the Mercosur band settles the fifth character of a Brazilian plate', () => {
+  let brazil: CompiledFormat[];
+  before(() => {
+    brazil = formatsFor(['BR']).map(compileFormat);
+  });
+
+  // ABC1234 (old) and ABC1D23 (Mercosur) differ only in the fifth character, a look-alike digit or letter
+  for (const [plate, read, row] of [
+    ['UDU8O07', 'UDU8007', { '0': 0.8, O: 0.15 }],
+    ['QDT3I09', 'QDT3109', { '1': 0.8, I: 0.15 }],
+  ] as const) {
+    it(`reads ${read} as the old series without the band, and ${plate} (Mercosur) with it`, () => {
+      const m = matrixOfRows(rowsWith(read, 4, row), alphabet);
+      for (const region of [brazil, formats]) {
+        const plain = chooseFormat(m, alphabet, region, NO_COLOUR);
+        assert.equal(plain?.read.text, read, describeChoice(plain));
+        const banded = chooseFormat(m, alphabet, region, NO_COLOUR, defaultFormatTuning, {
+          ...NO_MARKS,
+          mercosurBand: true,
+        });
+        assert.equal(banded?.read.text, plate, describeChoice(banded));
+        assert.equal(banded?.format.name, 'BR Mercosur', describeChoice(banded));
+      }
+    });
+  }
+
+  it('keeps a read the model is sure of: ABC1234 stays the old series with the band', () => {
+    const m = matrixOfRows(rowsOfText('ABC1234'), alphabet);
+    const banded = chooseFormat(m, alphabet, brazil, NO_COLOUR, defaultFormatTuning, {
+      ...NO_MARKS,
+      mercosurBand: true,
+    });
+    assert.equal(banded?.read.text, 'ABC1234', describeChoice(banded));
+  });
+
+  it('property: where the band changes the choice, it changes it to a Mercosur series', () => {
+    const lookAlike: Record<string, string> = {
+      '0': 'O',
+      '1': 'I',
+      '8': 'B',
+      '5': 'S',
+      '2': 'Z',
+      O: '0',
+      I: '1',
+      B: '8',
+    };
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Z0-9]{5,8}$/),
+        fc.nat(),
+        fc.double({ min: 0.05, max: 0.45, noNaN: true }),
+        (text, at, weight) => {
+          const index = at % text.length;
+          const ch = text[index]!;
+          const other = lookAlike[ch];
+          const m = other
+            ? matrixOfRows(rowsWith(text, index, { [ch]: 0.95 - weight, [other]: weight }), alphabet)
+            : matrixOfRows(rowsOfText(text), alphabet);
+          const plain = chooseFormat(m, alphabet, formats, NO_COLOUR);
+          const banded = chooseFormat(m, alphabet, formats, NO_COLOUR, defaultFormatTuning, {
+            ...NO_MARKS,
+            mercosurBand: true,
+          });
+          if (banded?.read.text !== plain?.read.text || banded?.format.name !== plain?.format.name) {
+            assert.equal(banded?.format.mercosur, true, `${describeChoice(plain)} -> ${describeChoice(banded)}`);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });

@@ -77,6 +77,22 @@ describe('PlateReader reads the new plate families', () => {
   }
 });
 
+describe('PlateReader reads a Mercosur plate whose fifth character is a look-alike letter', () => {
+  // ABC1234 (old) and ABC1D23 (Mercosur) differ only there: without the blue band (mercosur-band.ts) the old
+  // series won and NAR2O00 was read NAR2000, QDT3I09 QDT3109
+  it('reads easy br-mercosur scenes 6 (NAR2O00) and 16 (QDT3I09) with all regions and with BR only', async () => {
+    for (const seed of [6, 16]) {
+      const scene = await renderScene(randomSceneSpec('br-mercosur', seed, 'easy'));
+      assert.match(scene.text, /^[A-Z]{3}[0-9][OI][0-9]{2}$/, `seed ${seed} draws ${scene.text}`);
+      for (const reader of [everywhere, byCountry.get('BR')!]) {
+        const reads = await reader.read(scene.jpeg);
+        assert.equal(reads[0]?.text, scene.text, `seed ${seed}: expected ${scene.text}, got ${describeReads(reads)}`);
+        assert.equal(reads[0]!.format, 'BR Mercosur', describeReads(reads));
+      }
+    }
+  });
+});
+
 describe('PlateReader reads two-row plate crops', () => {
   it('splits a two-row crop into its rows and reads them top row first; a US crop stays one read', async () => {
     const crops: Array<[PlateStyle, string, number]> = [
