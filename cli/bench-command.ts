@@ -142,7 +142,6 @@ function revision(): string | null {
 }
 
 export const benchCommand = {
-  summary: 'benchmarks (bench/results/NAME.json)',
   async run(argv: string[]): Promise<number> {
     const { values, positionals } = parseCommandArgs(argv, {
       quick: { type: 'boolean' },

@@ -19,7 +19,6 @@ Secrets from the environment: PLATEPAY_ADMIN_KEY (an admin API key,
 `;
 
 export const cloudCommand = {
-  summary: 'run the cloud service (HTTP API)',
   async run(argv: string[]): Promise<number> {
     const { values } = parseCommandArgs(argv, {
       config: { type: 'string' },

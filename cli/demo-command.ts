@@ -100,7 +100,6 @@ const yuan = (minor: number): string => `¥${(minor / 100).toFixed(2)}`;
 const hhmm = (ms: number): string => new Date(ms + 8 * 3_600_000).toISOString().slice(11, 16);
 
 export const demoCommand = {
-  summary: 'run a cloud and a gate unit with rendered cars, end to end',
   async run(argv: string[]): Promise<number> {
     const { values } = parseCommandArgs(argv, {
       dir: { type: 'string' },

@@ -14,7 +14,6 @@ GET /health, GET /metrics. See README "Gate unit" for the config file.
 `;
 
 export const edgeCommand = {
-  summary: 'run a gate unit (cameras, lanes, barriers, uplink)',
   async run(argv: string[]): Promise<number> {
     const { values } = parseCommandArgs(argv, {
       config: { type: 'string' },

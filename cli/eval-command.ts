@@ -38,7 +38,6 @@ shared/datasets): whole-plate and per-character accuracy, detection recall
 `;
 
 export const evalCommand = {
-  summary: 'measure accuracy and speed on a labelled dataset',
   async run(argv: string[]): Promise<number> {
     const { values } = parseCommandArgs(argv, {
       dataset: { type: 'string' },

@@ -11,7 +11,6 @@ the cloud (POST /v1/lots/:lotId/gates {"name", "publicKey"}).
 `;
 
 export const keysCommand = {
-  summary: 'generate a gate unit key pair',
   async run(argv: string[]): Promise<number> {
     const [sub, ...rest] = argv;
     const { values } = parseCommandArgs(rest, {

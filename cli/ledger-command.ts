@@ -51,7 +51,6 @@ const help = `usage: platepay ledger <command> [options]
 `;
 
 export const ledgerCommand = {
-  summary: 'signed ledger: export, verify, witness, reconcile, keygen',
   async run(argv: string[]): Promise<number> {
     const [sub, ...rest] = argv;
     switch (sub) {

@@ -28,7 +28,6 @@ Reads licence plates in image files (JPEG, PNG, WebP, ...), best read first.
 `;
 
 export const readCommand = {
-  summary: 'read the plates in image files',
   async run(argv: string[]): Promise<number> {
     const { values, positionals } = parseCommandArgs(argv, {
       json: { type: 'boolean' },

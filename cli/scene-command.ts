@@ -19,7 +19,6 @@ the plate text it drew, so you can compare with "platepay read FILE".
 `;
 
 export const sceneCommand = {
-  summary: 'render a synthetic car scene with a plate (to try the reader)',
   async run(argv: string[]): Promise<number> {
     const { values } = parseCommandArgs(argv, {
       out: { type: 'string' },

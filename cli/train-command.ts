@@ -68,7 +68,6 @@ stickers, phone numbers). Only train-* dataset folders are read.
 `;
 
 export const trainCommand = {
-  summary: 'fine-tune the plate recogniser, or fit the plate-or-not classifier, on train-* crops and renders',
   async run(argv: string[]): Promise<number> {
     const [what, ...rest] = argv;
     if (what === '--help' || what === '-h' || what === undefined) {

@@ -122,20 +122,22 @@ after(async () => {
 });
 
 describe('platepay usage', () => {
-  it('--help lists the commands and exits 0', async () => {
+  it('--help lists every command with its summary and exits 0', async () => {
     const r = await platepay('--help');
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /usage: platepay/);
-    assert.match(r.stdout, /^\s+read\s/m);
-    assert.match(r.stdout, /^\s+eval\s/m);
+    for (const name of ['demo', 'read', 'eval', 'scene', 'cloud', 'ledger', 'bench', 'edge', 'keys', 'train'])
+      assert.match(r.stdout, new RegExp(`^  ${name} +\\S.{10,}$`, 'm'), `${name} is listed with its summary`);
   });
 
-  it('an unknown command exits 2 and names it', async () => {
-    const r = await platepay('frobnicate');
-    assert.equal(r.code, 2, show(r));
-    assert.match(r.stderr, /unknown command "frobnicate"/);
-    assert.match(r.stderr, /usage: platepay/);
-    assert.equal(r.stdout, '');
+  it('an unknown command exits 2 and names it, a name the command table inherits (toString) too', async () => {
+    for (const name of ['frobnicate', 'toString']) {
+      const r = await platepay(name);
+      assert.equal(r.code, 2, show(r));
+      assert.match(r.stderr, new RegExp(`unknown command "${name}"`));
+      assert.match(r.stderr, /usage: platepay/);
+      assert.equal(r.stdout, '');
+    }
   });
 
   it('read with no image exits 2 with its usage', async () => {
