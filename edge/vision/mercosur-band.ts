@@ -18,6 +18,7 @@
  * Pure geometry and arithmetic; the cutting is the rectifier's.
  */
 import type { Point, Quad } from './geometry.js';
+import { distance, quadSize } from './geometry.js';
 import type { TextCrop } from './rectifier.js';
 import type { PlateColour } from './plate-colour.js';
 import { plateColour } from './plate-colour.js';
@@ -54,12 +55,16 @@ export const defaultBandOptions: BandOptions = {
 /** Rows of the cut region (bandRegion, rectified). */
 export const BAND_ROWS = 12;
 
+/** A line's height (mean of its left and right edges) and the length of its top edge, which the band runs along. */
+function lineShape(line: Quad): { height: number; length: number } {
+  return { height: quadSize(line).height, length: distance(line[0], line[1]) };
+}
+
 /** The region along a text line's top edge where a Mercosur band would be (tl, tr, br, bl). */
 export function bandRegion(line: Quad, options: BandOptions = defaultBandOptions): Quad {
   const [tl, tr, br, bl] = line;
   const lerp = (a: Point, b: Point, k: number): Point => ({ x: a.x + (b.x - a.x) * k, y: a.y + (b.y - a.y) * k });
-  const height = (Math.hypot(tl.x - bl.x, tl.y - bl.y) + Math.hypot(tr.x - br.x, tr.y - br.y)) / 2;
-  const length = Math.hypot(tr.x - tl.x, tr.y - tl.y);
+  const { height, length } = lineShape(line);
   const reach = (options.side * height) / Math.max(1, length);
   // k line heights down from the top edge (negative: up), along the left and right edges; lengthened past both ends
   const left = (k: number) => lerp(lerp(tl, bl, k), lerp(tr, br, k), -reach);
@@ -80,9 +85,7 @@ export function isMercosurBand(
   const { width, height, data } = region;
   if (width < 4 || height < 1 || data.length < width * height * 3) return false;
   if (stripColour.blue > options.maxStripBlue) return false;
-  const [tl, tr, br, bl] = line;
-  const lineHeight = (Math.hypot(tl.x - bl.x, tl.y - bl.y) + Math.hypot(tr.x - br.x, tr.y - br.y)) / 2;
-  const length = Math.hypot(tr.x - tl.x, tr.y - tl.y);
+  const { height: lineHeight, length } = lineShape(line);
   // columns of the region per line height along the line
   const perHeight = width / (length / lineHeight + 2 * options.side);
   const lineFrom = Math.round(options.side * perHeight);
