@@ -15,7 +15,8 @@
  */
 import type { Country } from './regions.js';
 import { chinaFormats } from './formats/china.js';
-import { latinAmericaFormats, usFormats } from './formats/americas.js';
+import { canadaFormats, latinAmericaFormats, usFormats } from './formats/americas.js';
+import { asiaPacificFormats } from './formats/asia-pacific.js';
 import { europeFormats } from './formats/europe.js';
 import type { PlateFormat } from './formats/plate-format.js';
 
@@ -41,6 +42,10 @@ const CN_LETTERS = LETTERS.replace(/[IO]/g, '');
  * matches the registration. (I is issued, e.g. California's 4PCI264.)
  */
 const US_LETTERS = LETTERS.replace(/[OQ]/g, '');
+/** Russian plates: the twelve Cyrillic letters with Latin twins (А В Е К М Н О Р С Т У Х), as the twins. */
+const RU_LETTERS = 'ABEKMHOPCTYX';
+/** Ukrainian plates: the twelve Cyrillic letters with Latin twins (А В С Е Н І К М О Р Т Х), as the twins. */
+const UA_LETTERS = 'ABCEHIKMOPTX';
 
 /** Position classes, written one character each in a format's pattern. */
 export const positionClasses: Record<string, string> = {
@@ -53,6 +58,8 @@ export const positionClasses: Record<string, string> = {
   E: 'DF', // Chinese new-energy marker: D electric, F other
   M: US_LETTERS,
   U: DIGITS + US_LETTERS,
+  R: RU_LETTERS,
+  K: UA_LETTERS,
 };
 
 /**
@@ -65,6 +72,9 @@ export const plateFormats: readonly PlateFormat[] = [
   ...usFormats,
   ...latinAmericaFormats,
   ...europeFormats,
+  // after the others: where a series is also theirs (ABC1234), the older entries name it first
+  ...canadaFormats,
+  ...asiaPacificFormats,
 ].sort((a, b) => Number(b.specific) - Number(a.specific));
 
 /** A format expanded to per-position character sets. */

@@ -48,6 +48,17 @@ export const countries = {
   NO: 'Norway',
   CH: 'Switzerland',
   TR: 'Turkey',
+  RU: 'Russia',
+  UA: 'Ukraine',
+  CA: 'Canada',
+  IN: 'India',
+  ID: 'Indonesia',
+  MY: 'Malaysia',
+  PH: 'Philippines',
+  VN: 'Vietnam',
+  KZ: 'Kazakhstan',
+  AU: 'Australia',
+  NZ: 'New Zealand',
 } as const;
 
 export type Country = keyof typeof countries;

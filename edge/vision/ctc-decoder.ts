@@ -131,6 +131,19 @@ export function decodeGreedy(m: CtcMatrix, alphabet: PlateAlphabet): CtcRead {
   return { text, logScore, charConfidences, spans };
 }
 
+/** Each matrix's log-probabilities, computed once: a strip is decoded once per plate format. */
+const logCache = new WeakMap<CtcMatrix, Float64Array>();
+
+function logProbabilities(m: CtcMatrix): Float64Array {
+  let logs = logCache.get(m);
+  if (!logs) {
+    logs = new Float64Array(m.probs.length);
+    for (let k = 0; k < logs.length; k++) logs[k] = lg(m.probs[k]!);
+    logCache.set(m, logs);
+  }
+  return logs;
+}
+
 /**
  * Exact best CTC path whose labels fit `format`: each label i comes from
  * format.positions[i], the label count is between minLength and the
@@ -138,10 +151,11 @@ export function decodeGreedy(m: CtcMatrix, alphabet: PlateAlphabet): CtcRead {
  * (the CTC rule). Returns null when no path fits (too few time steps).
  */
 export function decodeFormat(m: CtcMatrix, alphabet: PlateAlphabet, format: CompiledFormat): CtcRead | null {
-  const { probs, steps: T, columns } = m;
+  const { steps: T, columns } = m;
   const L = format.positions.length;
   if (T < format.minLength) return null;
   const sets = format.positions.map((chars) => [...chars].map((ch) => alphabet.column(ch)));
+  const logs = logProbabilities(m);
   const NEG = -Infinity;
   // lab[t][i][j]: best score with frame t emitting the j-th allowed symbol as label i
   // blk[t][i]: best score with frame t blank after i labels
@@ -150,9 +164,8 @@ export function decodeFormat(m: CtcMatrix, alphabet: PlateAlphabet, format: Comp
   // back pointers: for lab, how we got here: 0 = stayed, 1 = from blank, 2 = from previous label (store j' + 2)
   const labFrom: Int32Array[][] = [];
   const blkFrom: Int32Array[] = []; // -1 = stayed blank, j = came from label i (symbol j)
-  const logRow = new Float64Array(columns);
   for (let t = 0; t < T; t++) {
-    for (let c = 0; c < columns; c++) logRow[c] = lg(probs[t * columns + c]!);
+    const logRow = logs.subarray(t * columns, (t + 1) * columns);
     const labT: Float64Array[] = [];
     const fromT: Int32Array[] = [];
     const blkT = new Float64Array(L + 1).fill(NEG);

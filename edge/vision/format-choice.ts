@@ -106,24 +106,25 @@ export function chooseFormat(
   const freeFitsSpecific = formats.some((f) => f.format.specific && fitsFormat(free.text, f));
   let best: FormatChoice | null = null;
   for (const f of formats) {
+    let shift = prior(f.format, colourCue, tuning);
+    if (marks.seals && f.format.countries.includes('DE')) shift += tuning.sealBonus;
+    if (marks.mercosurBand && f.format.mercosur) shift += tuning.bandBonus;
+    const mayConfuse = f.format.specific && !f.format.countries.includes('US') && !freeFitsSpecific;
+    // a fit costs at least nothing (no path beats the unconstrained best one), so a format whose priors
+    // cannot beat the best value so far is not decoded: the same choice, fewer decodes
+    if (best && shift + (mayConfuse ? tuning.confusionBonus : 0) + BOUND_SLACK <= best.value) continue;
     const read = decodeFormat(m, alphabet, f);
     if (!read) continue;
     const fitCost = free.logScore - read.logScore;
-    let value = -fitCost / tuning.temperature + prior(f.format, colourCue, tuning);
-    if (marks.seals && f.format.countries.includes('DE')) value += tuning.sealBonus;
-    if (marks.mercosurBand && f.format.mercosur) value += tuning.bandBonus;
-    if (
-      f.format.specific &&
-      !f.format.countries.includes('US') &&
-      !freeFitsSpecific &&
-      differsOnlyByLookAlikes(read.text, free.text)
-    ) {
-      value += tuning.confusionBonus;
-    }
+    let value = -fitCost / tuning.temperature + shift;
+    if (mayConfuse && differsOnlyByLookAlikes(read.text, free.text)) value += tuning.confusionBonus;
     if (!best || value > best.value) best = { read, format: f.format, fitCost, value };
   }
   return best;
 }
+
+/** Rounding room for the bound above (a fit cost can come out a hair below zero in floating point). */
+const BOUND_SLACK = 1e-9;
 
 /** The highest probability any one time step gives the province characters together. */
 function provinceEvidence(m: CtcMatrix, alphabet: PlateAlphabet): number {

@@ -1,10 +1,10 @@
 /**
  * Plate formats of the Americas: the US states' series (M and U: no O or Q,
- * see plate-syntax.ts) with vanity plates as a generic rule, and the Latin
- * American national series.
+ * see plate-syntax.ts) with vanity plates as a generic rule, the Latin
+ * American national series, and Canada's two most populous provinces'.
  */
 import type { PlateFormat } from './plate-format.js';
-import { NATIONAL } from './plate-format.js';
+import { NATIONAL, nationalFormat } from './plate-format.js';
 
 /**
  * Prior penalty (nats) of the less common US series against the four most
@@ -42,4 +42,10 @@ export const latinAmericaFormats: readonly PlateFormat[] = [
   { countries: ['PE'], name: 'PE', pattern: 'LXLNNN', specific: true, extraPenalty: NATIONAL }, // A1B234 (since 2010), ABC123 before
   // Mexico's series differ from state to state: its generic rule
   { countries: ['MX'], name: 'MX generic', pattern: 'X{4,8}', specific: false, extraPenalty: 1 },
+];
+
+/** Canada: Ontario's ABCD123 (as Hungary's) and Alberta's ABC1234 (as Brazil's old series); no generic rule. */
+export const canadaFormats: readonly PlateFormat[] = [
+  nationalFormat('CA', 'LLLLNNN', 'Ontario'), // ABCD123
+  nationalFormat('CA', 'LLLNNNN', 'Alberta', 0), // ABC1234
 ];

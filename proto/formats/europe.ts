@@ -7,19 +7,13 @@
  * district letters, one or two letters, one to four digits, eight at most
  * (M AB 1234, B X 1); the seals between district and letters are not
  * characters, so a read with a digit among the letters (a seal read as 8)
- * does not fit it.
+ * does not fit it. Russia and Ukraine write their plates in the Cyrillic
+ * letters that look like Latin ones; the formats hold the Latin twins (R and
+ * K in plate-syntax.ts), and have no generic rule.
  */
 import type { Country } from '../regions.js';
 import type { PlateFormat } from './plate-format.js';
-import { NATIONAL } from './plate-format.js';
-
-const specific = (country: Country, pattern: string, note = '', extraPenalty = NATIONAL): PlateFormat => ({
-  countries: [country],
-  name: note ? `${country} ${note}` : country,
-  pattern,
-  specific: true,
-  extraPenalty,
-});
+import { nationalFormat as specific } from './plate-format.js';
 
 const europeSpecific: readonly PlateFormat[] = [
   specific('BE', 'NLLLNNN'), // 1ABC234
@@ -60,6 +54,9 @@ const europeSpecific: readonly PlateFormat[] = [
   specific('TR', 'NNLN{4,5}', '1 letter'),
   specific('TR', 'NNLLN{3,4}', '2 letters'),
   specific('TR', 'NNLLLN{2,3}', '3 letters'),
+  // Cyrillic letters that have Latin twins, written with the twins: a letter, three digits, two letters, the region
+  specific('RU', 'RNNNRRN{2,3}'), // A123BC77, A123BC777
+  specific('UA', 'KKNNNNKK'), // AA1234BB
 ];
 
 const europeanCountries: readonly Country[] = [

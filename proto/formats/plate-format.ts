@@ -28,3 +28,12 @@ export interface PlateFormat {
  * each weighs less. Set on the dev sets (openalpr-us, openalpr-eu).
  */
 export const NATIONAL = 2;
+
+/** One country's national series: specific, weighed `NATIONAL` less unless told otherwise. */
+export const nationalFormat = (country: Country, pattern: string, note = '', extraPenalty = NATIONAL): PlateFormat => ({
+  countries: [country],
+  name: note ? `${country} ${note}` : country,
+  pattern,
+  specific: true,
+  extraPenalty,
+});

@@ -80,7 +80,7 @@ describe('chooseFormat: the syntax settles look-alike characters', () => {
       ['ABC1D23', 'BR Mercosur'],
       ['ABC1234', 'US 7 (AAA1234)'],
       ['BS47040', 'DK/PL/NO'],
-      ['WSQ3021', 'BR old/GR'],
+      ['WSQ3021', 'BR old/GR/CA Alberta/MY/PH'],
     ];
     for (const [text, format] of expected) {
       const choice = chooseFormat(matrixOfRows(rowsOfText(text), alphabet), alphabet, formats, NO_COLOUR);
@@ -203,6 +203,23 @@ describe('chooseFormat on random matrices (property)', () => {
         assert.ok(Number.isFinite(choice.value));
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('no format fits at a negative cost: the bound by which a format that cannot win is not decoded', () => {
+    // chooseFormat skips a format whose priors alone cannot beat the best value so far; that is exact
+    // only because a constrained path never scores above the unconstrained best one
+    fc.assert(
+      fc.property(randomRows, (rows) => {
+        const m = matrixOfRows(rows, alphabet);
+        const free = decodeGreedy(m, alphabet);
+        for (const f of formats) {
+          const read = decodeFormat(m, alphabet, f);
+          if (read)
+            assert.ok(read.logScore <= free.logScore + 1e-9, `${f.format.name}: ${read.logScore} > ${free.logScore}`);
+        }
+      }),
+      { numRuns: 40 },
     );
   });
 

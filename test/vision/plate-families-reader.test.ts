@@ -93,6 +93,34 @@ describe('PlateReader reads a Mercosur plate whose fifth character is a look-ali
   });
 });
 
+describe('PlateReader reads the series longer than eight characters (India, Russia)', () => {
+  // before their formats were listed, no format held more than eight Latin characters: MH12AB1234 was
+  // read H2AB1234 and K456MP199 K45MP199 (a US vanity plate); drawn here on a plain white plate
+  // (the eu style with the country's letters in the band)
+  const plates: Array<[Country, string, string]> = [
+    ['IN', 'IND', 'MH 12 AB 1234'],
+    ['IN', 'IND', 'DL 3C AB 4521'],
+    ['RU', 'RUS', 'K 456 MP 199'],
+  ];
+  it('reads MH12AB1234, DL3CAB4521 and K456MP199 whole with all regions, and as their country with it only', async () => {
+    for (const [i, [country, code, text]] of plates.entries()) {
+      const spec = randomSceneSpec('eu', 100 + i, 'easy');
+      const scene = await renderScene({ ...spec, plate: { ...spec.plate, text, country: code } });
+      const want = text.replace(/ /g, '');
+      const own = await PlateReader.create({ threads: 2, regions: [country] });
+      try {
+        const reads = await everywhere.read(scene.jpeg);
+        assert.equal(reads[0]?.text, want, `all regions: expected ${want}, got ${describeReads(reads)}`);
+        const mine = await own.read(scene.jpeg);
+        assert.equal(mine[0]?.text, want, `${country} only: expected ${want}, got ${describeReads(mine)}`);
+        assert.equal(mine[0]!.region, country, describeReads(mine));
+      } finally {
+        await own.close();
+      }
+    }
+  });
+});
+
 describe('PlateReader reads two-row plate crops', () => {
   it('splits a two-row crop into its rows and reads them top row first; a US crop stays one read', async () => {
     const crops: Array<[PlateStyle, string, number]> = [
