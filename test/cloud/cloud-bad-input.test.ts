@@ -297,6 +297,18 @@ describe('cloud: bad input is refused and changes nothing', () => {
       status: 400,
       code: 'INVALID_PUBLIC_KEY',
     },
+    // the identity point and all zeros are small-order keys: anyone can sign for them
+    ...['AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', Buffer.alloc(32).toString('base64')].map(
+      (publicKey): Case => ({
+        name: `a gate with the weak key ${publicKey}`,
+        method: 'POST',
+        path: () => `/v1/lots/${lot.lotId}/gates`,
+        token: admin,
+        body: { name: 'g', publicKey },
+        status: 400,
+        code: 'INVALID_PUBLIC_KEY',
+      }),
+    ),
     ...[
       { confidence: 2 },
       { confidence: 'high' },
