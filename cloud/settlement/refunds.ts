@@ -18,7 +18,7 @@
  * request id's UNIQUE constraint is the backstop for two copies of one.
  */
 import type { Clock } from '../../time/clock.js';
-import { ApiError, badRequest, conflict, notFound } from '../errors.js';
+import { ApiError, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { checkedText } from '../names.js';
 import type { Wallet } from '../payments/wallet.js';
