@@ -12,7 +12,7 @@
 import type { Clock } from '../../time/clock.js';
 import { ApiError, badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { newId } from '../ids.js';
-import { checkedName } from '../names.js';
+import { checkedName, checkedText } from '../names.js';
 import type { Settler } from '../settlement/settler.js';
 import type { DriverCredit, DriverCreditView } from '../payments/driver-credit.js';
 import type { TopUpAnswer, TopUps } from '../payments/top-ups.js';
@@ -246,6 +246,13 @@ export class DriverService {
     input: { plate: string; accountId: string; reason: string },
   ): Promise<PlateDispute> {
     const plate = checkedPlate(input.plate);
+    const reason = checkedText(
+      input.reason,
+      'reason',
+      'INVALID_REASON',
+      MAX_DISPUTE_REASON_LENGTH,
+      'say why the plate is yours',
+    );
     return this.store.transaction(async (repos) => {
       const account = await this.ownAccount(repos, driver, input.accountId);
       const holder = await repos.links.activeByPlate(plate);
@@ -261,7 +268,7 @@ export class DriverService {
         claimantDriverId: driver.id,
         claimantAccountId: account.id,
         holderLinkId: holder.id,
-        reason: input.reason,
+        reason,
         status: 'open',
         createdAt: this.clock.now(),
         resolvedAt: null,
@@ -381,6 +388,9 @@ export class DriverService {
     };
   }
 }
+
+/** The longest reason a plate dispute may give (characters). */
+export const MAX_DISPUTE_REASON_LENGTH = 1000;
 
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 

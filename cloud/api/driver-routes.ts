@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { DriverService, Receipt } from '../accounts/driver-service.js';
+import { MAX_DISPUTE_REASON_LENGTH } from '../accounts/driver-service.js';
 import type { Driver } from '../storage/repositories.js';
 import { bearer, requireDriver } from './auth.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -214,7 +215,11 @@ export function driverRoutes(drivers: DriverService, ledger: Ledger) {
           summary: 'Claim a plate another driver holds; an operator decides',
           body: {
             type: 'object',
-            properties: { plate, accountId: id, reason: { type: 'string', minLength: 1, maxLength: 1000 } },
+            properties: {
+              plate,
+              accountId: id,
+              reason: { type: 'string', minLength: 1, maxLength: MAX_DISPUTE_REASON_LENGTH },
+            },
             required: ['plate', 'accountId', 'reason'],
             additionalProperties: false,
           },

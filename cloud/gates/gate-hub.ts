@@ -52,7 +52,12 @@ import type {
   LaneEventBody,
   Policy,
 } from '../../proto/v1/messages.js';
-import { MAX_HANDSHAKE_BYTES, MAX_POLICY_BYTES, PROTOCOL_VERSION } from '../../proto/v1/messages.js';
+import {
+  MAX_HANDSHAKE_BYTES,
+  MAX_POLICY_BYTES,
+  MAX_TRIGGER_TO_BARRIER_MS,
+  PROTOCOL_VERSION,
+} from '../../proto/v1/messages.js';
 import {
   ProtoError,
   authSigningBytes,
@@ -432,15 +437,33 @@ export class GateHub {
 
   /**
    * Stores the trigger -> barrier-open time of each lane's last opened car (`lastOpened`), once per
-   * event: for the operator console's latency chart. A failure is logged, never answered (the
-   * status is one way), and the timing is tried again with the next status.
+   * event: for the operator console's latency chart. Only for a lane event stored for that lane,
+   * triggered at most MAX_TRIGGER_TO_BARRIER_MS before its read (a gate cannot claim another lane's
+   * event, or one it never saw, and so keep its real timing out); one not stored yet is tried again
+   * with the next status. A failure is logged, never answered (the status is one way).
    */
   private async storeBarrierTimings(c: Connection, gate: Gate, lanes: GateStatus['lanes']): Promise<void> {
     const fresh = lanes.filter((l) => l.lastOpened && c.openedStored.get(l.laneId) !== l.lastOpened.eventId);
     if (!fresh.length) return;
     try {
-      await this.store.transaction(async (repos) => {
-        for (const l of fresh)
+      const handled = await this.store.transaction(async (repos) => {
+        const done: typeof fresh = [];
+        for (const l of fresh) {
+          const opened = l.lastOpened!;
+          const event = await repos.sessions.eventById(opened.eventId);
+          if (!event) continue;
+          done.push(l);
+          if (
+            event.laneId !== l.laneId ||
+            opened.triggeredAt > event.at ||
+            event.at - opened.triggeredAt > MAX_TRIGGER_TO_BARRIER_MS
+          ) {
+            this.log.warn(
+              { gateId: gate.id, laneId: l.laneId, eventId: opened.eventId },
+              'a gate status reports a barrier timing for an event of another lane, or with a trigger time that does not fit it: not stored',
+            );
+            continue;
+          }
           await repos.stats.recordBarrierTiming({
             eventId: l.lastOpened!.eventId,
             gateId: gate.id,
@@ -450,8 +473,10 @@ export class GateHub {
             triggerToBarrierMs: l.lastOpened!.triggerToBarrierMs,
             receivedAt: this.clock.now(),
           });
+        }
+        return done;
       });
-      for (const l of fresh) c.openedStored.set(l.laneId, l.lastOpened!.eventId);
+      for (const l of handled) c.openedStored.set(l.laneId, l.lastOpened!.eventId);
     } catch (err) {
       this.log.warn({ err, gateId: gate.id }, 'could not store the barrier timings of a gate status');
     }

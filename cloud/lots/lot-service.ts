@@ -7,6 +7,7 @@ import type { Clock } from '../../time/clock.js';
 import { badRequest, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { checkedName } from '../names.js';
+import { gatePublicKeyProblem } from '../../proto/v1/gate-key.js';
 import type { Gate, Lane, LaneDirection, Lot, Store } from '../storage/repositories.js';
 import { feeFor, MAX_STAY_MS, parseTariff, TariffError } from '../tariffs/tariff.js';
 import type { Tariff } from '../tariffs/tariff.js';
@@ -85,10 +86,8 @@ export class LotService {
 
   async addGate(lotId: string, input: { name: string; publicKey: string }): Promise<Gate> {
     const name = checkedName(input.name, 'name');
-    const key = Buffer.from(input.publicKey, 'base64');
-    if (key.length !== 32 || key.toString('base64') !== input.publicKey) {
-      throw badRequest('INVALID_PUBLIC_KEY', 'publicKey: must be a 32-byte Ed25519 public key in base64', 'publicKey');
-    }
+    const problem = gatePublicKeyProblem(input.publicKey);
+    if (problem) throw badRequest('INVALID_PUBLIC_KEY', `publicKey: ${problem}`, 'publicKey');
     return this.store.transaction(async (repos) => {
       if (!(await repos.lots.lotById(lotId))) throw notFound('lot', lotId);
       const gate: Gate = {

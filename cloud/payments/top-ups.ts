@@ -17,6 +17,7 @@
  *   the same wallet and amount is the same top-up, with anything else 409.
  */
 import { ApiError, badRequest, conflict, notFound } from '../errors.js';
+import { hasForbiddenCharacters } from '../names.js';
 import { newId } from '../ids.js';
 import type { Clock } from '../../time/clock.js';
 import type { Repositories, Store, TopUp } from '../storage/repositories.js';
@@ -62,6 +63,9 @@ export class TopUps {
   ): Promise<TopUpAnswer> {
     const reference = normaliseReference(input.reference);
     if (reference.length === 0) throw badRequest('BAD_REQUEST', 'reference must not be blank');
+    if (hasForbiddenCharacters(reference)) {
+      throw badRequest('BAD_REQUEST', 'reference: must not hold control or text-direction characters', 'reference');
+    }
     const { topUp, method } = await this.store.transaction(async (repos) => {
       const account = await repos.accounts.byId(input.accountId);
       if (!account || account.driverId !== driverId) throw notFound('payment account', input.accountId);

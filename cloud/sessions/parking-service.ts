@@ -381,9 +381,23 @@ export class ParkingService {
       const lot = (await repos.lots.lotById(review.lotId))!;
       let decision: Decision | null = null;
       if (resolution.action !== 'dismiss') {
+        // only an exit can close a stay: a held entry (a passback) is dismissed, never matched or waived
+        const lane = await repos.lots.laneById(review.laneId);
+        if (lane?.direction !== 'exit') {
+          throw conflict(
+            'NOT_AN_EXIT',
+            `review item ${reviewId} holds an entry (${review.reason}), not an exit: it can only be dismissed`,
+          );
+        }
         const session = await repos.sessions.byId(resolution.sessionId);
         if (!session || session.lotId !== lot.id) throw notFound('parking session in this lot', resolution.sessionId);
         if (session.status === 'closed') throw conflict('SESSION_CLOSED', `session ${session.id} is already closed`);
+        if (review.at < session.entryAt - MAX_CLOCK_SKEW_MS) {
+          throw conflict(
+            'EXIT_BEFORE_ENTRY',
+            `the exit at ${isoTime(review.at)} is before session ${session.id} entered (${isoTime(session.entryAt)}): it is another car's stay`,
+          );
+        }
         if (
           resolution.action === 'match' &&
           session.status === 'open' &&

@@ -18,13 +18,13 @@
  * request id's UNIQUE constraint is the backstop for two copies of one.
  */
 import type { Clock } from '../../time/clock.js';
-import { ApiError, badRequest, conflict, notFound } from '../errors.js';
+import { ApiError, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
+import { checkedText } from '../names.js';
 import type { Wallet } from '../payments/wallet.js';
 import type { OperatorKey, Refund, Settlement, Store } from '../storage/repositories.js';
 
 export const MAX_REASON_LENGTH = 500;
-const FORBIDDEN = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 export interface RefundInput {
   requestId: string;
@@ -142,13 +142,5 @@ function view(settlement: Settlement, refunds: Refund[]): SettlementRefunds {
 
 /** `value` trimmed, or 400 INVALID_REASON naming the field "reason". */
 function checkedReason(value: string): string {
-  const reason = value.trim();
-  if (reason.length === 0) throw badRequest('INVALID_REASON', 'reason: say why the money goes back', 'reason');
-  if ([...reason].length > MAX_REASON_LENGTH) {
-    throw badRequest('INVALID_REASON', `reason: at most ${MAX_REASON_LENGTH} characters`, 'reason');
-  }
-  if (FORBIDDEN.test(reason)) {
-    throw badRequest('INVALID_REASON', 'reason: must not hold control or text-direction characters', 'reason');
-  }
-  return reason;
+  return checkedText(value, 'reason', 'INVALID_REASON', MAX_REASON_LENGTH, 'say why the money goes back');
 }

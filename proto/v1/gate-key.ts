@@ -3,9 +3,15 @@
  * one line, `platepay-gate-key-v1 <base64 32-byte seed>`; the public key is
  * 32 bytes base64, which an operator registers for the gate
  * (`POST /v1/lots/:lotId/gates`). Signing and verifying use node:crypto.
+ *
+ * A public key is refused (`gatePublicKeyProblem`) unless it is a point of
+ * Ed25519's prime-order group: node:crypto verifies a signature by a
+ * small-order key such as the identity point (AQAA...A=) without any
+ * private key, so anyone could sign for a gate registered with one.
  */
 import { createPrivateKey, createPublicKey, randomBytes, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
 
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -51,21 +57,48 @@ export class GateKey {
   }
 }
 
-/** Verifies an Ed25519 signature (base64) by a raw public key (base64); false for anything malformed. */
-/** Parsed public keys by their base64 text: parsing costs as much as verifying (bounded; cleared when full). */
-const parsedKeys = new Map<string, KeyObject>();
+/**
+ * Why `publicKey` (base64) cannot be a gate's public key, or null when it
+ * can: it must be 32 bytes in canonical base64, a point on Ed25519, and in
+ * the prime-order group (neither small-order nor mixed with a small-order
+ * part; a generated key always is).
+ */
+export function gatePublicKeyProblem(publicKey: string): string | null {
+  const raw = Buffer.from(publicKey, 'base64');
+  if (raw.length !== 32 || raw.toString('base64') !== publicKey) return 'must be a 32-byte Ed25519 public key in base64';
+  let point;
+  try {
+    point = ed25519.Point.fromBytes(raw);
+  } catch {
+    return 'is not a point on Ed25519';
+  }
+  if (point.isSmallOrder() || !point.isTorsionFree()) {
+    return 'is a weak Ed25519 key (a point of small order, or with a small-order part) that signatures could be forged for';
+  }
+  return null;
+}
+
+/** Parsed public keys by their base64 text: parsing and checking cost more than verifying (bounded; cleared when full). */
+const parsedKeys = new Map<string, KeyObject | null>();
 const MAX_PARSED_KEYS = 10_000;
 
 function publicKeyObject(publicKey: string): KeyObject | null {
   const cached = parsedKeys.get(publicKey);
-  if (cached) return cached;
-  const raw = Buffer.from(publicKey, 'base64');
-  if (raw.length !== 32) return null;
-  const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+  if (cached !== undefined) return cached;
+  const key =
+    gatePublicKeyProblem(publicKey) === null
+      ? createPublicKey({
+          key: Buffer.concat([SPKI_PREFIX, Buffer.from(publicKey, 'base64')]),
+          format: 'der',
+          type: 'spki',
+        })
+      : null;
   if (parsedKeys.size >= MAX_PARSED_KEYS) parsedKeys.clear();
   parsedKeys.set(publicKey, key);
   return key;
 }
+
+/** Verifies an Ed25519 signature (base64) by a raw public key (base64); false for anything malformed or weak. */
 
 export function verifyGateSignature(publicKey: string, data: Buffer, signature: string): boolean {
   try {

@@ -1,9 +1,10 @@
 /**
  * Trigger -> barrier-open times from the gates to the latency chart: a gate
  * admitted over a real WebSocket reports each lane's last opened car in its
- * status (`lastOpened`); the cloud keeps the first report of each event and
- * GET /v1/lots/:lotId/stats/latency gives each lane's nearest-rank p50 and
- * p99, on the test backend.
+ * status (`lastOpened`); the cloud keeps the first report of each event
+ * stored for that lane (never one of another lane, one it never had, or one
+ * triggered after its read) and GET /v1/lots/:lotId/stats/latency gives
+ * each lane's nearest-rank p50 and p99, on the test backend.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -96,12 +97,24 @@ describe(`barrier timings from gate statuses to the latency chart (${TEST_BACKEN
     await t?.stop();
   });
 
+  /** a lane event stored for `laneId`, read 50 ms after the car triggered the lane at `triggeredAt` */
+  const laneEvent = async (laneId: string, id: string, triggeredAt: number) => {
+    const r = await t.call('POST', '/v1/events', {
+      token: ADMIN_KEY,
+      body: { eventId: id, laneId, plate: `TMR${id.replace(/\D/g, '').padStart(4, '0')}`, confidence: 0.99, at: triggeredAt + 50 },
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  };
+
   it('gives each lane p50 and p99 by nearest rank; the first report of an event stays', async () => {
     // a status without timings (as gates before `lastOpened` send) is taken and stores nothing
     gate.status([idle(lot.entry), idle(lot.exit)]);
     // entry lane: 1..100 ms in a shuffled order; exit lane: 300, 700, 500
     const entryTimes = Array.from({ length: 100 }, (_, i) => ((i * 37) % 100) + 1);
     const exitTimes = [300, 700, 500];
+    for (let i = 0; i < entryTimes.length; i++) await laneEvent(lot.entry, `in-${i}`, T0 + i * 1000);
+    for (let i = 0; i < exitTimes.length; i++) await laneEvent(lot.exit, `out-${i}`, T0 + i * 1000);
+    await laneEvent(lot.entry, 'in-yesterday', T0 - 86_400_000);
     for (const [i, ms] of entryTimes.entries()) {
       const exit = exitTimes[i];
       gate.status([
@@ -128,6 +141,34 @@ describe(`barrier timings from gate statuses to the latency chart (${TEST_BACKEN
         [lot.entry, 'in', 100, 50, 99, 100],
         [lot.exit, 'out', 3, 500, 700, 700],
       ],
+    );
+  });
+
+  it('stores no timing for an event of another lane, one never stored, or one triggered after its read', async () => {
+    await laneEvent(lot.exit, 'out-3', T0 + 10_000);
+    await laneEvent(lot.exit, 'out-4', T0 + 20_000);
+    gate.status([
+      // an entry-lane event claimed by the exit lane
+      idle(lot.exit, { eventId: 'in-5', triggeredAt: T0 + 5000, triggerToBarrierMs: 1 }),
+      // an event id the cloud never had
+      idle(lot.entry, { eventId: 'in-never', triggeredAt: T0, triggerToBarrierMs: 1 }),
+    ]);
+    // triggered after its own read (out-4 was read at T0 + 20,050)
+    gate.status([idle(lot.exit, { eventId: 'out-4', triggeredAt: T0 + 30_000, triggerToBarrierMs: 1 })]);
+    // then a good one: once it is in, the statuses before it were handled
+    gate.status([idle(lot.exit, { eventId: 'out-3', triggeredAt: T0 + 10_000, triggerToBarrierMs: 400 })]);
+    await latencyWith([100, 4]);
+    const stored = await queryCloudDatabase<{ event_id: string; lane_id: string }>(
+      t.dbPath,
+      `SELECT event_id, lane_id FROM barrier_timings WHERE event_id IN ('in-5', 'in-never', 'out-4', 'out-3') ORDER BY event_id`,
+    );
+    assert.deepEqual(
+      stored.map((r) => [r.event_id, r.lane_id]),
+      [
+        ['in-5', lot.entry],
+        ['out-3', lot.exit],
+      ],
+      'in-5 keeps the timing its own lane reported; the others store nothing',
     );
   });
 

@@ -151,6 +151,37 @@ describe('cloud: bad input is refused and changes nothing', () => {
       code: 'BAD_REQUEST',
     })),
     {
+      name: 'top-up whose reference holds a NUL and a right-to-left override',
+      method: 'POST',
+      path: () => `/v1/me/accounts/${ana.accountId}/top-ups`,
+      token: driver,
+      body: { amount: 100, reference: 'a\u0000\u202eb' },
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    // a dispute's reason is shown to operators: no control or text-direction characters, not blank
+    ...['\u202egnirts\u0000 \u001b[31mred', '   '].map(
+      (reason): Case => ({
+        name: `a plate dispute with the reason ${JSON.stringify(reason)}`,
+        method: 'POST',
+        path: '/v1/me/disputes',
+        token: () => bo.token,
+        body: () => ({ plate: 'ANA1234', accountId: bo.accountId, reason }),
+        status: 400,
+        code: 'INVALID_REASON',
+      }),
+    ),
+    // a lone surrogate cannot be stored as text (SQLite kept its bytes and gave back U+FFFD)
+    {
+      name: 'an API key labelled with a lone surrogate',
+      method: 'POST',
+      path: '/v1/keys',
+      token: admin,
+      body: { role: 'auditor', label: 'x\ud800' },
+      status: 400,
+      code: 'INVALID_NAME',
+    },
+    {
       name: "top-up of another driver's account",
       method: 'POST',
       path: () => `/v1/me/accounts/${bo.accountId}/top-ups`,
@@ -297,6 +328,18 @@ describe('cloud: bad input is refused and changes nothing', () => {
       status: 400,
       code: 'INVALID_PUBLIC_KEY',
     },
+    // the identity point and all zeros are small-order keys: anyone can sign for them
+    ...['AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', Buffer.alloc(32).toString('base64')].map(
+      (publicKey): Case => ({
+        name: `a gate with the weak key ${publicKey}`,
+        method: 'POST',
+        path: () => `/v1/lots/${lot.lotId}/gates`,
+        token: admin,
+        body: { name: 'g', publicKey },
+        status: 400,
+        code: 'INVALID_PUBLIC_KEY',
+      }),
+    ),
     ...[
       { confidence: 2 },
       { confidence: 'high' },
