@@ -7,10 +7,16 @@
  * - `checkpoints`: the signed checkpoint notes with their cosignatures, in
  *   order, separated by one blank line;
  * - `keys`: `log <vkey>`, `witness <vkey>` lines and `quorum <n>`.
+ *
+ * An export goes into a new or empty folder, never over another one (a
+ * partner's copy kept for `reconcile` would be lost): the files are
+ * written into a scratch folder beside it and moved into place whole, so a
+ * crash leaves the scratch folder, not half an export.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
 import type { Ledger } from './ledger.js';
 import type { NoteKey } from './signed-note.js';
@@ -22,12 +28,52 @@ export interface LedgerKeys {
   quorum: number;
 }
 
+/** Refused: the export's folder already holds files. */
+export class ExportFolderError extends Error {
+  readonly code = 'EXPORT_FOLDER_NOT_EMPTY';
+}
+
 export async function exportLedger(
   ledger: Ledger,
   dir: string,
   keys: LedgerKeys,
 ): Promise<{ records: number; checkpoints: number }> {
-  await mkdir(dir, { recursive: true });
+  const existing = await entriesOf(dir);
+  if (existing && existing.length > 0) {
+    const shown = existing.slice(0, 4).join(', ') + (existing.length > 4 ? ', ...' : '');
+    throw new ExportFolderError(
+      `${dir} already holds files (${shown}): export into a new or empty folder, an export is never written over another`,
+    );
+  }
+  await mkdir(dirname(dir), { recursive: true });
+  const scratch = join(dirname(dir), `.${basename(dir)}.partial-${randomBytes(6).toString('hex')}`);
+  await mkdir(scratch);
+  try {
+    const counts = await writeExport(ledger, scratch, keys);
+    if (existing) await rmdir(dir); // empty (checked above); rename does not replace a folder everywhere
+    await rename(scratch, dir);
+    return counts;
+  } catch (err) {
+    await rm(scratch, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The names in `dir`, or null when there is no such folder. */
+async function entriesOf(dir: string): Promise<string[] | null> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+async function writeExport(
+  ledger: Ledger,
+  dir: string,
+  keys: LedgerKeys,
+): Promise<{ records: number; checkpoints: number }> {
   const checkpoints = ledger.checkpoints();
   const size = checkpoints.length ? checkpoints[checkpoints.length - 1]!.checkpoint.size : 0;
   const records = createWriteStream(join(dir, 'records'));

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -175,6 +175,27 @@ describe('ledger', { skip: sqliteOnly('the standalone SQLite ledger file') }, ()
       if (files.checkpoints !== undefined) await writeFile(join(copy, 'checkpoints'), files.checkpoints);
       return runCli(['ledger', 'verify', '--dir', copy, '--log-key', vkey]);
     }
+
+    it('never writes over a folder that holds files; an empty one is used, and no scratch folder stays', async () => {
+      const keys = { log: logKey, witnesses: [], quorum: 0 };
+      // a partner's earlier export, or anything else: refused, and left as it was
+      await assert.rejects(exportLedger(db.ledger, exportDir, keys), /already holds files \(checkpoints, keys, leaves, records\)/);
+      const kept = join(dir, 'kept');
+      await mkdir(kept);
+      await writeFile(join(kept, 'records'), 'precious\n');
+      await assert.rejects(exportLedger(db.ledger, kept, keys), { code: 'EXPORT_FOLDER_NOT_EMPTY' });
+      assert.equal(await readFile(join(kept, 'records'), 'utf8'), 'precious\n');
+      const empty = join(dir, 'empty');
+      await mkdir(empty);
+      assert.equal((await exportLedger(db.ledger, empty, keys)).records, 300);
+      assert.deepEqual((await readdir(empty)).sort(), ['checkpoints', 'keys', 'leaves', 'records']);
+      assert.equal(await readFile(join(empty, 'records'), 'utf8'), records.map((r) => r + '\n').join(''));
+      assert.deepEqual(
+        (await readdir(dir)).filter((n) => n.includes('.partial-')),
+        [],
+        'the scratch folders were moved into place',
+      );
+    });
 
     it('accepts the untouched export', async () => {
       const r = await runCli(['ledger', 'verify', '--dir', exportDir, '--log-key', vkey]);
