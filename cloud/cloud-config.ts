@@ -169,7 +169,8 @@ function parseSettings(raw: unknown, env: Record<string, string | undefined>, ke
     return v;
   };
   const int = (k: keyof typeof defaults, fallback: number, min: number, max: number): number => {
-    const v = o[k] ?? fallback;
+    // null is no integer: only a missing setting takes the default
+    const v = o[k] === undefined ? fallback : o[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
       throw new ConfigError(`config.${k}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
     }
@@ -197,18 +198,25 @@ function parseSettings(raw: unknown, env: Record<string, string | undefined>, ke
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'silent'].includes(logLevel)) {
     throw new ConfigError('config.logLevel: expected fatal, error, warn, info, debug or silent');
   }
-  const confidence = o.matchMinConfidence ?? defaults.matchMinConfidence;
+  const confidence = o.matchMinConfidence === undefined ? defaults.matchMinConfidence : o.matchMinConfidence;
   if (typeof confidence !== 'number' || !(confidence >= 0 && confidence <= 1)) {
     throw new ConfigError('config.matchMinConfidence: expected a number from 0 to 1');
   }
-  const exactConfidence = o.matchMinExactConfidence ?? defaults.matchMinExactConfidence;
+  const exactConfidence =
+    o.matchMinExactConfidence === undefined ? defaults.matchMinExactConfidence : o.matchMinExactConfidence;
   if (typeof exactConfidence !== 'number' || !(exactConfidence >= 0 && exactConfidence <= 1)) {
     throw new ConfigError('config.matchMinExactConfidence: expected a number from 0 to 1');
+  }
+  // a read matched by tolerance (a look-alike or a character off) must be at least as sure as an exact one
+  if (confidence < exactConfidence) {
+    throw new ConfigError(
+      `config.matchMinConfidence: ${confidence} is below config.matchMinExactConfidence (${exactConfidence}); a tolerant match needs at least the confidence of an exact one`,
+    );
   }
   const origin = str('ledgerOrigin', defaults.ledgerOrigin)!;
   if (!/^[\x21-\x7e]{1,200}$/.test(origin))
     throw new ConfigError('config.ledgerOrigin: expected printable ASCII without spaces');
-  const groupCommit = o.groupCommit ?? true;
+  const groupCommit = o.groupCommit === undefined ? true : o.groupCommit;
   if (typeof groupCommit !== 'boolean') throw new ConfigError('config.groupCommit: expected true or false');
   const witnesses = parseWitnesses(o.witnesses);
   const whenProviderSlow = str('whenProviderSlow', defaults.whenProviderSlow)!;
@@ -325,25 +333,29 @@ function parsePayments(v: unknown, env: Record<string, string | undefined>): Pay
     };
   }
   if (o.provider !== 'stripe') throw new ConfigError('config.payments.provider: expected "test" or "stripe"');
-  const apiKey = o.apiKey ?? env.PLATEPAY_STRIPE_API_KEY;
+  const apiKey = o.apiKey === undefined ? env.PLATEPAY_STRIPE_API_KEY : o.apiKey;
   if (typeof apiKey !== 'string' || !/^(sk|rk)_[A-Za-z0-9_]{8,250}$/.test(apiKey)) {
     throw new ConfigError(
       'config.payments.apiKey: expected a Stripe secret key "sk_..." (or env PLATEPAY_STRIPE_API_KEY)',
     );
   }
   const rawSecrets =
-    o.webhookSecrets ?? (env.PLATEPAY_STRIPE_WEBHOOK_SECRET ? [env.PLATEPAY_STRIPE_WEBHOOK_SECRET] : undefined);
+    o.webhookSecrets !== undefined
+      ? o.webhookSecrets
+      : env.PLATEPAY_STRIPE_WEBHOOK_SECRET
+        ? [env.PLATEPAY_STRIPE_WEBHOOK_SECRET]
+        : undefined;
   if (!Array.isArray(rawSecrets) || rawSecrets.length === 0 || rawSecrets.length > 5) {
     throw new ConfigError(
       'config.payments.webhookSecrets: expected 1 to 5 secrets "whsec_..." (or env PLATEPAY_STRIPE_WEBHOOK_SECRET)',
     );
   }
   const webhookSecrets = rawSecrets.map((x, i) => secret(x, `config.payments.webhookSecrets[${i}]`));
-  const baseUrl = o.baseUrl ?? 'https://api.stripe.com';
+  const baseUrl = o.baseUrl === undefined ? 'https://api.stripe.com' : o.baseUrl;
   if (typeof baseUrl !== 'string' || !/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(baseUrl)) {
     throw new ConfigError('config.payments.baseUrl: expected an http(s) URL such as https://api.stripe.com');
   }
-  const timeoutMs = o.timeoutMs ?? 10_000;
+  const timeoutMs = o.timeoutMs === undefined ? 10_000 : o.timeoutMs;
   if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 120_000) {
     throw new ConfigError('config.payments.timeoutMs: expected an integer from 100 to 120000');
   }
