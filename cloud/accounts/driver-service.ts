@@ -399,7 +399,10 @@ export function checkedPlate(input: string): string {
   const plate = normalisePlate(input);
   if (!plate) throw badRequest('INVALID_PLATE', 'plate must hold only letters, digits and a province character');
   if (regionsOf(plate).length === 0) {
-    throw badRequest('INVALID_PLATE', 'plate fits no supported plate format (the countries and their formats are listed in the README)');
+    throw badRequest(
+      'INVALID_PLATE',
+      'plate fits no supported plate format (the countries and their formats are listed in the README)',
+    );
   }
   return plate;
 }

@@ -65,7 +65,8 @@ export class GateKey {
  */
 export function gatePublicKeyProblem(publicKey: string): string | null {
   const raw = Buffer.from(publicKey, 'base64');
-  if (raw.length !== 32 || raw.toString('base64') !== publicKey) return 'must be a 32-byte Ed25519 public key in base64';
+  if (raw.length !== 32 || raw.toString('base64') !== publicKey)
+    return 'must be a 32-byte Ed25519 public key in base64';
   let point;
   try {
     point = ed25519.Point.fromBytes(raw);

@@ -101,7 +101,13 @@ describe(`barrier timings from gate statuses to the latency chart (${TEST_BACKEN
   const laneEvent = async (laneId: string, id: string, triggeredAt: number) => {
     const r = await t.call('POST', '/v1/events', {
       token: ADMIN_KEY,
-      body: { eventId: id, laneId, plate: `TMR${id.replace(/\D/g, '').padStart(4, '0')}`, confidence: 0.99, at: triggeredAt + 50 },
+      body: {
+        eventId: id,
+        laneId,
+        plate: `TMR${id.replace(/\D/g, '').padStart(4, '0')}`,
+        confidence: 0.99,
+        at: triggeredAt + 50,
+      },
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
   };

@@ -160,17 +160,15 @@ describe('cloud: bad input is refused and changes nothing', () => {
       code: 'BAD_REQUEST',
     },
     // a dispute's reason is shown to operators: no control or text-direction characters, not blank
-    ...['\u202egnirts\u0000 \u001b[31mred', '   '].map(
-      (reason): Case => ({
-        name: `a plate dispute with the reason ${JSON.stringify(reason)}`,
-        method: 'POST',
-        path: '/v1/me/disputes',
-        token: () => bo.token,
-        body: () => ({ plate: 'ANA1234', accountId: bo.accountId, reason }),
-        status: 400,
-        code: 'INVALID_REASON',
-      }),
-    ),
+    ...['\u202egnirts\u0000 \u001b[31mred', '   '].map((reason): Case => ({
+      name: `a plate dispute with the reason ${JSON.stringify(reason)}`,
+      method: 'POST',
+      path: '/v1/me/disputes',
+      token: () => bo.token,
+      body: () => ({ plate: 'ANA1234', accountId: bo.accountId, reason }),
+      status: 400,
+      code: 'INVALID_REASON',
+    })),
     // a lone surrogate cannot be stored as text (SQLite kept its bytes and gave back U+FFFD)
     {
       name: 'an API key labelled with a lone surrogate',
@@ -329,17 +327,15 @@ describe('cloud: bad input is refused and changes nothing', () => {
       code: 'INVALID_PUBLIC_KEY',
     },
     // the identity point and all zeros are small-order keys: anyone can sign for them
-    ...['AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', Buffer.alloc(32).toString('base64')].map(
-      (publicKey): Case => ({
-        name: `a gate with the weak key ${publicKey}`,
-        method: 'POST',
-        path: () => `/v1/lots/${lot.lotId}/gates`,
-        token: admin,
-        body: { name: 'g', publicKey },
-        status: 400,
-        code: 'INVALID_PUBLIC_KEY',
-      }),
-    ),
+    ...['AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', Buffer.alloc(32).toString('base64')].map((publicKey): Case => ({
+      name: `a gate with the weak key ${publicKey}`,
+      method: 'POST',
+      path: () => `/v1/lots/${lot.lotId}/gates`,
+      token: admin,
+      body: { name: 'g', publicKey },
+      status: 400,
+      code: 'INVALID_PUBLIC_KEY',
+    })),
     ...[
       { confidence: 2 },
       { confidence: 'high' },

@@ -22,7 +22,10 @@ describe('resolving a review onto a session it cannot belong to', () => {
     driver = await signUp(t, 'wrong-session@example.com');
     await topUpAndWait(t.driverCall(driver.token), driver.accountId, 5_000, 'w');
     for (const plate of ['PBK1234', 'YYY5432']) {
-      const link = await t.call('POST', '/v1/me/links', { token: driver.token, body: { plate, accountId: driver.accountId } });
+      const link = await t.call('POST', '/v1/me/links', {
+        token: driver.token,
+        body: { plate, accountId: driver.accountId },
+      });
       assert.equal(link.status, 201, JSON.stringify(link.body));
     }
     lanes = await setUpLot(t, 'Wrong session P1');
@@ -51,7 +54,10 @@ describe('resolving a review onto a session it cannot belong to', () => {
     const records = await count('ledger_records');
     const money = await balance();
     for (const action of ['match', 'waive'] as const) {
-      const r = await t.call('POST', `/v1/reviews/${reviewId}/resolve`, { token: ADMIN_KEY, body: { action, sessionId } });
+      const r = await t.call('POST', `/v1/reviews/${reviewId}/resolve`, {
+        token: ADMIN_KEY,
+        body: { action, sessionId },
+      });
       assert.equal(r.status, 409, `${action}: ${JSON.stringify(r.body)}`);
       assert.equal(r.body.error.code, code, `${action}: ${JSON.stringify(r.body)}`);
     }

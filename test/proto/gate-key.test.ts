@@ -27,7 +27,9 @@ describe('gatePublicKeyProblem', () => {
   it('refuses a real key with a small-order part added (mixed order)', () => {
     const real = ed25519.Point.fromBytes(Buffer.from(GateKey.generate().publicKey, 'base64'));
     // the point of order 2 is (0, -1)
-    const order2 = ed25519.Point.fromBytes(Buffer.from('ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', 'hex'));
+    const order2 = ed25519.Point.fromBytes(
+      Buffer.from('ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', 'hex'),
+    );
     const mixed = Buffer.from(real.add(order2).toBytes()).toString('base64');
     assert.match(gatePublicKeyProblem(mixed) ?? '', /weak Ed25519 key/);
   });
@@ -40,12 +42,16 @@ describe('gatePublicKeyProblem', () => {
 
   it('property: every generated key passes and verifies its own signatures', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 64 }), (seed, message) => {
-        const key = GateKey.fromSeed(Buffer.from(seed));
-        assert.equal(gatePublicKeyProblem(key.publicKey), null);
-        assert.ok(verifyGateSignature(key.publicKey, Buffer.from(message), key.sign(Buffer.from(message))));
-        assert.equal(verifyGateSignature(key.publicKey, Buffer.from(message), FORGED), false);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ maxLength: 64 }),
+        (seed, message) => {
+          const key = GateKey.fromSeed(Buffer.from(seed));
+          assert.equal(gatePublicKeyProblem(key.publicKey), null);
+          assert.ok(verifyGateSignature(key.publicKey, Buffer.from(message), key.sign(Buffer.from(message))));
+          assert.equal(verifyGateSignature(key.publicKey, Buffer.from(message), FORGED), false);
+        },
+      ),
       { numRuns: 30 },
     );
   });
