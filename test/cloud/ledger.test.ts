@@ -179,7 +179,10 @@ describe('ledger', { skip: sqliteOnly('the standalone SQLite ledger file') }, ()
     it('never writes over a folder that holds files; an empty one is used, and no scratch folder stays', async () => {
       const keys = { log: logKey, witnesses: [], quorum: 0 };
       // a partner's earlier export, or anything else: refused, and left as it was
-      await assert.rejects(exportLedger(db.ledger, exportDir, keys), /already holds files \(checkpoints, keys, leaves, records\)/);
+      await assert.rejects(
+        exportLedger(db.ledger, exportDir, keys),
+        /already holds files \(checkpoints, keys, leaves, records\)/,
+      );
       const kept = join(dir, 'kept');
       await mkdir(kept);
       await writeFile(join(kept, 'records'), 'precious\n');
