@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { NoteSigningKey } from './ledger/signed-note.js';
 import { formatSigningKey, generateSigningKey, parseSigningKey, parseVerifierKey } from './ledger/signed-note.js';
 import type { WitnessEndpoint } from './ledger/witness-client.js';
+import { isCurrencyCode } from './currencies.js';
 
 export interface CloudConfig {
   host: string;
@@ -192,8 +193,10 @@ function parseSettings(raw: unknown, env: Record<string, string | undefined>, ke
     throw new ConfigError('config.adminKey: expected "ppkey_" followed by at least 20 base64url characters');
   }
   const currency = str('defaultCurrency', defaults.defaultCurrency)!;
-  if (!/^[A-Z]{3}$/.test(currency))
-    throw new ConfigError('config.defaultCurrency: expected an ISO 4217 code such as CNY');
+  if (!isCurrencyCode(currency))
+    throw new ConfigError(
+      `config.defaultCurrency: expected the ISO 4217 code of a currency in circulation, such as CNY, got ${JSON.stringify(currency)}`,
+    );
   const logLevel = str('logLevel', defaults.logLevel)!;
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'silent'].includes(logLevel)) {
     throw new ConfigError('config.logLevel: expected fatal, error, warn, info, debug or silent');

@@ -13,6 +13,7 @@ import type { Clock } from '../../time/clock.js';
 import { ApiError, badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { newId } from '../ids.js';
 import { checkedName, checkedText } from '../names.js';
+import { isCurrencyCode } from '../currencies.js';
 import type { Settler } from '../settlement/settler.js';
 import type { DriverCredit, DriverCreditView } from '../payments/driver-credit.js';
 import type { TopUpAnswer, TopUps } from '../payments/top-ups.js';
@@ -163,6 +164,13 @@ export class DriverService {
 
   async createAccount(driver: Driver, input: { currency: string; label: string }): Promise<AccountView> {
     const label = checkedName(input.label, 'label');
+    if (!isCurrencyCode(input.currency)) {
+      throw badRequest(
+        'INVALID_CURRENCY',
+        `currency: expected the ISO 4217 code of a currency in circulation, such as CNY, got ${JSON.stringify(input.currency)}`,
+        'currency',
+      );
+    }
     return this.store.transaction(async (repos) => {
       const account: PaymentAccount = {
         id: newId('acc'),

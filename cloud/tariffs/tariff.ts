@@ -29,6 +29,7 @@
  * `parseTariff` is the only way untrusted input (API bodies, config files)
  * becomes a `Tariff`; `feeFor` assumes a tariff that passed it.
  */
+import { isCurrencyCode } from '../currencies.js';
 
 /** A time-of-day price: `from` <= lot-local time < `to`, both 'HH:MM'. */
 export interface TimeBand {
@@ -197,8 +198,11 @@ const TO_PATTERN = /^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$/;
 export function parseTariff(input: unknown): Tariff {
   const obj = record(input, 'tariff', TARIFF_FIELDS);
   const currency = obj.currency;
-  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) {
-    fail('tariff.currency', `expected an ISO 4217 code of three upper-case letters, got ${show(currency)}`);
+  if (!isCurrencyCode(currency)) {
+    fail(
+      'tariff.currency',
+      `expected the ISO 4217 code of a currency in circulation, such as CNY, got ${show(currency)}`,
+    );
   }
   const tariff: Tariff = {
     currency,

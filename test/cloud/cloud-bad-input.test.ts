@@ -150,6 +150,15 @@ describe('cloud: bad input is refused and changes nothing', () => {
       status: 400,
       code: 'BAD_REQUEST',
     })),
+    ...['XXX', 'ZZZ'].map((currency): Case => ({
+      name: `a wallet in ${currency}, which is no currency in circulation`,
+      method: 'POST',
+      path: '/v1/me/accounts',
+      token: driver,
+      body: { currency, label: 'odd' },
+      status: 400,
+      code: 'INVALID_CURRENCY',
+    })),
     {
       name: 'top-up whose reference holds a NUL and a right-to-left override',
       method: 'POST',

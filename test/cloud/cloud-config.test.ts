@@ -30,6 +30,16 @@ describe('parseCloudConfig', () => {
     }
   });
 
+  it('refuses a default currency that is not in circulation', () => {
+    assert.equal(parseCloudConfig({ ...base, defaultCurrency: 'EUR' }, {}).defaultCurrency, 'EUR');
+    for (const code of ['XXX', 'ZZZ', 'cny']) {
+      assert.throws(
+        () => parseCloudConfig({ ...base, defaultCurrency: code }, {}),
+        /config\.defaultCurrency: expected the ISO 4217 code of a currency in circulation/,
+      );
+    }
+  });
+
   it('refuses a tolerant match threshold below the exact one', () => {
     assert.throws(
       () => parseCloudConfig({ ...base, matchMinConfidence: 0.5, matchMinExactConfidence: 0.95 }, {}),

@@ -339,6 +339,8 @@ describe('parseTariff', () => {
     ['a lower-case currency', { ...good, currency: 'eur' }, 'tariff.currency'],
     ['a four-letter currency', { ...good, currency: 'EURO' }, 'tariff.currency'],
     ['a numeric currency', { ...good, currency: 978 }, 'tariff.currency'],
+    ['a code of no currency', { ...good, currency: 'ZZZ' }, 'tariff.currency'],
+    ['the code for no currency', { ...good, currency: 'XXX' }, 'tariff.currency'],
     ['a fractional price', { ...good, unitPrice: 2.5 }, 'tariff.unitPrice'],
     ['a NaN price', { ...good, unitPrice: NaN }, 'tariff.unitPrice'],
     ['an infinite price', { ...good, unitPrice: Infinity }, 'tariff.unitPrice'],
