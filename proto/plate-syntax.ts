@@ -156,6 +156,31 @@ export function normalisePlate(text: string): string | null {
   return kept.length === 0 ? null : kept;
 }
 
+/**
+ * Cyrillic and Greek letters drawn exactly as a Latin letter (А В Е К М Н О Р
+ * С Т У Х І Ј Ѕ; Α Β Ε Ζ Η Ι Κ Μ Ν Ο Ρ Τ Υ Χ), either case, as that Latin
+ * letter: Russian, Ukrainian, Bulgarian, Serbian and Greek plates use only
+ * these, and a dataset's labels may write them in their own script.
+ */
+const SCRIPT_TWINS: Record<string, string> = Object.fromEntries(
+  [
+    ['АВЕКМНОРСТУХІЈЅ', 'ABEKMHOPCTYXIJS'],
+    ['авекмнорстухіјѕ', 'ABEKMHOPCTYXIJS'],
+    ['ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ', 'ABEZHIKMNOPTYX'],
+    ['αβεζηικμνορτυχ', 'ABEZHIKMNOPTYX'],
+  ].flatMap(([from, to]) => [...from!].map((c, i) => [c, to![i]!])),
+);
+
+/**
+ * `text` with its Cyrillic and Greek twins of Latin letters written as the
+ * Latin letters, for ground-truth labels (a dataset of Russian plates
+ * labelled А123ВС77), before normalisePlate. Never for what drivers type:
+ * there a homoglyph is refused (normalisePlate).
+ */
+export function foldScriptTwins(text: string): string {
+  return [...text].map((c) => SCRIPT_TWINS[c] ?? c).join('');
+}
+
 /** Countries whose formats `plate` fits, those of specific formats first. */
 export function regionsOf(plate: string, formats: readonly PlateFormat[] = plateFormats): Country[] {
   const out: Country[] = [];

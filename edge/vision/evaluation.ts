@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Rect } from './geometry.js';
 import { quadBounds, rectIntersection, rectIou } from './geometry.js';
-import { normalisePlate } from '../../proto/plate-syntax.js';
+import { foldScriptTwins, normalisePlate } from '../../proto/plate-syntax.js';
 import type { PlateReader } from './plate-reader.js';
 import { newReadTrace } from './plate-reader.js';
 import { percentile } from './percentile.js';
@@ -65,13 +65,23 @@ export function parseLabels(csv: string, source = 'labels.csv'): LabelledImage[]
   return lines.map(({ text, line }) => {
     const cells = text.split(',');
     const file = cells[col('file')]?.trim() ?? '';
-    const plate = normalisePlate(cells[col('plate')] ?? '');
-    if (!file || !plate) throw new DatasetError(`${source} line ${line}: needs a file and a plate`);
+    const label = cells[col('plate')]?.trim() ?? '';
+    if (!file || !label) throw new DatasetError(`${source} line ${line}: needs a file and a plate`);
+    // a label may write a Russian, Ukrainian or Greek plate in its own script: those letters are Latin twins
+    const plate = normalisePlate(foldScriptTwins(label));
+    if (!plate) {
+      throw new DatasetError(
+        `${source} line ${line}: plate "${label}" holds characters no plate alphabet has (letters A-Z, digits, the Chinese province and series characters)`,
+      );
+    }
     let box: Rect | null = null;
     if (hasBox && cells[col('x1')]?.trim()) {
       const [x1, y1, x2, y2] = ['x1', 'y1', 'x2', 'y2'].map((k) => Number(cells[col(k)]));
       if (![x1, y1, x2, y2].every(Number.isFinite))
         throw new DatasetError(`${source} line ${line}: box is not numeric`);
+      if (x2! <= x1! || y2! <= y1!) {
+        throw new DatasetError(`${source} line ${line}: box has x2 <= x1 or y2 <= y1 (x1, y1 is the top-left corner)`);
+      }
       box = { x: x1!, y: y1!, width: x2! - x1!, height: y2! - y1! };
     }
     return { file, plate, box };

@@ -94,6 +94,26 @@ describe('parseLabels', () => {
     assertDatasetError(() => parseLabels('file,plate\na.jpg,AB#12\n'), /line 2/);
   });
 
+  it('reads Cyrillic and Greek labels as the Latin twins their plates show; names a character with no twin', () => {
+    const rows = parseLabels('file,plate\na.jpg,А123ВС77\nb.jpg,аа 1234 вх\nc.jpg,ΙΚΖ-1234\n');
+    assert.deepEqual(
+      rows.map((r) => r.plate),
+      ['A123BC77', 'AA1234BX', 'IKZ1234'],
+    );
+    assertDatasetError(
+      () => parseLabels('file,plate\na.jpg,Д123ВС77\n'),
+      /line 2: plate "Д123ВС77" holds characters no plate alphabet has/,
+    );
+  });
+
+  it('rejects a box whose second corner is not below and right of the first', () => {
+    assertDatasetError(() => parseLabels('file,plate,x1,y1,x2,y2\na.jpg,AB123,10,2,3,4\n'), /line 2: box has x2 <= x1/);
+    assertDatasetError(
+      () => parseLabels('file,plate,x1,y1,x2,y2\na.jpg,AB123,1,20,3,4\n'),
+      /line 2: box has x2 <= x1 or y2 <= y1/,
+    );
+  });
+
   it('names the line of the file a bad row is on, counting blank lines', () => {
     // the bad plate is on line 4 of the file (line 3 is blank)
     assertDatasetError(() => parseLabels('file,plate\r\na.jpg,AB123\r\n\r\nb.jpg,AB#12\r\n'), /labels\.csv line 4:/);
