@@ -143,6 +143,13 @@ async function verifyCommand(argv: string[]): Promise<number> {
   });
   if (values.help) return printHelp();
   if (Boolean(values.dir) === Boolean(values.url)) throw new UsageError('give exactly one of --dir DIR or --url URL');
+  if (values.dir && !existsSync(`${values.dir}/records`)) {
+    throw new UsageError(
+      existsSync(values.dir)
+        ? `${values.dir} holds no ledger export (no records file): give the folder \`platepay ledger export\` wrote`
+        : `${values.dir}: no such folder`,
+    );
+  }
   let fileKeys: LedgerKeys | null = null;
   if (values.dir && existsSync(`${values.dir}/keys`)) fileKeys = parseKeys(await readExportFile(values.dir, 'keys'));
   const logKey: NoteKey | undefined = values['log-key'] ? parseVerifierKey(values['log-key']) : fileKeys?.log;

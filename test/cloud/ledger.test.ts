@@ -200,6 +200,17 @@ describe('ledger', { skip: sqliteOnly('the standalone SQLite ledger file') }, ()
       );
     });
 
+    it('names a folder that is missing or holds no export (exit 2), before asking for a key', async () => {
+      const missing = await runCli(['ledger', 'verify', '--dir', join(dir, 'no-such-export')]);
+      assert.equal(missing.code, 2, missing.stderr);
+      assert.match(missing.stderr, /no-such-export: no such folder/);
+      const empty = join(dir, 'empty-export');
+      await mkdir(empty);
+      const none = await runCli(['ledger', 'verify', '--dir', empty, '--log-key', vkey]);
+      assert.equal(none.code, 2, none.stderr);
+      assert.match(none.stderr, /empty-export holds no ledger export \(no records file\)/);
+    });
+
     it('accepts the untouched export', async () => {
       const r = await runCli(['ledger', 'verify', '--dir', exportDir, '--log-key', vkey]);
       assert.equal(r.code, 0, r.stdout + r.stderr);
