@@ -62,7 +62,7 @@ function object(v: unknown, path: string, allowed: string[]): Obj {
 }
 
 function string(o: Obj, key: string, path: string, pattern?: RegExp, fallback?: string): string {
-  const v = o[key] ?? fallback;
+  const v = o[key] === undefined ? fallback : o[key];
   if (typeof v !== 'string' || v.length === 0 || v.length > 4096 || (pattern && !pattern.test(v))) {
     throw new EdgeConfigError(
       `${path}.${key}: expected ${pattern ? `a string like ${pattern.source}` : 'a non-empty string'}`,
@@ -71,8 +71,10 @@ function string(o: Obj, key: string, path: string, pattern?: RegExp, fallback?: 
   return v;
 }
 
-function integer(o: Obj, key: string, path: string, min: number, max: number, fallback: number): number {
-  const v = o[key] ?? fallback;
+/** `o[key]`, an integer from min to max; a missing key takes `fallback` (none: the key is required); null is no integer. */
+function integer(o: Obj, key: string, path: string, min: number, max: number, fallback?: number): number {
+  const v = o[key] === undefined ? fallback : o[key];
+  if (v === undefined) throw new EdgeConfigError(`${path}.${key}: required, an integer from ${min} to ${max}`);
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     throw new EdgeConfigError(`${path}.${key}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
   }
@@ -80,7 +82,7 @@ function integer(o: Obj, key: string, path: string, min: number, max: number, fa
 }
 
 function oneOf<T extends string>(o: Obj, key: string, path: string, values: readonly T[], fallback: T): T {
-  const v = o[key] ?? fallback;
+  const v = o[key] === undefined ? fallback : o[key];
   if (typeof v !== 'string' || !values.includes(v as T)) {
     throw new EdgeConfigError(`${path}.${key}: expected one of ${values.join(', ')}`);
   }
@@ -117,7 +119,7 @@ export function parseEdgeConfig(raw: unknown, baseDir: string): EdgeConfig {
     'plateOrNot',
     'lanes',
   ]);
-  const http = object(o.http ?? {}, 'config.http', ['host', 'port']);
+  const http = object(o.http === undefined ? {} : o.http, 'config.http', ['host', 'port']);
   if (!Array.isArray(o.lanes) || o.lanes.length === 0 || o.lanes.length > 16) {
     throw new EdgeConfigError('config.lanes: expected 1 to 16 lanes');
   }
@@ -139,10 +141,10 @@ export function parseEdgeConfig(raw: unknown, baseDir: string): EdgeConfig {
     if (lane.roi !== undefined && lane.roi !== null) {
       const r = object(lane.roi, `${path}.roi`, ['x', 'y', 'width', 'height']);
       roi = {
-        x: integer(r, 'x', `${path}.roi`, 0, 20000, 0),
-        y: integer(r, 'y', `${path}.roi`, 0, 20000, 0),
-        width: integer(r, 'width', `${path}.roi`, 16, 20000, 0),
-        height: integer(r, 'height', `${path}.roi`, 16, 20000, 0),
+        x: integer(r, 'x', `${path}.roi`, 0, 20000),
+        y: integer(r, 'y', `${path}.roi`, 0, 20000),
+        width: integer(r, 'width', `${path}.roi`, 16, 20000),
+        height: integer(r, 'height', `${path}.roi`, 16, 20000),
       };
     }
     const camera = wrap(() => parseCameraConfig(lane.camera, `${path}.camera`));

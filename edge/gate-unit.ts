@@ -28,6 +28,7 @@ import { createCamera } from './camera/camera-config.js';
 import type { FrameSource } from './camera/frame-source.js';
 import { MotionDetector } from './camera/motion-detector.js';
 import type { EdgeConfig } from './edge-config.js';
+import { EdgeConfigError } from './edge-config.js';
 import { Journal } from './journal/journal.js';
 import type { LaneOutcome } from './lane/lane.js';
 import { Lane } from './lane/lane.js';
@@ -52,7 +53,7 @@ export async function startGateUnit(
   options: { clock?: Clock; logger?: boolean | Record<string, unknown>; reader?: PlateReader } = {},
 ): Promise<GateUnit> {
   const clock = options.clock ?? systemClock;
-  const key = GateKey.parse(await readFile(config.keyFile, 'utf8'));
+  const key = await readGateKey(config.keyFile);
   const reader =
     options.reader ??
     (await PlateReader.create({
@@ -301,4 +302,19 @@ export async function startGateUnit(
       journal.close();
     },
   };
+}
+
+/** The gate's key from `file`; an error names config.keyFile and the file (a bare ENOENT said neither). */
+async function readGateKey(file: string): Promise<GateKey> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new EdgeConfigError(`config.keyFile: cannot read ${file} (${(err as Error).message})`);
+  }
+  try {
+    return GateKey.parse(text);
+  } catch (err) {
+    throw new EdgeConfigError(`config.keyFile: ${file}: ${(err as Error).message}`);
+  }
 }

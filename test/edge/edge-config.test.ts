@@ -84,3 +84,28 @@ describe('edge config: plateOrNot', () => {
     }
   });
 });
+
+describe('edge config: missing and null values', () => {
+  const lane = minimal.lanes[0]!;
+  for (const [what, config, message] of [
+    [
+      'a region of interest without its size',
+      { ...minimal, lanes: [{ ...lane, roi: { x: 1, y: 1 } }] },
+      /lanes\[0\]\.roi\.width: required, an integer from 16 to 20000/,
+    ],
+    [
+      'a null thread count',
+      { ...minimal, threads: null },
+      /config\.threads: expected an integer from 1 to 64, got null/,
+    ],
+    ['a null cloud URL', { ...minimal, cloudUrl: null }, /config\.cloudUrl: expected/],
+    ['a null http block', { ...minimal, http: null }, /config\.http: expected an object/],
+  ] as const) {
+    it(`refuses ${what}, naming the setting`, () => {
+      assert.throws(
+        () => parseEdgeConfig(config, '/tmp'),
+        (err: Error) => err instanceof EdgeConfigError && message.test(err.message),
+      );
+    });
+  }
+});
