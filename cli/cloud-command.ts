@@ -10,7 +10,7 @@ document at /docs/json (and a docs UI at /docs), /health and /metrics
 (with an operator API key; without one on its own listener when the config
 sets "metricsPort").
 
-  --config FILE  JSON settings (see README "Cloud configuration")
+  --config FILE  JSON settings (see README, "Cloud service", "Configuration")
   --port N       listen port (overrides the config; 0 picks a free port)
   --db DB        SQLite database file, or postgres://user:password@host:port/db (overrides the config)
 

@@ -246,9 +246,8 @@ function parseSettings(raw: unknown, env: Record<string, string | undefined>, ke
   if (quorum > witnesses.length) {
     throw new ConfigError(`config.witnessQuorum: ${quorum} is more than the ${witnesses.length} configured witnesses`);
   }
-  return {
+  const settings: Omit<Settings, 'ledgerKey' | 'plateKey'> = {
     ledgerOrigin: origin,
-    ledgerKey: ledgerKeyFor(str('ledgerKey', null) ?? env.PLATEPAY_LEDGER_KEY ?? null, database, origin, keyFiles),
     ledgerBatchMs: int('ledgerBatchMs', defaults.ledgerBatchMs, 10, 60_000),
     witnesses,
     witnessQuorum: quorum,
@@ -257,7 +256,6 @@ function parseSettings(raw: unknown, env: Record<string, string | undefined>, ke
     port: int('port', defaults.port, 0, 65535),
     database,
     adminKey,
-    plateKey: plateKeyFor(str('plateKey', null) ?? env.PLATEPAY_PLATE_KEY ?? null, database, keyFiles),
     tokenTtlMinutes: int('tokenTtlMinutes', defaults.tokenTtlMinutes, 1, 60 * 24 * 90),
     defaultCurrency: currency,
     defaultCreditLimit: int('defaultCreditLimit', defaults.defaultCreditLimit, 0, 100_000_000),
@@ -273,6 +271,12 @@ function parseSettings(raw: unknown, env: Record<string, string | undefined>, ke
     keepAliveTimeoutMs: int('keepAliveTimeoutMs', defaults.keepAliveTimeoutMs, 1000, 600_000),
     metricsPort,
     metricsHost: str('metricsHost', defaults.metricsHost)!,
+  };
+  // the keys last: a key file may be created beside the database, which only a valid config may do
+  return {
+    ...settings,
+    ledgerKey: ledgerKeyFor(str('ledgerKey', null) ?? env.PLATEPAY_LEDGER_KEY ?? null, database, origin, keyFiles),
+    plateKey: plateKeyFor(str('plateKey', null) ?? env.PLATEPAY_PLATE_KEY ?? null, database, keyFiles),
   };
 }
 

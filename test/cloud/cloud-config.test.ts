@@ -5,6 +5,9 @@
  * 8080); and the tolerant match threshold may not be below the exact one.
  */
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseCloudConfig } from '../../cloud/cloud-config.js';
 
@@ -37,6 +40,19 @@ describe('parseCloudConfig', () => {
         () => parseCloudConfig({ ...base, defaultCurrency: code }, {}),
         /config\.defaultCurrency: expected the ISO 4217 code of a currency in circulation/,
       );
+    }
+  });
+
+  it('creates no key file beside the database when the config is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'platepay-config-'));
+    try {
+      const database = join(dir, 'cloud.db');
+      assert.throws(() => parseCloudConfig({ database, port: null }, {}), /config\.port/);
+      assert.deepEqual(readdirSync(dir), [], 'no ledger or plate key was written for a config that failed');
+      parseCloudConfig({ database }, {});
+      assert.ok(existsSync(`${database}.ledgerkey`), 'a valid config still makes its keys');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
