@@ -15,7 +15,9 @@ sets "metricsPort").
   --db DB        SQLite database file, or postgres://user:password@host:port/db (overrides the config)
 
 Secrets from the environment: PLATEPAY_ADMIN_KEY (an admin API key,
-"ppkey_..."), PLATEPAY_PLATE_KEY (64 hex characters keying plate hashes).
+"ppkey_..."), PLATEPAY_PLATE_KEY (64 hex characters keying plate hashes),
+PLATEPAY_LEDGER_KEY (the ledger's signing key), and for the Stripe provider
+PLATEPAY_STRIPE_API_KEY and PLATEPAY_STRIPE_WEBHOOK_SECRET.
 `;
 
 export const cloudCommand = {

@@ -25,7 +25,7 @@ shared/datasets): whole-plate and per-character accuracy, detection recall
   --json         print one JSON document with the figures and every error
   --threads N    ONNX threads per model (default 2)
   --regions R,.. read only these countries' plates: codes such as CN, US, BR, AR, FR, GB,
-                 or groups EU, EUROPE, LATAM (default all; README lists them)
+                 or groups EU, EUROPE, LATAM, UK (default all; README lists them)
   --recognizer K plate (its last two convolutions and last layer trained for
                  plates, models/plate-neck.json; default), head (only its last
                  layer trained, models/plate-head.json) or generic (PP-OCRv4's

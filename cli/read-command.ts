@@ -20,7 +20,7 @@ Reads licence plates in image files (JPEG, PNG, WebP, ...), best read first.
   --roi X,Y,W,H  only look in this region of each image (pixels)
   --threads N    ONNX threads per model (default 2)
   --regions R,.. read only these countries' plates: codes such as CN, US, BR, AR, FR, GB,
-                 or groups EU, EUROPE, LATAM (default all; README lists them)
+                 or groups EU, EUROPE, LATAM, UK (default all; README lists them)
   --recognizer K plate (neck and head trained for plates, default), head (only
                  the last layer trained) or generic
   --plate-or-not W  how much rank a text line the plate-or-not classifier
