@@ -58,9 +58,19 @@ export function ledgerRoutes(ledger: Ledger, keys: OperatorKeys, quorum: number)
       },
     );
 
-    app.get('/v1/ledger/checkpoints', { schema: { tags: ['ledger'] }, preHandler: reader }, async () => ({
-      checkpoints: ledger.checkpoints().map((c) => ({ size: c.checkpoint.size, note: c.note, createdAt: c.createdAt })),
-    }));
+    app.get(
+      '/v1/ledger/checkpoints',
+      {
+        // it takes no parameters: one given (e.g. ?from=) is refused, not ignored, as on the other routes
+        schema: { tags: ['ledger'], querystring: { type: 'object', properties: {}, additionalProperties: false } },
+        preHandler: reader,
+      },
+      async () => ({
+        checkpoints: ledger
+          .checkpoints()
+          .map((c) => ({ size: c.checkpoint.size, note: c.note, createdAt: c.createdAt })),
+      }),
+    );
 
     app.get<{ Querystring: Q<'start' | 'end'> }>(
       '/v1/ledger/records',

@@ -160,6 +160,14 @@ describe('cloud: bad input is refused and changes nothing', () => {
       code: 'INVALID_CURRENCY',
     })),
     {
+      name: 'the ledger checkpoints with a parameter they do not take',
+      method: 'GET',
+      path: '/v1/ledger/checkpoints?from=x',
+      token: admin,
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
       name: 'top-up whose reference holds a NUL and a right-to-left override',
       method: 'POST',
       path: () => `/v1/me/accounts/${ana.accountId}/top-ups`,
