@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { NoteSigningKey } from './ledger/signed-note.js';
 import { formatSigningKey, generateSigningKey, parseSigningKey, parseVerifierKey } from './ledger/signed-note.js';
 import type { WitnessEndpoint } from './ledger/witness-client.js';
-import { isCurrencyCode } from './currencies.js';
+import { CURRENCY_EXPECTED, isCurrencyCode } from './currencies.js';
 
 export interface CloudConfig {
   host: string;
@@ -194,9 +194,7 @@ function parseSettings(raw: unknown, env: Record<string, string | undefined>, ke
   }
   const currency = str('defaultCurrency', defaults.defaultCurrency)!;
   if (!isCurrencyCode(currency))
-    throw new ConfigError(
-      `config.defaultCurrency: expected the ISO 4217 code of a currency in circulation, such as CNY, got ${JSON.stringify(currency)}`,
-    );
+    throw new ConfigError(`config.defaultCurrency: expected ${CURRENCY_EXPECTED}, got ${JSON.stringify(currency)}`);
   const logLevel = str('logLevel', defaults.logLevel)!;
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'silent'].includes(logLevel)) {
     throw new ConfigError('config.logLevel: expected fatal, error, warn, info, debug or silent');

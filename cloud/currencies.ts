@@ -7,6 +7,9 @@
  */
 const inCirculation = new Set(Intl.supportedValuesOf('currency'));
 
+/** What a currency must be, for the errors that refuse one (tariffs, wallets, the config's default). */
+export const CURRENCY_EXPECTED = 'the ISO 4217 code of a currency in circulation, such as CNY';
+
 /** True when `code` is the ISO 4217 code of a currency in circulation. */
 export function isCurrencyCode(code: unknown): code is string {
   return typeof code === 'string' && inCirculation.has(code);

@@ -13,7 +13,7 @@ import type { Clock } from '../../time/clock.js';
 import { ApiError, badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { newId } from '../ids.js';
 import { checkedName, checkedText } from '../names.js';
-import { isCurrencyCode } from '../currencies.js';
+import { CURRENCY_EXPECTED, isCurrencyCode } from '../currencies.js';
 import type { Settler } from '../settlement/settler.js';
 import type { DriverCredit, DriverCreditView } from '../payments/driver-credit.js';
 import type { TopUpAnswer, TopUps } from '../payments/top-ups.js';
@@ -167,7 +167,7 @@ export class DriverService {
     if (!isCurrencyCode(input.currency)) {
       throw badRequest(
         'INVALID_CURRENCY',
-        `currency: expected the ISO 4217 code of a currency in circulation, such as CNY, got ${JSON.stringify(input.currency)}`,
+        `currency: expected ${CURRENCY_EXPECTED}, got ${JSON.stringify(input.currency)}`,
         'currency',
       );
     }

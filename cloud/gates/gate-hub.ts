@@ -465,12 +465,12 @@ export class GateHub {
             continue;
           }
           await repos.stats.recordBarrierTiming({
-            eventId: l.lastOpened!.eventId,
+            eventId: opened.eventId,
             gateId: gate.id,
             lotId: gate.lotId,
             laneId: l.laneId,
-            triggeredAt: l.lastOpened!.triggeredAt,
-            triggerToBarrierMs: l.lastOpened!.triggerToBarrierMs,
+            triggeredAt: opened.triggeredAt,
+            triggerToBarrierMs: opened.triggerToBarrierMs,
             receivedAt: this.clock.now(),
           });
         }

@@ -29,7 +29,7 @@
  * `parseTariff` is the only way untrusted input (API bodies, config files)
  * becomes a `Tariff`; `feeFor` assumes a tariff that passed it.
  */
-import { isCurrencyCode } from '../currencies.js';
+import { CURRENCY_EXPECTED, isCurrencyCode } from '../currencies.js';
 
 /** A time-of-day price: `from` <= lot-local time < `to`, both 'HH:MM'. */
 export interface TimeBand {
@@ -199,10 +199,7 @@ export function parseTariff(input: unknown): Tariff {
   const obj = record(input, 'tariff', TARIFF_FIELDS);
   const currency = obj.currency;
   if (!isCurrencyCode(currency)) {
-    fail(
-      'tariff.currency',
-      `expected the ISO 4217 code of a currency in circulation, such as CNY, got ${show(currency)}`,
-    );
+    fail('tariff.currency', `expected ${CURRENCY_EXPECTED}, got ${show(currency)}`);
   }
   const tariff: Tariff = {
     currency,

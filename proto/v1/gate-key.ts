@@ -100,7 +100,6 @@ function publicKeyObject(publicKey: string): KeyObject | null {
 }
 
 /** Verifies an Ed25519 signature (base64) by a raw public key (base64); false for anything malformed or weak. */
-
 export function verifyGateSignature(publicKey: string, data: Buffer, signature: string): boolean {
   try {
     const sig = Buffer.from(signature, 'base64');
