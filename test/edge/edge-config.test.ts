@@ -109,3 +109,31 @@ describe('edge config: missing and null values', () => {
     });
   }
 });
+
+describe('edge config: the key file', () => {
+  it('an unreadable or malformed keyFile stops the start naming config.keyFile and the path', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { startGateUnit } = await import('../../edge/gate-unit.js');
+    const dir = await mkdtemp(join(tmpdir(), 'platepay-keyfile-'));
+    try {
+      const missing = parseEdgeConfig({ ...minimal, keyFile: 'no-such.key' }, dir);
+      await assert.rejects(
+        startGateUnit(missing, { logger: false }),
+        (err: Error) =>
+          err instanceof EdgeConfigError && /config\.keyFile: cannot read .*no-such\.key/.test(err.message),
+      );
+      await writeFile(join(dir, 'bad.key'), 'not a key\n');
+      const bad = parseEdgeConfig({ ...minimal, keyFile: 'bad.key' }, dir);
+      await assert.rejects(
+        startGateUnit(bad, { logger: false }),
+        (err: Error) =>
+          err instanceof EdgeConfigError &&
+          /config\.keyFile: .*bad\.key: a gate key file starts with/.test(err.message),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
